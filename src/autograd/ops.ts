@@ -1,0 +1,69 @@
+/**
+ * The primitive ops autograd knows, each with the type of what its forward
+ * saves for backward. `OpName` is the key set of `OpSaved`, and the rule table
+ * in `rules.ts` is typed `{ [K in OpName]: BackwardRule<K> }`: adding an op
+ * here without a backward rule there is a compile error.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+
+/** What each op's forward saves for its backward (inputs are always kept on the node). */
+export interface OpSaved {
+  // element-wise, broadcasting
+  add: null;
+  sub: null;
+  mul: null;
+  div: null;
+  // element-wise, unary
+  neg: null;
+  exp: null;
+  log: null;
+  sqrt: null;
+  abs: null;
+  pow: { p: number };
+  tanh: null;
+  sigmoid: null;
+  relu: null;
+  gelu: null;
+  // reductions
+  sum: { axes: number[]; keepdim: boolean };
+  max: { axes: number[]; keepdim: boolean; argmax: Int32Array };
+  // shape
+  reshape: { inShape: number[] };
+  permute: { perm: number[] };
+  expand: { inShape: number[] };
+  slice: { axis: number; start: number; end: number };
+  concat: { axis: number; sizes: number[] };
+  indexSelect: { axis: number; index: Int32Array };
+  // linear algebra
+  matmul: null;
+  // normalization kernels
+  softmax: { axis: number };
+  logSoftmax: { axis: number };
+}
+
+/** Name of a primitive op. */
+export type OpName = keyof OpSaved;
+
+/** A recorded op: which primitive, its inputs (null where a slot held no tensor) and its saved state. */
+export interface GradNode<K extends OpName = OpName> {
+  op: K;
+  inputs: readonly (Tensor | null)[];
+  saved: OpSaved[K];
+}
+
+/** What a backward rule receives. */
+export interface RuleContext<K extends OpName> {
+  /** Gradient of the loss with respect to the op's output. */
+  dout: Tensor;
+  /** The op's output. */
+  out: Tensor;
+  /** The op's inputs, in forward order. */
+  inputs: readonly (Tensor | null)[];
+  /** What forward saved. */
+  saved: OpSaved[K];
+  /** needs[i]: input i wants a gradient (skip work for the others). */
+  needs: readonly boolean[];
+}
+
+/** A backward rule returns one gradient per input (null where none is needed). */
+export type BackwardRule<K extends OpName> = (ctx: RuleContext<K>) => (Tensor | null)[];

@@ -1,0 +1,117 @@
+/**
+ * The backward rules: one line (or a few) per primitive, in one table typed
+ * `{ [K in OpName]: BackwardRule<K> }`, so an op without a rule does not
+ * compile. Rules run with recording off and return one gradient per input.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { allocate } from '../tensor/dtype.js';
+import { numel } from '../tensor/shape.js';
+import type { BackwardRule, OpName } from './ops.js';
+import { div, mul, neg, sumTo, normalCdf } from '../functional/elementwise.js';
+import { expandReduced } from '../functional/reduce.js';
+import { reshape, permute, slice } from '../functional/shape-ops.js';
+import { batchedGemm } from '../functional/matmul.js';
+import { softmaxBackward } from '../kernels/js/softmax.js';
+import { lines } from '../functional/softmax.js';
+
+/** dx = dout * f'(x, y), element by element. */
+function pointwise(dout: Tensor, x: Tensor, y: Tensor, df: (x: number, y: number) => number): Tensor {
+  const g = allocate(dout.dtype, dout.size);
+  const d = dout.data;
+  const xd = x.data;
+  const yd = y.data;
+  for (let i = 0; i < g.length; i++) g[i] = d[i]! * df(xd[i]!, yd[i]!);
+  return new Tensor(g, x.shape);
+}
+
+const invPerm = (p: readonly number[]) => {
+  const inv = new Array<number>(p.length);
+  p.forEach((a, i) => (inv[a] = i));
+  return inv;
+};
+
+/** Backward rules, one per primitive. */
+export const rules: { [K in OpName]: BackwardRule<K> } = {
+  add: ({ dout, inputs: [a, b] }) => [sumTo(dout, a!.shape), sumTo(dout, b!.shape)],
+  sub: ({ dout, inputs: [a, b], needs }) => [sumTo(dout, a!.shape), needs[1] ? sumTo(neg(dout), b!.shape) : null],
+  mul: ({ dout, inputs: [a, b], needs }) => [
+    needs[0] ? sumTo(mul(dout, b!), a!.shape) : null,
+    needs[1] ? sumTo(mul(dout, a!), b!.shape) : null,
+  ],
+  div: ({ dout, inputs: [a, b], out, needs }) => [
+    needs[0] ? sumTo(div(dout, b!), a!.shape) : null,
+    needs[1] ? sumTo(neg(div(mul(dout, out), b!)), b!.shape) : null, // d(a/b)/db = -(a/b)/b
+  ],
+  neg: ({ dout }) => [neg(dout)],
+  exp: ({ dout, out }) => [mul(dout, out)],
+  log: ({ dout, inputs: [x] }) => [div(dout, x!)],
+  sqrt: ({ dout, inputs: [x], out }) => [pointwise(dout, x!, out, (_, y) => 0.5 / y)],
+  abs: ({ dout, inputs: [x], out }) => [pointwise(dout, x!, out, (v) => (v > 0 ? 1 : v < 0 ? -1 : 0))],
+  pow: ({ dout, inputs: [x], out, saved: { p } }) => [pointwise(dout, x!, out, (v) => p * Math.pow(v, p - 1))],
+  tanh: ({ dout, inputs: [x], out }) => [pointwise(dout, x!, out, (_, y) => 1 - y * y)],
+  sigmoid: ({ dout, inputs: [x], out }) => [pointwise(dout, x!, out, (_, y) => y * (1 - y))],
+  relu: ({ dout, inputs: [x], out }) => [pointwise(dout, x!, out, (v) => (v > 0 ? 1 : 0))],
+  gelu: ({ dout, inputs: [x], out }) => [
+    // d/dx x Phi(x) = Phi(x) + x phi(x)
+    pointwise(dout, x!, out, (v) => normalCdf(v) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI)),
+  ],
+  sum: ({ dout, inputs: [x], saved: { axes } }) => [expandReduced(dout, x!.shape, axes)],
+  max: ({ dout, inputs: [x], saved: { argmax } }) => {
+    const g = allocate(dout.dtype, x!.size);
+    for (let o = 0; o < argmax.length; o++) g[argmax[o]!] += dout.data[o]!;
+    return [new Tensor(g, x!.shape)];
+  },
+  reshape: ({ dout, saved: { inShape } }) => [reshape(dout, inShape)],
+  permute: ({ dout, saved: { perm } }) => [permute(dout, invPerm(perm))],
+  expand: ({ dout, saved: { inShape } }) => [sumTo(dout, inShape)],
+  slice: ({ dout, inputs: [x], saved: { axis, start, end } }) => {
+    const g = allocate(dout.dtype, x!.size);
+    const len = x!.shape[axis]!;
+    const outer = numel(x!.shape.slice(0, axis));
+    const inner = numel(x!.shape.slice(axis + 1));
+    const blk = (end - start) * inner;
+    for (let o = 0; o < outer; o++) g.set(dout.data.subarray(o * blk, (o + 1) * blk), (o * len + start) * inner);
+    return [new Tensor(g, x!.shape)];
+  },
+  concat: ({ dout, inputs, saved: { axis, sizes }, needs }) => {
+    let off = 0;
+    return sizes.map((s, k) => {
+      const g = needs[k] ? slice(dout, axis, off, off + s) : null;
+      off += s;
+      if (g && inputs[k]!.dtype !== g.dtype) return new Tensor(allocate(inputs[k]!.dtype, g.size).map((_, i) => g.data[i]!), g.shape);
+      return g;
+    });
+  },
+  indexSelect: ({ dout, inputs: [x], saved: { axis, index } }) => {
+    const g = allocate(dout.dtype, x!.size);
+    const len = x!.shape[axis]!;
+    const outer = numel(x!.shape.slice(0, axis));
+    const inner = numel(x!.shape.slice(axis + 1));
+    const d = dout.data;
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < index.length; i++) {
+        const dst = (o * len + index[i]!) * inner;
+        const src = (o * index.length + i) * inner;
+        for (let j = 0; j < inner; j++) g[dst + j] += d[src + j]!;
+      }
+    }
+    return [new Tensor(g, x!.shape)];
+  },
+  matmul: ({ dout, inputs: [a, b], needs }) => [
+    // dA = dC @ B^T, dB = A^T @ dC, each summed over broadcast batch dims
+    needs[0] ? sumTo(batchedGemm(dout, b!, false, true), a!.shape) : null,
+    needs[1] ? sumTo(batchedGemm(a!, dout, true, false), b!.shape) : null,
+  ],
+  softmax: ({ dout, out, saved: { axis } }) => {
+    const g = allocate(dout.dtype, dout.size);
+    const [o, d, i] = lines(out.shape, axis);
+    softmaxBackward(g, dout.data, out.data, o, d, i, false);
+    return [new Tensor(g, out.shape)];
+  },
+  logSoftmax: ({ dout, out, saved: { axis } }) => {
+    const g = allocate(dout.dtype, dout.size);
+    const [o, d, i] = lines(out.shape, axis);
+    softmaxBackward(g, dout.data, out.data, o, d, i, true);
+    return [new Tensor(g, out.shape)];
+  },
+};

@@ -1,0 +1,247 @@
+/**
+ * Element-wise ops with NumPy broadcasting, and the unary activations.
+ * Binary kernels take fast paths for the shapes training uses most (same
+ * shape, a scalar, a trailing-suffix operand such as a bias) and fall back to
+ * a strided walk otherwise.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { allocate, promote } from '../tensor/dtype.js';
+import { broadcastShapes, broadcastStrides, numel, shapeEq } from '../tensor/shape.js';
+import { record } from '../autograd/record.js';
+
+type BinFn = (a: number, b: number) => number;
+
+/** Apply `f` over broadcast `a` and `b` into fresh storage. */
+function broadcastBinary(a: Tensor, b: Tensor, f: BinFn, kind: 0 | 1 | 2 | 3 | -1): Tensor {
+  const shape = shapeEq(a.shape, b.shape) ? a.shape : broadcastShapes(a.shape, b.shape);
+  const n = numel(shape);
+  const out = allocate(promote(a.dtype, b.dtype), n);
+  const ad = a.data;
+  const bd = b.data;
+  if (ad.length === n && bd.length === n) {
+    // Same shape: the hot path. Inline the common ops so V8 keeps the loop monomorphic.
+    if (kind === 0) for (let i = 0; i < n; i++) out[i] = ad[i]! + bd[i]!;
+    else if (kind === 1) for (let i = 0; i < n; i++) out[i] = ad[i]! - bd[i]!;
+    else if (kind === 2) for (let i = 0; i < n; i++) out[i] = ad[i]! * bd[i]!;
+    else if (kind === 3) for (let i = 0; i < n; i++) out[i] = ad[i]! / bd[i]!;
+    else for (let i = 0; i < n; i++) out[i] = f(ad[i]!, bd[i]!);
+  } else if (bd.length === 1 && ad.length === n) {
+    const s = bd[0]!;
+    for (let i = 0; i < n; i++) out[i] = f(ad[i]!, s);
+  } else if (ad.length === 1 && bd.length === n) {
+    const s = ad[0]!;
+    for (let i = 0; i < n; i++) out[i] = f(s, bd[i]!);
+  } else if (ad.length === n && isSuffix(b.shape, shape)) {
+    const m = bd.length;
+    for (let i = 0; i < n; i += m) for (let j = 0; j < m; j++) out[i + j] = f(ad[i + j]!, bd[j]!);
+  } else if (bd.length === n && isSuffix(a.shape, shape)) {
+    const m = ad.length;
+    for (let i = 0; i < n; i += m) for (let j = 0; j < m; j++) out[i + j] = f(ad[j]!, bd[i + j]!);
+  } else {
+    stridedBinary(ad, broadcastStrides(a.shape, shape), bd, broadcastStrides(b.shape, shape), out, shape, f);
+  }
+  return new Tensor(out, shape);
+}
+
+/** True when `s` equals the trailing dims of `full` (leading 1s ignored). */
+function isSuffix(s: readonly number[], full: readonly number[]): boolean {
+  let k = 0;
+  while (k < s.length && s[k] === 1) k++;
+  const t = s.slice(k);
+  if (t.length > full.length) return false;
+  for (let i = 0; i < t.length; i++) if (t[i] !== full[full.length - t.length + i]) return false;
+  return true;
+}
+
+function stridedBinary(
+  ad: ArrayLike<number>, as: number[], bd: ArrayLike<number>, bs: number[],
+  out: Float32Array | Float64Array, shape: number[], f: BinFn,
+): void {
+  const nd = shape.length;
+  if (nd === 0) {
+    out[0] = f(ad[0]!, bd[0]!);
+    return;
+  }
+  const last = shape[nd - 1]!;
+  const asl = as[nd - 1]!;
+  const bsl = bs[nd - 1]!;
+  const idx = new Array<number>(nd).fill(0);
+  let ao = 0;
+  let bo = 0;
+  const n = out.length;
+  for (let o = 0; o < n; o += last) {
+    for (let j = 0; j < last; j++) out[o + j] = f(ad[ao + j * asl]!, bd[bo + j * bsl]!);
+    // advance the odometer over the outer dims
+    for (let d = nd - 2; d >= 0; d--) {
+      idx[d]!++;
+      ao += as[d]!;
+      bo += bs[d]!;
+      if (idx[d]! < shape[d]!) break;
+      ao -= as[d]! * shape[d]!;
+      bo -= bs[d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+
+/**
+ * Sum a broadcast gradient back down to `shape` (the inverse of broadcasting):
+ * sum over the leading dims that were added and the dims that were 1.
+ */
+export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (shapeEq(g.shape, shape)) return g;
+  const out = allocate(g.dtype, numel(shape));
+  const gs = g.shape;
+  const st = broadcastStrides(shape, gs);
+  const nd = gs.length;
+  if (nd === 0) {
+    out[0] = g.data[0]!;
+    return new Tensor(out, shape);
+  }
+  // Accumulate in float64 for float32 gradients, then round once.
+  const acc = out instanceof Float64Array ? out : new Float64Array(out.length);
+  const last = gs[nd - 1]!;
+  const sl = st[nd - 1]!;
+  const idx = new Array<number>(nd).fill(0);
+  let oo = 0;
+  const gd = g.data;
+  for (let i = 0; i < gd.length; i += last) {
+    if (sl === 0) {
+      let s = 0;
+      for (let j = 0; j < last; j++) s += gd[i + j]!;
+      acc[oo] += s;
+    } else {
+      for (let j = 0; j < last; j++) acc[oo + j * sl] += gd[i + j]!;
+    }
+    for (let d = nd - 2; d >= 0; d--) {
+      idx[d]!++;
+      oo += st[d]!;
+      if (idx[d]! < gs[d]!) break;
+      oo -= st[d]! * gs[d]!;
+      idx[d] = 0;
+    }
+  }
+  if (acc !== out) out.set(acc);
+  return new Tensor(out, shape);
+}
+
+function asTensor(x: Tensor | number, like: Tensor): Tensor {
+  if (x instanceof Tensor) return x;
+  const d = allocate(like.dtype, 1);
+  d[0] = x;
+  return new Tensor(d, []);
+}
+
+/** a + b (broadcasting). */
+export function add(a: Tensor | number, b: Tensor | number): Tensor {
+  const A = a instanceof Tensor ? a : asTensor(a, b as Tensor);
+  const B = asTensor(b, A);
+  return record(broadcastBinary(A, B, (x, y) => x + y, 0), 'add', [A, B], null);
+}
+
+/** a - b (broadcasting). */
+export function sub(a: Tensor | number, b: Tensor | number): Tensor {
+  const A = a instanceof Tensor ? a : asTensor(a, b as Tensor);
+  const B = asTensor(b, A);
+  return record(broadcastBinary(A, B, (x, y) => x - y, 1), 'sub', [A, B], null);
+}
+
+/** a * b (broadcasting). */
+export function mul(a: Tensor | number, b: Tensor | number): Tensor {
+  const A = a instanceof Tensor ? a : asTensor(a, b as Tensor);
+  const B = asTensor(b, A);
+  return record(broadcastBinary(A, B, (x, y) => x * y, 2), 'mul', [A, B], null);
+}
+
+/** a / b (broadcasting). */
+export function div(a: Tensor | number, b: Tensor | number): Tensor {
+  const A = a instanceof Tensor ? a : asTensor(a, b as Tensor);
+  const B = asTensor(b, A);
+  return record(broadcastBinary(A, B, (x, y) => x / y, 3), 'div', [A, B], null);
+}
+
+function unary(x: Tensor, f: (v: number) => number): Tensor {
+  const out = allocate(x.dtype, x.size);
+  const d = x.data;
+  for (let i = 0; i < d.length; i++) out[i] = f(d[i]!);
+  return new Tensor(out, x.shape);
+}
+
+/** -x */
+export function neg(x: Tensor): Tensor {
+  return record(unary(x, (v) => -v), 'neg', [x], null);
+}
+/** e^x */
+export function exp(x: Tensor): Tensor {
+  return record(unary(x, Math.exp), 'exp', [x], null);
+}
+/** natural log */
+export function log(x: Tensor): Tensor {
+  return record(unary(x, Math.log), 'log', [x], null);
+}
+/** square root */
+export function sqrt(x: Tensor): Tensor {
+  return record(unary(x, Math.sqrt), 'sqrt', [x], null);
+}
+/** |x| (gradient sign(x), 0 at 0) */
+export function abs(x: Tensor): Tensor {
+  return record(unary(x, Math.abs), 'abs', [x], null);
+}
+/** x^p for a constant p */
+export function pow(x: Tensor, p: number): Tensor {
+  const f = p === 2 ? (v: number) => v * v : (v: number) => Math.pow(v, p);
+  return record(unary(x, f), 'pow', [x], { p });
+}
+/** tanh */
+export function tanh(x: Tensor): Tensor {
+  return record(unary(x, Math.tanh), 'tanh', [x], null);
+}
+/** logistic sigmoid 1 / (1 + e^-x), computed without overflow */
+export function sigmoid(x: Tensor): Tensor {
+  return record(unary(x, sigmoidScalar), 'sigmoid', [x], null);
+}
+/** max(x, 0) */
+export function relu(x: Tensor): Tensor {
+  return record(unary(x, (v) => (v > 0 ? v : 0)), 'relu', [x], null);
+}
+/** GELU, exact form x * Phi(x) (PyTorch's default `approximate='none'`), Hendrycks & Gimpel 2016. */
+export function gelu(x: Tensor): Tensor {
+  return record(unary(x, (v) => v * normalCdf(v)), 'gelu', [x], null);
+}
+
+/** Numerically safe logistic function. */
+export function sigmoidScalar(v: number): number {
+  if (v >= 0) return 1 / (1 + Math.exp(-v));
+  const e = Math.exp(v);
+  return e / (1 + e);
+}
+
+/** Standard normal CDF Phi(x) = erfc(-x / sqrt 2) / 2. */
+export function normalCdf(v: number): number {
+  return 0.5 * erfc(-v / Math.SQRT2);
+}
+
+/**
+ * Complementary error function to ~1e-14: Taylor series of erf for |x| < 3,
+ * Laplace's continued fraction beyond (where the series would cancel).
+ */
+export function erfc(x: number): number {
+  if (x < 0) return 2 - erfc(-x);
+  if (x < 3) {
+    // erf(x) = 2/sqrt(pi) * sum_n (-1)^n x^(2n+1) / (n! (2n+1))
+    let term = x;
+    let sum = x;
+    const x2 = x * x;
+    for (let n = 1; n < 200; n++) {
+      term *= -x2 / n;
+      const c = term / (2 * n + 1);
+      sum += c;
+      if (Math.abs(c) < 1e-17 * Math.abs(sum)) break;
+    }
+    return 1 - (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc(x) = e^{-x^2}/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...))))
+  let f = x;
+  for (let k = 80; k >= 1; k--) f = x + k / 2 / f;
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+}

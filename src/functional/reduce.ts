@@ -1,0 +1,121 @@
+/**
+ * Reductions over any set of axes (sum, mean, max), with keepdim.
+ * Sums of float32 data accumulate in float64 and round once.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { allocate } from '../tensor/dtype.js';
+import { fmtShape, normalizeAxes, numel, stridesOf } from '../tensor/shape.js';
+import { record } from '../autograd/record.js';
+
+/** Output shape of a reduction. */
+export function reducedShape(shape: readonly number[], axes: readonly number[], keepdim: boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < shape.length; i++) {
+    if (axes.includes(i)) {
+      if (keepdim) out.push(1);
+    } else out.push(shape[i]!);
+  }
+  return out;
+}
+
+/** Strides into the (keepdim) reduced output, 0 on reduced axes. */
+function outStrides(shape: readonly number[], axes: readonly number[]): number[] {
+  const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const st = stridesOf(kept);
+  return st.map((s, i) => (axes.includes(i) ? 0 : s));
+}
+
+/** Walk every input element, calling visit(inputIndex, outputIndex). */
+function walk(shape: readonly number[], ost: readonly number[], visit: (i: number, o: number) => void): void {
+  const nd = shape.length;
+  const n = numel(shape);
+  if (nd === 0) {
+    if (n) visit(0, 0);
+    return;
+  }
+  const idx = new Array<number>(nd).fill(0);
+  const last = shape[nd - 1]!;
+  const sl = ost[nd - 1]!;
+  let o = 0;
+  for (let i = 0; i < n; i += last) {
+    for (let j = 0; j < last; j++) visit(i + j, o + j * sl);
+    for (let d = nd - 2; d >= 0; d--) {
+      idx[d]!++;
+      o += ost[d]!;
+      if (idx[d]! < shape[d]!) break;
+      o -= ost[d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+
+/** Sum over `axes` (all when omitted). */
+export function sum(x: Tensor, axes?: number | readonly number[] | null, keepdim = false): Tensor {
+  const ax = normalizeAxes(axes, x.ndim);
+  const shape = reducedShape(x.shape, ax, keepdim);
+  const acc = new Float64Array(numel(shape));
+  const d = x.data;
+  if (ax.length === x.ndim) {
+    let s = 0;
+    for (let i = 0; i < d.length; i++) s += d[i]!;
+    acc[0] = s;
+  } else {
+    walk(x.shape, outStrides(x.shape, ax), (i, o) => {
+      acc[o] += d[i]!;
+    });
+  }
+  const out = allocate(x.dtype, acc.length);
+  out.set(acc);
+  return record(new Tensor(out, shape), 'sum', [x], { axes: ax, keepdim });
+}
+
+/** Mean over `axes` (all when omitted). */
+export function mean(x: Tensor, axes?: number | readonly number[] | null, keepdim = false): Tensor {
+  const ax = normalizeAxes(axes, x.ndim);
+  let count = 1;
+  for (const a of ax) count *= x.shape[a]!;
+  if (count === 0) throw new RangeError(`mean over an empty set of elements (shape ${fmtShape(x.shape)})`);
+  const s = sum(x, ax, keepdim);
+  // Dividing through `mul` keeps the chain differentiable with existing rules.
+  return mulScalarRecorded(s, 1 / count);
+}
+
+function mulScalarRecorded(t: Tensor, c: number): Tensor {
+  // local import cycle avoidance: a tiny inline version of mul by a constant
+  const cst = allocate(t.dtype, 1);
+  cst[0] = c;
+  const out = allocate(t.dtype, t.size);
+  for (let i = 0; i < out.length; i++) out[i] = t.data[i]! * c;
+  return record(new Tensor(out, t.shape), 'mul', [t, new Tensor(cst, [])], null);
+}
+
+/** Maximum over `axes` (all when omitted); the gradient flows to the first maximal element. */
+export function max(x: Tensor, axes?: number | readonly number[] | null, keepdim = false): Tensor {
+  const ax = normalizeAxes(axes, x.ndim);
+  const shape = reducedShape(x.shape, ax, keepdim);
+  if (x.size === 0) throw new RangeError(`max of an empty tensor (shape ${fmtShape(x.shape)})`);
+  const n = numel(shape);
+  const best = new Float64Array(n).fill(-Infinity);
+  const arg = new Int32Array(n).fill(-1);
+  const d = x.data;
+  walk(x.shape, outStrides(x.shape, ax), (i, o) => {
+    const v = d[i]!;
+    if (v > best[o]! || arg[o] === -1 || (Number.isNaN(v) && !Number.isNaN(best[o]!))) {
+      best[o] = v;
+      arg[o] = i;
+    }
+  });
+  const out = allocate(x.dtype, n);
+  out.set(best);
+  return record(new Tensor(out, shape), 'max', [x], { axes: ax, keepdim, argmax: arg });
+}
+
+/** Expand a reduced (keepdim or not) gradient back over the input's shape. */
+export function expandReduced(g: Tensor, inShape: readonly number[], axes: readonly number[]): Tensor {
+  const out = allocate(g.dtype, numel(inShape));
+  const gd = g.data;
+  walk(inShape, outStrides(inShape, axes), (i, o) => {
+    out[i] = gd[o]!;
+  });
+  return new Tensor(out, inShape);
+}

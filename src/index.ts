@@ -1,0 +1,31 @@
+/**
+ * normkit: exact, fast, differentiable normalization layers, and the small
+ * tensor/autograd core needed to train real networks with them.
+ *
+ * ```ts
+ * import * as nk from 'normkit';
+ * const ln = new nk.LayerNorm([16]);
+ * const y = ln.forward(nk.randn([4, 16]));
+ * ```
+ */
+// tensors
+export { Tensor, type NestedArray } from './tensor/tensor.js';
+export { type DType, type TypedArray, machineEps } from './tensor/dtype.js';
+export { tensor, zeros, ones, full, zerosLike, onesLike, randn, rand, arange, scalar, type TensorOptions } from './tensor/create.js';
+export { Rng, manualSeed } from './tensor/random.js';
+export { fmtShape, numel } from './tensor/shape.js';
+// autograd
+export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
+export { gradcheck, type GradcheckResult, type GradcheckOptions } from './autograd/gradcheck.js';
+// functional ops, also at the top level for convenience
+export * as functional from './functional/index.js';
+export * as F from './functional/index.js';
+export * from './functional/index.js';
+// backends
+export { setBackend, getBackend, type BackendName } from './kernels/backend.js';
+// modules
+export { Module, type StateDict } from './nn/module.js';
+// normalization modules
+// nn layers, optimizers
+// preprocessing
+// interop

@@ -1,0 +1,53 @@
+/**
+ * General matrix multiply in plain TypeScript.
+ *
+ * Shapes:  A is [M, K] (or [K, M] when transA), B is [K, N] (or [N, K] when
+ * transB), C is [M, N]. C = (accumulate ? C : 0) + op(A) @ op(B).
+ * Offsets let batched matmul address one matrix inside a larger buffer.
+ *
+ * Loop orders keep the innermost loop walking memory contiguously: i-k-j for
+ * NN and TN (a row of B times a scalar into a row of C), i-j-k dot products for NT.
+ */
+import type { TypedArray } from '../../tensor/dtype.js';
+import { defineKernel } from '../backend.js';
+
+/** C[cOff..] (+)= op(A[aOff..]) @ op(B[bOff..]). */
+export const gemm = defineKernel('gemm', function gemmJs(
+  A: TypedArray, aOff: number, B: TypedArray, bOff: number, C: TypedArray, cOff: number,
+  M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean,
+): void {
+  if (!accumulate) C.fill(0, cOff, cOff + M * N);
+  if (!transB) {
+    // NN / TN: C[i, :] += A(i, k) * B[k, :]
+    for (let i = 0; i < M; i++) {
+      const ci = cOff + i * N;
+      for (let k = 0; k < K; k++) {
+        const a = transA ? A[aOff + k * M + i]! : A[aOff + i * K + k]!;
+        if (a === 0) continue;
+        const bk = bOff + k * N;
+        for (let j = 0; j < N; j++) C[ci + j] += a * B[bk + j]!;
+      }
+    }
+  } else if (!transA) {
+    // NT: C[i, j] += dot(A[i, :], B[j, :])
+    for (let i = 0; i < M; i++) {
+      const ai = aOff + i * K;
+      const ci = cOff + i * N;
+      for (let j = 0; j < N; j++) {
+        const bj = bOff + j * K;
+        let s = 0;
+        for (let k = 0; k < K; k++) s += A[ai + k]! * B[bj + k]!;
+        C[ci + j] += s;
+      }
+    }
+  } else {
+    // TT (rare): C[i, j] += sum_k A[k, i] * B[j, k]
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += A[aOff + k * M + i]! * B[bOff + j * K + k]!;
+        C[cOff + i * N + j] += s;
+      }
+    }
+  }
+});

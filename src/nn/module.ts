@@ -1,0 +1,200 @@
+/**
+ * Module: the base of every layer, shaped like PyTorch's `nn.Module`.
+ * Parameters, buffers and sub-modules live in three ordered maps keyed by
+ * the names PyTorch would use (`weight`, `running_mean`, ...), so
+ * `stateDict()` keys match PyTorch's and weights move between the two.
+ * Disabled parameters are kept as explicit `null` entries.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { fmtShape, shapeEq } from '../tensor/shape.js';
+
+/** A module's state: parameter and buffer tensors by dotted name. */
+export type StateDict = Record<string, Tensor>;
+
+/** Format a number for `toString()`: `1e-5`, `0.1`, `true`. */
+export function fmtValue(v: unknown): string {
+  if (typeof v === 'number') {
+    if (v !== 0 && Number.isFinite(v) && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e6)) return v.toExponential().replace('e+', 'e');
+    return String(v);
+  }
+  if (Array.isArray(v)) return `[${v.map(fmtValue).join(', ')}]`;
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string') return `'${v}'`;
+  return String(v);
+}
+
+export abstract class Module {
+  /** Training mode (batch statistics, dropout on) vs evaluation mode. */
+  training = true;
+  protected readonly _parameters = new Map<string, Tensor | null>();
+  protected readonly _buffers = new Map<string, Tensor | null>();
+  protected readonly _modules = new Map<string, Module | null>();
+
+  /** The computation. Subclasses define its arguments. */
+  abstract forward(...args: never[]): unknown;
+
+  /** Register (or replace) a parameter; `null` records a disabled one. Returns it. */
+  registerParameter(name: string, t: Tensor | null): Tensor | null {
+    if (t) t.requiresGrad = true;
+    this._parameters.set(name, t);
+    return t;
+  }
+
+  /** Register (or replace) a buffer: state that is saved but not trained. */
+  registerBuffer(name: string, t: Tensor | null): Tensor | null {
+    this._buffers.set(name, t);
+    return t;
+  }
+
+  /** Register a sub-module under `name` (its state appears as `name.*`). */
+  registerModule<M extends Module | null>(name: string, m: M): M {
+    this._modules.set(name, m);
+    return m;
+  }
+
+  /** A registered parameter (or null). */
+  getParameter(name: string): Tensor | null {
+    return this._parameters.get(name) ?? null;
+  }
+
+  /** A registered buffer (or null). */
+  getBuffer(name: string): Tensor | null {
+    return this._buffers.get(name) ?? null;
+  }
+
+  /** Direct children. */
+  *children(): IterableIterator<Module> {
+    for (const m of this._modules.values()) if (m) yield m;
+  }
+
+  /** Named direct children. */
+  *namedChildren(): IterableIterator<[string, Module]> {
+    for (const [k, m] of this._modules) if (m) yield [k, m];
+  }
+
+  /** This module and every descendant, depth first. */
+  *modules(): IterableIterator<Module> {
+    yield this;
+    for (const c of this.children()) yield* c.modules();
+  }
+
+  /** All parameters with dotted names (each tensor once). */
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    const seen = new Set<Tensor>();
+    const visit = (m: Module, p: string) => {
+      for (const [k, t] of m._parameters) if (t && !seen.has(t)) {
+        seen.add(t);
+        out.push([p + k, t]);
+      }
+      for (const [k, c] of m._modules) if (c) visit(c, `${p}${k}.`);
+    };
+    visit(this, prefix);
+    return out;
+  }
+
+  /** All trainable parameters. */
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  /** All buffers with dotted names. */
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    const visit = (m: Module, p: string) => {
+      for (const [k, t] of m._buffers) if (t) out.push([p + k, t]);
+      for (const [k, c] of m._modules) if (c) visit(c, `${p}${k}.`);
+    };
+    visit(this, prefix);
+    return out;
+  }
+
+  /** All buffers. */
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, t]) => t);
+  }
+
+  /** Parameters and buffers by PyTorch-style dotted name (the tensors themselves, not copies). */
+  stateDict(): StateDict {
+    const sd: StateDict = {};
+    const visit = (m: Module, p: string) => {
+      for (const [k, t] of m._parameters) if (t) sd[p + k] = t;
+      for (const [k, t] of m._buffers) if (t) sd[p + k] = t;
+      for (const [k, c] of m._modules) if (c) visit(c, `${p}${k}.`);
+    };
+    visit(this, '');
+    return sd;
+  }
+
+  /**
+   * Copy values from a state dict into this module's tensors (in place, so
+   * references held by optimizers stay valid). With `strict` (default), missing
+   * or unexpected keys and shape mismatches throw, naming every offending key.
+   */
+  loadStateDict(sd: StateDict, opts: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
+    const strict = opts.strict ?? true;
+    const own = this.stateDict();
+    const missingKeys = Object.keys(own).filter((k) => !(k in sd));
+    const unexpectedKeys = Object.keys(sd).filter((k) => !(k in own));
+    const mismatched = Object.keys(own).filter((k) => k in sd && !shapeEq(own[k]!.shape, sd[k]!.shape) && !(own[k]!.size === 1 && sd[k]!.size === 1));
+    if (mismatched.length) {
+      throw new RangeError(`loadStateDict: shape mismatch for ${mismatched.map((k) => `'${k}' (expected ${fmtShape(own[k]!.shape)}, got ${fmtShape(sd[k]!.shape)})`).join(', ')}`);
+    }
+    if (strict && (missingKeys.length || unexpectedKeys.length)) {
+      const parts: string[] = [];
+      if (missingKeys.length) parts.push(`missing keys: ${missingKeys.map((k) => `'${k}'`).join(', ')}`);
+      if (unexpectedKeys.length) parts.push(`unexpected keys: ${unexpectedKeys.map((k) => `'${k}'`).join(', ')}`);
+      throw new Error(`loadStateDict (strict): ${parts.join('; ')}`);
+    }
+    for (const [k, t] of Object.entries(own)) {
+      const src = sd[k];
+      if (src) t.data.set(src.data);
+    }
+    this.onStateLoaded();
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Hook for modules that cache values derived from their state. */
+  protected onStateLoaded(): void {}
+
+  /** Set training mode on this module and all descendants. */
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+
+  /** Set evaluation mode (same as train(false)). */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Clear the gradients of all parameters. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** Apply `fn` to this module and every descendant. */
+  apply(fn: (m: Module) => void): this {
+    for (const m of this.modules()) fn(m);
+    return this;
+  }
+
+  /** The constructor options shown by `toString()` (override in subclasses). */
+  extraRepr(): string {
+    return '';
+  }
+
+  /** Name used by `toString()`. */
+  get typeName(): string {
+    return this.constructor.name;
+  }
+
+  /** PyTorch-style description: `LayerNorm([16], eps=1e-5, elementwiseAffine=true)`, children indented. */
+  toString(): string {
+    const kids = [...this.namedChildren()];
+    if (!kids.length) return `${this.typeName}(${this.extraRepr()})`;
+    const extra = this.extraRepr();
+    const lines = kids.map(([k, m]) => `  (${k}): ${m.toString().split('\n').join('\n  ')}`);
+    return `${this.typeName}(${extra ? `${extra}\n` : '\n'}${lines.join('\n')}\n)`;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The Tensor: a shape, a dtype and one contiguous row-major typed array,
+ * plus what reverse-mode autograd needs (`requiresGrad`, `grad`, the node
+ * that produced it). Tensors are never views: every op writes fresh storage,
+ * which keeps kernels simple and `t.data` always the live, contiguous data.
+ */
+import { type DType, type TypedArray, dtypeOf } from './dtype.js';
+import { fmtShape, numel } from './shape.js';
+import type { GradNode } from '../autograd/ops.js';
+import { runBackward } from '../autograd/backward.js';
+
+/** Nested number arrays, as `toArray()` returns them. */
+export type NestedArray = number | NestedArray[];
+
+export class Tensor {
+  /** Live contiguous row-major storage: writing into it changes the tensor. */
+  data: TypedArray;
+  /** Dimensions, outermost first (`[]` for a scalar). */
+  readonly shape: number[];
+  /** Whether backward() should compute a gradient for this tensor. */
+  requiresGrad: boolean;
+  /** Accumulated gradient after backward() (leaves, and tensors that called retainGrad()). */
+  grad: Tensor | null = null;
+  /** The op that produced this tensor, when it was recorded for autograd. */
+  node: GradNode | null = null;
+  /** Keep `grad` on this non-leaf tensor after backward (used by the lab's probes). */
+  retainsGrad = false;
+
+  constructor(data: TypedArray, shape: readonly number[], requiresGrad = false) {
+    if (data.length !== numel(shape)) {
+      throw new RangeError(`data has ${data.length} elements but shape ${fmtShape(shape)} needs ${numel(shape)}`);
+    }
+    this.data = data;
+    this.shape = [...shape];
+    this.requiresGrad = requiresGrad;
+  }
+
+  /** `'float32'` or `'float64'`. */
+  get dtype(): DType {
+    return dtypeOf(this.data);
+  }
+
+  /** Number of dims. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** True for tensors made by the user rather than by an op. */
+  get isLeaf(): boolean {
+    return this.node === null;
+  }
+
+  /**
+   * Reverse-mode autograd from this tensor. Without `grad`, the tensor must
+   * hold one element (a loss) and the seed is 1.
+   */
+  backward(grad?: Tensor): void {
+    runBackward(this, grad);
+  }
+
+  /** Keep this non-leaf tensor's gradient after backward. */
+  retainGrad(): this {
+    this.retainsGrad = true;
+    return this;
+  }
+
+  /** A tensor sharing this one's storage but cut from the graph. */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape, false);
+  }
+
+  /** A deep copy, cut from the graph. */
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape, false);
+  }
+
+  /** Enable or disable gradient tracking on a leaf (returns this). */
+  requiresGrad_(flag = true): this {
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.data.length !== 1) {
+      throw new RangeError(`item() needs a tensor with one element, got shape ${fmtShape(this.shape)}`);
+    }
+    return this.data[0]!;
+  }
+
+  /** The values as nested arrays (a number for a scalar). */
+  toArray(): NestedArray {
+    const d = this.data;
+    const shape = this.shape;
+    if (shape.length === 0) return d[0]!;
+    let pos = 0;
+    const build = (dim: number): NestedArray[] => {
+      const n = shape[dim]!;
+      const out: NestedArray[] = new Array(n);
+      if (dim === shape.length - 1) {
+        for (let i = 0; i < n; i++) out[i] = d[pos++]!;
+      } else {
+        for (let i = 0; i < n; i++) out[i] = build(dim + 1);
+      }
+      return out;
+    };
+    return build(0);
+  }
+
+  /** The values as a flat plain array. */
+  toList(): number[] {
+    return Array.from(this.data);
+  }
+
+  toString(): string {
+    const vals = this.data.length <= 12 ? Array.from(this.data).map((v) => +v.toPrecision(5)).join(', ') : `${this.data.length} values`;
+    return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad=true' : ''}, [${vals}])`;
+  }
+}
