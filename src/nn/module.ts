@@ -29,6 +29,8 @@ export abstract class Module {
   protected readonly _parameters = new Map<string, Tensor | null>();
   protected readonly _buffers = new Map<string, Tensor | null>();
   protected readonly _modules = new Map<string, Module | null>();
+  /** Parameters whose value is computed from others (weightNorm, spectralNorm). */
+  protected readonly _parametrizations = new Map<string, (m: Module) => Tensor>();
 
   /** The computation. Subclasses define its arguments. */
   abstract forward(...args: never[]): unknown;
@@ -55,6 +57,32 @@ export abstract class Module {
   /** A registered parameter (or null). */
   getParameter(name: string): Tensor | null {
     return this._parameters.get(name) ?? null;
+  }
+
+  /**
+   * The effective value of parameter `name`: computed by its parametrization
+   * when one is registered (weightNorm, spectralNorm), else the stored
+   * parameter. Layers read their weights through this in `forward`, so a
+   * parametrization applies to any layer without the layer knowing.
+   */
+  param(name: string): Tensor | null {
+    const f = this._parametrizations.get(name);
+    return f ? f(this) : (this._parameters.get(name) ?? null);
+  }
+
+  /**
+   * Make `name` a computed parameter: `compute(module)` gives its value at each
+   * read. The stored parameter of that name (if any) is removed; the
+   * parametrization registers the parameters it trains itself.
+   */
+  registerParametrization(name: string, compute: (m: Module) => Tensor): void {
+    this._parameters.delete(name);
+    this._parametrizations.set(name, compute);
+  }
+
+  /** True when `name` is computed by a parametrization. */
+  isParametrized(name: string): boolean {
+    return this._parametrizations.has(name);
   }
 
   /** A registered buffer (or null). */
