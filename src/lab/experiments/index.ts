@@ -1,0 +1,9 @@
+/**
+ * The registry of lab experiments: a plain list, in any order (the report
+ * orders them as LAB.md numbers them, see src/lab/registry.ts). To add an
+ * experiment: one import line and one entry in the array.
+ */
+import type { Experiment } from '../experiment.js';
+
+export const experiments: Experiment[] = [
+];
