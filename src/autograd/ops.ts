@@ -39,6 +39,15 @@ export interface OpSaved {
   // normalization kernels
   softmax: { axis: number };
   logSoftmax: { axis: number };
+  // nn ops (functional/linear.ts, conv.ts, pool.ts, losses.ts)
+  linear: null;
+  conv2d: { geom: import('../functional/conv.js').ConvGeom; cols: Float32Array | Float64Array };
+  maxPool2d: { argmax: Int32Array };
+  avgPool2d: { geom: import('../functional/conv.js').ConvGeom };
+  crossEntropy: { targets: Int32Array | null; lse: Float64Array };
+  // Xu et al. 2019 probes (functional/detach-norm.ts)
+  detachNorm: { rstd: Float64Array };
+  adaNorm: { yhat: Float64Array; rstd: Float64Array; c: number; k: number };
 }
 
 /** Name of a primitive op. */

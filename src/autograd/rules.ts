@@ -13,6 +13,11 @@ import { reshape, permute, slice } from '../functional/shape-ops.js';
 import { batchedGemm } from '../functional/matmul.js';
 import { softmaxBackward } from '../kernels/js/softmax.js';
 import { lines } from '../functional/softmax.js';
+import { linearBackward } from '../functional/linear.js';
+import { conv2dBackward } from '../functional/conv.js';
+import { maxPool2dBackward, avgPool2dBackward } from '../functional/pool.js';
+import { crossEntropyBackward } from '../functional/losses.js';
+import { detachNormBackward, adaNormBackward } from '../functional/detach-norm.js';
 
 /** dx = dout * f'(x, y), element by element. */
 function pointwise(dout: Tensor, x: Tensor, y: Tensor, df: (x: number, y: number) => number): Tensor {
@@ -114,4 +119,11 @@ export const rules: { [K in OpName]: BackwardRule<K> } = {
     softmaxBackward(g, dout.data, out.data, o, d, i, true);
     return [new Tensor(g, out.shape)];
   },
+  linear: ({ dout, inputs: [x, w, b], needs }) => linearBackward(dout, x!, w!, b ?? null, needs),
+  conv2d: ({ dout, inputs: [x, w, b], saved: { geom, cols }, needs }) => conv2dBackward(dout, x!, w!, b ?? null, geom, cols, needs),
+  maxPool2d: ({ dout, inputs: [x], saved: { argmax } }) => [maxPool2dBackward(dout, x!, argmax)],
+  avgPool2d: ({ dout, inputs: [x], saved: { geom } }) => [avgPool2dBackward(dout, x!, geom)],
+  crossEntropy: ({ dout, inputs: [x, p], saved: { targets, lse }, needs }) => crossEntropyBackward(dout, x!, p ?? null, targets, lse, needs),
+  detachNorm: ({ dout, saved: { rstd } }) => [detachNormBackward(dout, rstd)],
+  adaNorm: ({ dout, saved }) => [adaNormBackward(dout, saved)],
 };

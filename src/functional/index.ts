@@ -9,4 +9,10 @@ export { reshape, flatten, unsqueeze, permute, transpose, expand, slice, concat,
 export { matmul } from './matmul.js';
 export { softmax, logSoftmax } from './softmax.js';
 // normalization ops
+export { detachNorm, adaNorm, type AdaNormOptions } from './detach-norm.js';
 // nn ops (losses, conv, pooling, dropout)
+export { linear } from './linear.js';
+export { conv2d, type Conv2dOptions, type Size2 } from './conv.js';
+export { maxPool2d, avgPool2d, globalAvgPool2d } from './pool.js';
+export { dropout } from './dropout.js';
+export { crossEntropy, mseLoss, type Targets } from './losses.js';
