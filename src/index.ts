@@ -28,4 +28,5 @@ export { Module, type StateDict } from './nn/module.js';
 // normalization modules
 // nn layers, optimizers
 // preprocessing
+export * from './preprocessing/index.js';
 // interop
