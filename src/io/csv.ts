@@ -225,6 +225,6 @@ export function parseCsv(text: string, opts: CsvOptions = {}): { header: string[
 export function formatCsv(rows: readonly (readonly number[])[], header?: readonly string[], delimiter = ','): string {
   const out: string[] = [];
   if (header) out.push(header.join(delimiter));
-  for (const r of rows) out.push(r.map((v) => String(v)).join(delimiter));
+  for (const r of rows) out.push(r.map((v) => (Object.is(v, -0) ? '-0' : String(v))).join(delimiter));
   return out.join('\n') + '\n';
 }
