@@ -37,6 +37,14 @@ export interface OpSaved {
   // linear algebra
   matmul: null;
   // normalization kernels
+  // row-wise norms (functional/layer-norm.ts, rms-norm.ts, dyt.ts): x viewed as [N, C]; statistics float64
+  layerNorm: { N: number; C: number; mean: Float64Array; rstd: Float64Array };
+  rmsNorm: { N: number; C: number; rstd: Float64Array };
+  dyt: { N: number; C: number; alpha: number };
+  // functional/local-response-norm.ts: scale = k + alpha/size * window sum of squares, per element
+  localResponseNorm: { size: number; alpha: number; beta: number; k: number; scale: Float64Array };
+  // functional/normalize.ts: the Lp norm of each line before the eps clamp
+  normalize: { p: number; axis: number; eps: number; norm: Float64Array };
   softmax: { axis: number };
   logSoftmax: { axis: number };
   // nn ops (functional/linear.ts, conv.ts, pool.ts, losses.ts)

@@ -13,6 +13,11 @@ import { reshape, permute, slice } from '../functional/shape-ops.js';
 import { batchedGemm } from '../functional/matmul.js';
 import { softmaxBackward } from '../kernels/js/softmax.js';
 import { lines } from '../functional/softmax.js';
+import { layerNormBackward } from '../functional/layer-norm.js';
+import { rmsNormBackward } from '../functional/rms-norm.js';
+import { dytBackwardRule } from '../functional/dyt.js';
+import { localResponseNormBackward } from '../functional/local-response-norm.js';
+import { normalizeBackwardRule } from '../functional/normalize.js';
 import { linearBackward } from '../functional/linear.js';
 import { conv2dBackward } from '../functional/conv.js';
 import { maxPool2dBackward, avgPool2dBackward } from '../functional/pool.js';
@@ -107,6 +112,11 @@ export const rules: { [K in OpName]: BackwardRule<K> } = {
     needs[0] ? sumTo(batchedGemm(dout, b!, false, true), a!.shape) : null,
     needs[1] ? sumTo(batchedGemm(a!, dout, true, false), b!.shape) : null,
   ],
+  layerNorm: layerNormBackward,
+  rmsNorm: rmsNormBackward,
+  dyt: dytBackwardRule,
+  localResponseNorm: localResponseNormBackward,
+  normalize: normalizeBackwardRule,
   softmax: ({ dout, out, saved: { axis } }) => {
     const g = allocate(dout.dtype, dout.size);
     const [o, d, i] = lines(out.shape, axis);

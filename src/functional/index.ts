@@ -9,6 +9,11 @@ export { reshape, flatten, unsqueeze, permute, transpose, expand, slice, concat,
 export { matmul } from './matmul.js';
 export { softmax, logSoftmax } from './softmax.js';
 // normalization ops
+export { layerNorm } from './layer-norm.js';
+export { rmsNorm } from './rms-norm.js';
+export { dyt } from './dyt.js';
+export { localResponseNorm } from './local-response-norm.js';
+export { normalize, type NormalizeOptions } from './normalize.js';
 export { detachNorm, adaNorm, type AdaNormOptions } from './detach-norm.js';
 // nn ops (losses, conv, pooling, dropout)
 export { linear } from './linear.js';
