@@ -26,6 +26,7 @@ export { setBackend, getBackend, type BackendName } from './kernels/backend.js';
 // modules
 export { Module, type StateDict } from './nn/module.js';
 // normalization modules
+export * from './nn/norm/index.js';
 // nn layers, optimizers
 // preprocessing
 export * from './preprocessing/index.js';

@@ -45,6 +45,11 @@ export interface OpSaved {
   localResponseNorm: { size: number; alpha: number; beta: number; k: number; scale: Float64Array };
   // functional/normalize.ts: the Lp norm of each line before the eps clamp
   normalize: { p: number; axis: number; eps: number; norm: Float64Array };
+  // batch norm (functional/batch-norm.ts): inputs [x, weight, bias, runningMean, runningVar]
+  // (the last two only in evaluation mode); mean/rstd per channel, float64
+  batchNorm: { axis: number; training: boolean; mean: Float64Array; rstd: Float64Array };
+  // group norm, and instance norm as G = C (functional/group-norm.ts): inputs [x, weight, bias]; mean/rstd [N, G]
+  groupNorm: { G: number; mean: Float64Array; rstd: Float64Array };
   softmax: { axis: number };
   logSoftmax: { axis: number };
   // nn ops (functional/linear.ts, conv.ts, pool.ts, losses.ts)

@@ -18,6 +18,8 @@ import { rmsNormBackward } from '../functional/rms-norm.js';
 import { dytBackwardRule } from '../functional/dyt.js';
 import { localResponseNormBackward } from '../functional/local-response-norm.js';
 import { normalizeBackwardRule } from '../functional/normalize.js';
+import { batchNormBackward } from '../functional/batch-norm.js';
+import { groupNormBackward } from '../functional/group-norm.js';
 import { linearBackward } from '../functional/linear.js';
 import { conv2dBackward } from '../functional/conv.js';
 import { maxPool2dBackward, avgPool2dBackward } from '../functional/pool.js';
@@ -112,6 +114,8 @@ export const rules: { [K in OpName]: BackwardRule<K> } = {
     needs[0] ? sumTo(batchedGemm(dout, b!, false, true), a!.shape) : null,
     needs[1] ? sumTo(batchedGemm(a!, dout, true, false), b!.shape) : null,
   ],
+  batchNorm: ({ dout, inputs, saved, needs }) => batchNormBackward(dout, inputs, saved, needs),
+  groupNorm: ({ dout, inputs, saved, needs }) => groupNormBackward(dout, inputs, saved, needs),
   layerNorm: layerNormBackward,
   rmsNorm: rmsNormBackward,
   dyt: dytBackwardRule,

@@ -14,6 +14,9 @@ export { rmsNorm } from './rms-norm.js';
 export { dyt } from './dyt.js';
 export { localResponseNorm } from './local-response-norm.js';
 export { normalize, type NormalizeOptions } from './normalize.js';
+export { batchNorm, type BatchNormOptions } from './batch-norm.js';
+export { groupNorm } from './group-norm.js';
+export { instanceNorm } from './instance-norm.js';
 export { detachNorm, adaNorm, type AdaNormOptions } from './detach-norm.js';
 // nn ops (losses, conv, pooling, dropout)
 export { linear } from './linear.js';

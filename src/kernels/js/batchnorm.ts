@@ -1,0 +1,193 @@
+/**
+ * Batch normalization (Ioffe & Szegedy 2015, arXiv:1502.03167), forward
+ * above backward, in the style of llm.c.
+ *
+ * Shapes (the input viewed as [N, C, S] around its channel axis):
+ *   N      outer size: the batch, times every dim before the channel axis
+ *   C      channels (features); statistics are kept per channel
+ *   S      spatial size: the product of every dim after the channel axis
+ *   inp, out, dinp, dout   [N, C, S] row-major: element (n, c, s) at (n*C + c)*S + s
+ *   weight, bias, dweight, dbias   [C] or null (null = no affine: weight 1, bias 0)
+ *   mean, rstd             [C], Float64Array (cached statistics, never rounded to float32)
+ *   runningMean, runningVar  [C]
+ *
+ * Per channel c, over the M = N*S values x of that channel:
+ *   mean = sum(x) / M,  var = sum((x - mean)^2) / M (biased),  rstd = 1 / sqrt(var + eps)
+ *   out  = (x - mean) * rstd * weight + bias
+ *
+ * Numerics: every channel is shifted by one of its own elements K before
+ * accumulating (x - K is exact when x and K are close, so a common offset of
+ * 1e6 costs no digits), and the variance is a second pass over the shifted
+ * values, all in float64. A constant channel gives var = 0 exactly, so its
+ * output is `bias`, never NaN; inputs near 1e30 square to 1e60, far inside
+ * float64's range.
+ *
+ * Signatures (the WebAssembly backend registers the same ones): plain typed
+ * arrays (Float32Array or Float64Array for data, Float64Array for mean/rstd)
+ * and numbers; outputs are overwritten, never accumulated into.
+ */
+import type { TypedArray } from '../../tensor/dtype.js';
+import { defineKernel } from '../backend.js';
+
+// ----------------------------------------------------------------------------
+// training mode: batch statistics
+
+/**
+ * out = batchnorm(inp) with batch statistics; writes the per-channel `mean`
+ * and `rstd` (1/sqrt(biased var + eps)) that backward uses.
+ */
+export const batchnormForwardTrain = defineKernel('batchnormForwardTrain', function batchnormForwardTrainJs(
+  out: TypedArray, mean: Float64Array, rstd: Float64Array,
+  inp: TypedArray, weight: TypedArray | null, bias: TypedArray | null,
+  N: number, C: number, S: number, eps: number,
+): void {
+  const M = N * S;
+  const CS = C * S;
+  for (let c = 0; c < C; c++) {
+    const c0 = c * S;
+    // shift: one element of this channel
+    const K = M > 0 ? inp[c0]! : 0;
+    // pass 1: mean of the shifted values
+    let s1 = 0;
+    for (let n = 0; n < N; n++) {
+      const b = n * CS + c0;
+      for (let s = 0; s < S; s++) s1 += inp[b + s]! - K;
+    }
+    const md = M > 0 ? s1 / M : 0; // mean - K
+    // pass 2: biased variance around the mean
+    let s2 = 0;
+    for (let n = 0; n < N; n++) {
+      const b = n * CS + c0;
+      for (let s = 0; s < S; s++) {
+        const d = inp[b + s]! - K - md;
+        s2 += d * d;
+      }
+    }
+    const v = M > 0 ? s2 / M : 0;
+    const r = 1 / Math.sqrt(v + eps);
+    mean[c] = K + md;
+    rstd[c] = r;
+    // pass 3: normalize, scale and shift (in float64, rounded once on store)
+    const w = weight ? weight[c]! : 1;
+    const bb = bias ? bias[c]! : 0;
+    const sc = r * w;
+    for (let n = 0; n < N; n++) {
+      const b = n * CS + c0;
+      for (let s = 0; s < S; s++) out[b + s] = (inp[b + s]! - K - md) * sc + bb;
+    }
+  }
+});
+
+/**
+ * Backward of the training-mode forward, through the batch mean and
+ * variance. With xhat = (x - mean) * rstd and dxhat = dout * weight:
+ *   dbias   = sum(dout)
+ *   dweight = sum(dout * xhat)
+ *   dinp    = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+ *             [direct term, through the mean, through the variance]
+ * Any of dinp, dweight, dbias may be null to skip it.
+ */
+export const batchnormBackward = defineKernel('batchnormBackward', function batchnormBackwardJs(
+  dinp: TypedArray | null, dweight: TypedArray | null, dbias: TypedArray | null,
+  dout: TypedArray, inp: TypedArray, weight: TypedArray | null,
+  mean: Float64Array, rstd: Float64Array,
+  N: number, C: number, S: number,
+): void {
+  const M = N * S;
+  const CS = C * S;
+  for (let c = 0; c < C; c++) {
+    const c0 = c * S;
+    const m = mean[c]!;
+    const r = rstd[c]!;
+    // pass 1: the two reductions
+    let sumDout = 0; // sum(dout)
+    let sumDoutXhat = 0; // sum(dout * xhat)
+    for (let n = 0; n < N; n++) {
+      const b = n * CS + c0;
+      for (let s = 0; s < S; s++) {
+        const g = dout[b + s]!;
+        sumDout += g;
+        sumDoutXhat += g * (inp[b + s]! - m) * r;
+      }
+    }
+    if (dbias) dbias[c] = sumDout;
+    if (dweight) dweight[c] = sumDoutXhat;
+    if (!dinp) continue;
+    // pass 2: dinp; mean(dxhat) and mean(dxhat*xhat) are the sums times weight / M
+    const w = weight ? weight[c]! : 1;
+    const meanDxhat = (w * sumDout) / M;
+    const meanDxhatXhat = (w * sumDoutXhat) / M;
+    for (let n = 0; n < N; n++) {
+      const b = n * CS + c0;
+      for (let s = 0; s < S; s++) {
+        const xhat = (inp[b + s]! - m) * r;
+        dinp[b + s] = r * (w * dout[b + s]! - meanDxhat - xhat * meanDxhatXhat);
+      }
+    }
+  }
+});
+
+// ----------------------------------------------------------------------------
+// evaluation mode: fixed (running) statistics
+
+/**
+ * out = (inp - runningMean) / sqrt(runningVar + eps) * weight + bias, a
+ * per-channel affine map. The subtraction comes first (never folded into one
+ * multiply-add with a precomputed shift) so large means cost no digits.
+ */
+export const batchnormForwardEval = defineKernel('batchnormForwardEval', function batchnormForwardEvalJs(
+  out: TypedArray, inp: TypedArray, runningMean: TypedArray, runningVar: TypedArray,
+  weight: TypedArray | null, bias: TypedArray | null,
+  N: number, C: number, S: number, eps: number,
+): void {
+  const CS = C * S;
+  for (let c = 0; c < C; c++) {
+    const c0 = c * S;
+    const m = runningMean[c]!;
+    const sc = (weight ? weight[c]! : 1) / Math.sqrt(runningVar[c]! + eps);
+    const bb = bias ? bias[c]! : 0;
+    for (let n = 0; n < N; n++) {
+      const b = n * CS + c0;
+      for (let s = 0; s < S; s++) out[b + s] = (inp[b + s]! - m) * sc + bb;
+    }
+  }
+});
+
+/**
+ * Backward of the evaluation-mode forward, where the statistics are
+ * constants: `mean` and `rstd` are the running mean and 1/sqrt(runningVar + eps).
+ *   dbias = sum(dout),  dweight = sum(dout * xhat),  dinp = dout * weight * rstd
+ */
+export const batchnormBackwardEval = defineKernel('batchnormBackwardEval', function batchnormBackwardEvalJs(
+  dinp: TypedArray | null, dweight: TypedArray | null, dbias: TypedArray | null,
+  dout: TypedArray, inp: TypedArray, weight: TypedArray | null,
+  mean: Float64Array, rstd: Float64Array,
+  N: number, C: number, S: number,
+): void {
+  const CS = C * S;
+  for (let c = 0; c < C; c++) {
+    const c0 = c * S;
+    const m = mean[c]!;
+    const r = rstd[c]!;
+    if (dweight || dbias) {
+      let sumDout = 0;
+      let sumDoutXhat = 0;
+      for (let n = 0; n < N; n++) {
+        const b = n * CS + c0;
+        for (let s = 0; s < S; s++) {
+          const g = dout[b + s]!;
+          sumDout += g;
+          sumDoutXhat += g * (inp[b + s]! - m) * r;
+        }
+      }
+      if (dbias) dbias[c] = sumDout;
+      if (dweight) dweight[c] = sumDoutXhat;
+    }
+    if (!dinp) continue;
+    const sc = (weight ? weight[c]! : 1) * r;
+    for (let n = 0; n < N; n++) {
+      const b = n * CS + c0;
+      for (let s = 0; s < S; s++) dinp[b + s] = dout[b + s]! * sc;
+    }
+  }
+});

@@ -1,0 +1,105 @@
+/**
+ * GroupNorm module (PyTorch's nn.GroupNorm).
+ */
+import { Module, fmtValue } from '../module.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { DType } from '../../tensor/dtype.js';
+import { full } from '../../tensor/create.js';
+import { fmtShape } from '../../tensor/shape.js';
+import { groupNorm } from '../../functional/group-norm.js';
+
+/** GroupNorm options (defaults are PyTorch's). */
+export interface GroupNormOptions {
+  /** Added to the variance before the square root (default 1e-5; Keras uses 1e-3). */
+  eps?: number;
+  /** Learnable per-channel `weight` (ones) and `bias` (zeros) (default true). */
+  affine?: boolean;
+  /** Storage type of the parameters (default 'float32'). */
+  dtype?: DType;
+}
+
+/**
+ * Group normalization (Wu & He 2018, "Group Normalization", arXiv:1803.08494):
+ * the channels of an [N, C, *] input are split into `numGroups` groups; each
+ * (sample, group) is normalized over its channels and spatial dims (biased
+ * variance), then scaled and shifted per channel:
+ *
+ *   y = (x - mean[n, g]) / sqrt(var[n, g] + eps) * weight[c] + bias[c]
+ *
+ * Independent of the batch (works with batch size 1), same in training and
+ * evaluation. numGroups = 1 gives LayerNorm over (C, *) with per-channel
+ * affine; numGroups = numChannels gives InstanceNorm (with affine).
+ */
+export class GroupNorm extends Module {
+  readonly numGroups: number;
+  readonly numChannels: number;
+  readonly eps: number;
+  readonly affine: boolean;
+  readonly dtype: DType;
+
+  constructor(numGroups: number, numChannels: number, opts: GroupNormOptions = {}) {
+    super();
+    if (!Number.isInteger(numGroups) || numGroups <= 0) throw new RangeError(`GroupNorm: numGroups must be a positive integer, got ${numGroups}`);
+    if (!Number.isInteger(numChannels) || numChannels <= 0) throw new RangeError(`GroupNorm: numChannels must be a positive integer, got ${numChannels}`);
+    if (numChannels % numGroups !== 0) {
+      throw new RangeError(`GroupNorm: numChannels must be divisible by numGroups, got numChannels=${numChannels} and numGroups=${numGroups}`);
+    }
+    this.numGroups = numGroups;
+    this.numChannels = numChannels;
+    this.eps = opts.eps ?? 1e-5;
+    if (!(this.eps >= 0)) throw new RangeError(`GroupNorm: eps must be >= 0, got ${this.eps}`);
+    this.affine = opts.affine ?? true;
+    this.dtype = opts.dtype ?? 'float32';
+    this.registerParameter('weight', this.affine ? full([numChannels], 1, { dtype: this.dtype }) : null);
+    this.registerParameter('bias', this.affine ? full([numChannels], 0, { dtype: this.dtype }) : null);
+  }
+
+  /** Per-channel scale, or null when `affine` is false. */
+  get weight(): Tensor | null {
+    return this.param('weight');
+  }
+
+  /** Per-channel shift, or null when `affine` is false. */
+  get bias(): Tensor | null {
+    return this.param('bias');
+  }
+
+  /** Always null: GroupNorm keeps no running statistics. */
+  get runningMean(): Tensor | null {
+    return null;
+  }
+
+  /** Always null: GroupNorm keeps no running statistics. */
+  get runningVar(): Tensor | null {
+    return null;
+  }
+
+  /** Always 0: GroupNorm keeps no running statistics. */
+  get numBatchesTracked(): number {
+    return 0;
+  }
+
+  /** Weight to ones, bias to zeros. */
+  resetParameters(): void {
+    this.getParameter('weight')?.data.fill(1);
+    this.getParameter('bias')?.data.fill(0);
+  }
+
+  /** Normalize `x` of shape [N, numChannels, *]. */
+  forward(x: Tensor): Tensor {
+    if (x.ndim < 2 || x.shape[1] !== this.numChannels) {
+      throw new RangeError(`GroupNorm: expected input of shape [N, ${this.numChannels}, *], got ${fmtShape(x.shape)}`);
+    }
+    return groupNorm(x, this.numGroups, this.weight, this.bias, this.eps);
+  }
+
+  /** `2, 6, eps=1e-5, affine=true`. */
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${fmtValue(this.eps)}, affine=${this.affine}`;
+  }
+
+  /** The constructor options with defaults filled in. */
+  getConfig(): { numGroups: number; numChannels: number; eps: number; affine: boolean; dtype: DType } {
+    return { numGroups: this.numGroups, numChannels: this.numChannels, eps: this.eps, affine: this.affine, dtype: this.dtype };
+  }
+}
