@@ -92,3 +92,19 @@ export interface Experiment {
   /** Extra tables for the report (paper vs ours, invariance table...). */
   tables?(runs: RunResult[]): ReportTable[];
 }
+
+/**
+ * Throw from `run` when training diverges (NaN/Inf loss) to have the runner
+ * record a `diverged` result at `step`, keeping whatever was measured so far
+ * (`partial`), instead of building the `RunOutput` by hand. A diverged run is
+ * a result, not a crash: the study goes on.
+ */
+export class Diverged extends Error {
+  constructor(
+    readonly step: number,
+    readonly partial: Omit<RunOutput, 'status' | 'divergedAt'> = { metrics: {} },
+  ) {
+    super(`diverged at step ${step}`);
+    this.name = 'Diverged';
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The on-disk layout of a study directory (Node only):
+ *
+ * ```
+ * OUT/study.json                   profile, seeds, dates, wall time (for `normkit report`)
+ * OUT/runs/<experiment>/<id>.json  one finished run (StoredRun), written atomically
+ * OUT/results.json, report.md, index.html   the report
+ * ```
+ *
+ * Runs are written as a temporary file in the same directory and renamed over
+ * the target: rename is atomic on POSIX file systems, so an interrupted study
+ * never leaves a half-written run, and a run on disk is always complete.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Json, Profile, RunResult, RunSpec } from './experiment.js';
+
+/** A run that threw: recorded so the report can say so, and retried on the next invocation. */
+export interface ErrorRun extends RunSpec {
+  experiment: string;
+  status: 'error';
+  error: string;
+  metrics: { [k: string]: number | null };
+  wallMs: number;
+}
+
+/** What a run file holds. */
+export type StoredRun = RunResult | ErrorRun;
+
+/** Study metadata kept beside the runs. */
+export interface StudyMeta {
+  profile: Profile;
+  /** Seeds requested on the command line (undefined: each experiment's profile default). */
+  seeds?: number;
+  /** ISO date of the first and latest invocation. */
+  started: string;
+  updated: string;
+  node: string;
+  platform: string;
+  cpus: number;
+  jobs: number;
+  /** Wall time summed over invocations (ms). */
+  wallMs: number;
+  /** Experiments selected by the latest invocation. */
+  experiments: string[];
+}
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._+=-]*$/;
+
+/** Ids become file names: letters, digits and `._+=-` only. */
+export function checkRunId(experiment: string, id: string): void {
+  if (!SAFE_ID.test(id)) throw new Error(`experiment "${experiment}": run id "${id}" is not file-name safe (expected letters, digits and ._+=- only)`);
+}
+
+/** Write a file atomically (temporary file in the same directory + rename). */
+export function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+export function runPath(out: string, experiment: string, id: string): string {
+  return join(out, 'runs', experiment, `${id}.json`);
+}
+
+/** Store one finished run. */
+export function writeRun(out: string, run: StoredRun): void {
+  mkdirSync(join(out, 'runs', run.experiment), { recursive: true });
+  writeAtomic(runPath(out, run.experiment, run.id), JSON.stringify(run) + '\n');
+}
+
+/** Read a stored run, or null when absent or unreadable (then it is simply recomputed). */
+export function readRun(out: string, experiment: string, id: string): StoredRun | null {
+  const p = runPath(out, experiment, id);
+  if (!existsSync(p)) return null;
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as StoredRun;
+  } catch {
+    return null;
+  }
+}
+
+/** Canonical JSON (sorted keys) to compare configurations. */
+export function canonical(x: Json | undefined): string {
+  if (x === undefined) return 'undefined';
+  if (x === null || typeof x !== 'object') return JSON.stringify(x);
+  if (Array.isArray(x)) return `[${x.map(canonical).join(',')}]`;
+  return `{${Object.keys(x).sort().map((k) => `${JSON.stringify(k)}:${canonical(x[k])}`).join(',')}}`;
+}
+
+/** A stored run counts as done for `spec` when it finished (ok or diverged) with the same seed and configuration. */
+export function isDone(stored: StoredRun | null, spec: RunSpec): boolean {
+  return stored !== null && stored.status !== 'error' && stored.seed === spec.seed && canonical(stored.config) === canonical(spec.config);
+}
+
+/** All runs stored for one experiment (any id). */
+export function readAllRuns(out: string, experiment: string): StoredRun[] {
+  const dir = join(out, 'runs', experiment);
+  if (!existsSync(dir)) return [];
+  const runs: StoredRun[] = [];
+  for (const f of readdirSync(dir).sort()) {
+    if (!f.endsWith('.json')) continue;
+    const r = readRun(out, experiment, f.slice(0, -5));
+    if (r) runs.push(r);
+  }
+  return runs;
+}
+
+/** Experiments that have a runs directory. */
+export function storedExperiments(out: string): string[] {
+  const dir = join(out, 'runs');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+}
+
+export function readStudy(out: string): StudyMeta | null {
+  const p = join(out, 'study.json');
+  if (!existsSync(p)) return null;
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as StudyMeta;
+  } catch {
+    return null;
+  }
+}
+
+export function writeStudy(out: string, meta: StudyMeta): void {
+  mkdirSync(out, { recursive: true });
+  writeAtomic(join(out, 'study.json'), JSON.stringify(meta, null, 2) + '\n');
+}
