@@ -31,3 +31,4 @@ export * from './nn/norm/index.js';
 // preprocessing
 export * from './preprocessing/index.js';
 // interop
+export * as io from './io/index.js';
