@@ -23,11 +23,15 @@ export * as F from './functional/index.js';
 export * from './functional/index.js';
 // backends
 export { setBackend, getBackend, type BackendName } from './kernels/backend.js';
+export { initWasm } from './kernels/wasm/index.js';
+export { setThreads, getThreads, setThreadCrossover, getThreadCrossover } from './kernels/threads/pool.js';
 // modules
 export { Module, type StateDict } from './nn/module.js';
 // normalization modules
 export * from './nn/norm/index.js';
 // nn layers, optimizers
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
 // preprocessing
 export * from './preprocessing/index.js';
 // interop

@@ -8,8 +8,22 @@ export type DType = 'float32' | 'float64';
 /** The storage type of a tensor. */
 export type TypedArray = Float32Array | Float64Array;
 
+let residentAllocator: ((dtype: DType, n: number) => TypedArray | null) | null = null;
+
+/**
+ * Let the WebAssembly backend place large tensors in its memory (zero-copy
+ * kernels; see src/kernels/wasm/loader.ts). The hook returns null to decline.
+ */
+export function setResidentAllocator(fn: ((dtype: DType, n: number) => TypedArray | null) | null): void {
+  residentAllocator = fn;
+}
+
 /** Allocate zeroed storage of a dtype. */
 export function allocate(dtype: DType, n: number): TypedArray {
+  if (residentAllocator !== null) {
+    const a = residentAllocator(dtype, n);
+    if (a !== null) return a;
+  }
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
 

@@ -1,0 +1,148 @@
+/**
+ * General matrix multiply, 128-bit SIMD (f32x4), the WebAssembly twin of
+ * src/kernels/js/gemm.ts.
+ *
+ * Shapes:  A is [M, K] (or [K, M] when transA), B is [K, N] (or [N, K] when
+ * transB), C is [M, N]. C = (accumulate ? C : 0) + op(A) @ op(B).
+ * All pointers are byte addresses in linear memory (the caller adds offsets).
+ *
+ * Blocking: B is walked in panels of KC rows x NC columns (128 x 256 floats =
+ * 128 KiB, L2-resident); inside a panel a 4x8 register tile of C (8 f32x4
+ * accumulators) is updated by one broadcast of A and two loads of B per k.
+ * transB packs B^T once into `scratch` so every case runs the same tile loop;
+ * transA only changes A's strides (A(i,k) = A[i*sai + k*sak]).
+ */
+
+const KC: i32 = 128;
+const NC: i32 = 256;
+
+// C[4 rows, 8 cols] += A[4 rows, kc] * B[kc, 8 cols]; strides in bytes.
+@inline function tile4x8(a: usize, sai: usize, sak: usize, b: usize, ldb: usize, c: usize, ldc: usize, kc: i32): void {
+  const c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+  let r00 = v128.load(c), r01 = v128.load(c, 16);
+  let r10 = v128.load(c1), r11 = v128.load(c1, 16);
+  let r20 = v128.load(c2), r21 = v128.load(c2, 16);
+  let r30 = v128.load(c3), r31 = v128.load(c3, 16);
+  const a1o = sai, a2o = sai * 2, a3o = sai * 3;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let s = v128.load32_splat(a);
+    r00 = f32x4.add(r00, f32x4.mul(s, b0)); r01 = f32x4.add(r01, f32x4.mul(s, b1));
+    s = v128.load32_splat(a + a1o);
+    r10 = f32x4.add(r10, f32x4.mul(s, b0)); r11 = f32x4.add(r11, f32x4.mul(s, b1));
+    s = v128.load32_splat(a + a2o);
+    r20 = f32x4.add(r20, f32x4.mul(s, b0)); r21 = f32x4.add(r21, f32x4.mul(s, b1));
+    s = v128.load32_splat(a + a3o);
+    r30 = f32x4.add(r30, f32x4.mul(s, b0)); r31 = f32x4.add(r31, f32x4.mul(s, b1));
+    a += sak; b += ldb;
+  }
+  v128.store(c, r00); v128.store(c, r01, 16);
+  v128.store(c1, r10); v128.store(c1, r11, 16);
+  v128.store(c2, r20); v128.store(c2, r21, 16);
+  v128.store(c3, r30); v128.store(c3, r31, 16);
+}
+
+// C[4 rows, 4 cols] += A[4, kc] * B[kc, 4].
+@inline function tile4x4(a: usize, sai: usize, sak: usize, b: usize, ldb: usize, c: usize, ldc: usize, kc: i32): void {
+  const c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+  let r0 = v128.load(c), r1 = v128.load(c1), r2 = v128.load(c2), r3 = v128.load(c3);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(b);
+    r0 = f32x4.add(r0, f32x4.mul(v128.load32_splat(a), b0));
+    r1 = f32x4.add(r1, f32x4.mul(v128.load32_splat(a + sai), b0));
+    r2 = f32x4.add(r2, f32x4.mul(v128.load32_splat(a + sai * 2), b0));
+    r3 = f32x4.add(r3, f32x4.mul(v128.load32_splat(a + sai * 3), b0));
+    a += sak; b += ldb;
+  }
+  v128.store(c, r0); v128.store(c1, r1); v128.store(c2, r2); v128.store(c3, r3);
+}
+
+// C[1 row, 8 cols] += A[1, kc] * B[kc, 8].
+@inline function tile1x8(a: usize, sak: usize, b: usize, ldb: usize, c: usize, kc: i32): void {
+  let r0 = v128.load(c), r1 = v128.load(c, 16);
+  for (let k = 0; k < kc; k++) {
+    const s = v128.load32_splat(a);
+    r0 = f32x4.add(r0, f32x4.mul(s, v128.load(b)));
+    r1 = f32x4.add(r1, f32x4.mul(s, v128.load(b, 16)));
+    a += sak; b += ldb;
+  }
+  v128.store(c, r0); v128.store(c, r1, 16);
+}
+
+// C[1 row, 4 cols] += A[1, kc] * B[kc, 4].
+@inline function tile1x4(a: usize, sak: usize, b: usize, ldb: usize, c: usize, kc: i32): void {
+  let r0 = v128.load(c);
+  for (let k = 0; k < kc; k++) {
+    r0 = f32x4.add(r0, f32x4.mul(v128.load32_splat(a), v128.load(b)));
+    a += sak; b += ldb;
+  }
+  v128.store(c, r0);
+}
+
+// C[1, 1] += A[1, kc] * B[kc, 1] (the ragged right edge).
+@inline function tile1x1(a: usize, sak: usize, b: usize, ldb: usize, c: usize, kc: i32): void {
+  let s: f32 = load<f32>(c);
+  for (let k = 0; k < kc; k++) {
+    s += load<f32>(a) * load<f32>(b);
+    a += sak; b += ldb;
+  }
+  store<f32>(c, s);
+}
+
+/** dst[K, N] = transpose(src[N, K]), in 4x4 blocks where possible. */
+function transpose(dst: usize, src: usize, N: i32, K: i32): void {
+  for (let j = 0; j < N; j++) {
+    const s = src + (<usize>j * <usize>K << 2);
+    for (let k = 0; k < K; k++) store<f32>(dst + ((<usize>k * <usize>N + <usize>j) << 2), load<f32>(s + (<usize>k << 2)));
+  }
+}
+
+/**
+ * C (+)= op(A) @ op(B) for rows [m0, m1) of C. `scratch` must hold N*K floats
+ * when transB (B^T is packed there; a caller splitting rows over threads packs
+ * once and passes transB = false with B = the packed copy).
+ */
+export function gemmRows(
+  a: usize, b: usize, c: usize, M: i32, N: i32, K: i32,
+  transA: bool, transB: bool, accumulate: bool, scratch: usize, m0: i32, m1: i32,
+): void {
+  if (m1 <= m0) return;
+  if (!accumulate) memory.fill(c + (<usize>m0 * <usize>N << 2), 0, <usize>(m1 - m0) * <usize>N << 2);
+  if (K == 0 || N == 0) return;
+  if (transB) { transpose(scratch, b, N, K); b = scratch; }
+  const sai: usize = transA ? 4 : <usize>K << 2; // byte stride between rows i of op(A)
+  const sak: usize = transA ? <usize>M << 2 : 4; // byte stride between columns k of op(A)
+  const ldb: usize = <usize>N << 2;
+  const ldc: usize = <usize>N << 2;
+  for (let kk = 0; kk < K; kk += KC) {
+    const kc = min(KC, K - kk);
+    for (let jj = 0; jj < N; jj += NC) {
+      const je = min(jj + NC, N);
+      const bPanel = b + (<usize>kk * ldb) + (<usize>jj << 2);
+      let i = m0;
+      for (; i + 4 <= m1; i += 4) {
+        const ap = a + <usize>i * sai + <usize>kk * sak;
+        const cp = c + <usize>i * ldc;
+        let j = jj;
+        for (; j + 8 <= je; j += 8) tile4x8(ap, sai, sak, bPanel + (<usize>(j - jj) << 2), ldb, cp + (<usize>j << 2), ldc, kc);
+        for (; j + 4 <= je; j += 4) tile4x4(ap, sai, sak, bPanel + (<usize>(j - jj) << 2), ldb, cp + (<usize>j << 2), ldc, kc);
+        for (; j < je; j++) {
+          for (let r = 0; r < 4; r++) tile1x1(ap + <usize>r * sai, sak, bPanel + (<usize>(j - jj) << 2), ldb, cp + <usize>r * ldc + (<usize>j << 2), kc);
+        }
+      }
+      for (; i < m1; i++) {
+        const ap = a + <usize>i * sai + <usize>kk * sak;
+        const cp = c + <usize>i * ldc;
+        let j = jj;
+        for (; j + 8 <= je; j += 8) tile1x8(ap, sak, bPanel + (<usize>(j - jj) << 2), ldb, cp + (<usize>j << 2), kc);
+        for (; j + 4 <= je; j += 4) tile1x4(ap, sak, bPanel + (<usize>(j - jj) << 2), ldb, cp + (<usize>j << 2), kc);
+        for (; j < je; j++) tile1x1(ap, sak, bPanel + (<usize>(j - jj) << 2), ldb, cp + (<usize>j << 2), kc);
+      }
+    }
+  }
+}
+
+/** Pack B^T: dst[K, N] = src[N, K]^T (exported so a threaded caller can pack once). */
+export function packTranspose(dst: usize, src: usize, N: i32, K: i32): void {
+  transpose(dst, src, N, K);
+}

@@ -1,0 +1,8 @@
+/**
+ * Entry point of normkit's WebAssembly module: every exported kernel. Pointers
+ * are byte addresses into the imported memory; the module has no other
+ * imports, no static data and no runtime allocations (`--runtime stub`), so
+ * one compiled module can be instantiated on many threads over one shared memory.
+ */
+export { gemmRows, packTranspose } from './gemm';
+export { layernormForward, layernormBackward, rmsnormForward, rmsnormBackward } from './norm';

@@ -1,0 +1,245 @@
+/**
+ * LayerNorm and RMSNorm, forward above backward, 128-bit SIMD; the
+ * WebAssembly twins of src/kernels/js/layernorm.ts and rmsnorm.ts (same
+ * formulas, see there), for float32 data and float64 statistics.
+ *
+ * Shapes: inp, out, dout, dinp [N, C] f32; weight, bias [C] f32 (pointer 0 =
+ * none); mean, rstd [N] f64; dwAcc, dbAcc [C] f64 accumulators (pointer 0 =
+ * skip). Every kernel works on rows [n0, n1) so threads can split the rows.
+ *
+ * Exactness: statistics shift each row by its first element K, promote to
+ * f64 before subtracting, and accumulate in f64x2 lanes (two passes: shifted
+ * mean, then the variance around it), as the TypeScript kernels do. The
+ * output pass runs in f32x4 on (x - K) - (mean - K): x - K is exact for x
+ * near K, and mean - K is small, so a large common offset costs no digits.
+ */
+
+// sum over the row of (x - K), in f64
+@inline function sumShifted(p: usize, C: i32, K: f64): f64 {
+  const k2 = f64x2.splat(K);
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+  let c = 0;
+  for (; c + 4 <= C; c += 4) {
+    const v = v128.load(p + (<usize>c << 2));
+    a0 = f64x2.add(a0, f64x2.sub(f64x2.promote_low_f32x4(v), k2));
+    a1 = f64x2.add(a1, f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), k2));
+  }
+  const a = f64x2.add(a0, a1);
+  let s = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
+  for (; c < C; c++) s += <f64>load<f32>(p + (<usize>c << 2)) - K;
+  return s;
+}
+
+// sum over the row of (x - S)^2, in f64
+@inline function sumSquares(p: usize, C: i32, S: f64): f64 {
+  const s2 = f64x2.splat(S);
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+  let c = 0;
+  for (; c + 4 <= C; c += 4) {
+    const v = v128.load(p + (<usize>c << 2));
+    const d0 = f64x2.sub(f64x2.promote_low_f32x4(v), s2);
+    const d1 = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), s2);
+    a0 = f64x2.add(a0, f64x2.mul(d0, d0));
+    a1 = f64x2.add(a1, f64x2.mul(d1, d1));
+  }
+  const a = f64x2.add(a0, a1);
+  let s = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
+  for (; c < C; c++) {
+    const d = <f64>load<f32>(p + (<usize>c << 2)) - S;
+    s += d * d;
+  }
+  return s;
+}
+
+/** LayerNorm forward on rows [n0, n1): out, mean, rstd from inp (weight/bias may be 0). */
+export function layernormForward(
+  out: usize, mean: usize, rstd: usize, inp: usize, weight: usize, bias: usize,
+  N: i32, C: i32, eps: f64, n0: i32, n1: i32,
+): void {
+  const rowBytes = <usize>C << 2;
+  for (let n = n0; n < n1; n++) {
+    const x = inp + <usize>n * rowBytes;
+    const y = out + <usize>n * rowBytes;
+    const K = <f64>load<f32>(x);
+    const ms = sumShifted(x, C, K) / <f64>C;
+    const v = sumSquares(x, C, K + ms) / <f64>C;
+    const r = 1.0 / Math.sqrt(v + eps);
+    store<f64>(mean + (<usize>n << 3), K + ms);
+    store<f64>(rstd + (<usize>n << 3), r);
+    const kf = f32x4.splat(<f32>K), mf = f32x4.splat(<f32>ms), rf = f32x4.splat(<f32>r);
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const o = <usize>c << 2;
+      let h = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(x + o), kf), mf), rf);
+      if (weight) h = f32x4.mul(h, v128.load(weight + o));
+      if (bias) h = f32x4.add(h, v128.load(bias + o));
+      v128.store(y + o, h);
+    }
+    for (; c < C; c++) {
+      const o = <usize>c << 2;
+      let h = (load<f32>(x + o) - <f32>K - <f32>ms) * <f32>r;
+      if (weight) h *= load<f32>(weight + o);
+      if (bias) h += load<f32>(bias + o);
+      store<f32>(y + o, h);
+    }
+  }
+}
+
+/**
+ * LayerNorm backward on rows [n0, n1): dinp = rstd (dnorm - mean(dnorm) -
+ * xhat mean(dnorm xhat)) (skipped when dinp is 0); dwAcc += dout xhat and
+ * dbAcc += dout in f64 (skipped when 0).
+ */
+export function layernormBackward(
+  dinp: usize, dwAcc: usize, dbAcc: usize, dout: usize, inp: usize, weight: usize,
+  mean: usize, rstd: usize, N: i32, C: i32, n0: i32, n1: i32,
+): void {
+  const rowBytes = <usize>C << 2;
+  for (let n = n0; n < n1; n++) {
+    const x = inp + <usize>n * rowBytes;
+    const g = dout + <usize>n * rowBytes;
+    const K = load<f32>(x);
+    const m = load<f64>(mean + (<usize>n << 3));
+    const r = load<f64>(rstd + (<usize>n << 3));
+    const kf = f32x4.splat(K), mk = f32x4.splat(<f32>(m - <f64>K)), rf = f32x4.splat(<f32>r);
+    let sD0 = f64x2.splat(0), sD1 = f64x2.splat(0), sX0 = f64x2.splat(0), sX1 = f64x2.splat(0);
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const o = <usize>c << 2;
+      const gv = v128.load(g + o);
+      const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(x + o), kf), mk), rf);
+      const dn = weight ? f32x4.mul(gv, v128.load(weight + o)) : gv;
+      const dx = f32x4.mul(dn, xh);
+      sD0 = f64x2.add(sD0, f64x2.promote_low_f32x4(dn));
+      sD1 = f64x2.add(sD1, f64x2.promote_low_f32x4(i32x4.shuffle(dn, dn, 2, 3, 0, 1)));
+      sX0 = f64x2.add(sX0, f64x2.promote_low_f32x4(dx));
+      sX1 = f64x2.add(sX1, f64x2.promote_low_f32x4(i32x4.shuffle(dx, dx, 2, 3, 0, 1)));
+      if (dwAcc) {
+        const gx = f32x4.mul(gv, xh);
+        const p = dwAcc + (<usize>c << 3);
+        v128.store(p, f64x2.add(v128.load(p), f64x2.promote_low_f32x4(gx)));
+        v128.store(p, f64x2.add(v128.load(p, 16), f64x2.promote_low_f32x4(i32x4.shuffle(gx, gx, 2, 3, 0, 1))), 16);
+      }
+      if (dbAcc) {
+        const p = dbAcc + (<usize>c << 3);
+        v128.store(p, f64x2.add(v128.load(p), f64x2.promote_low_f32x4(gv)));
+        v128.store(p, f64x2.add(v128.load(p, 16), f64x2.promote_low_f32x4(i32x4.shuffle(gv, gv, 2, 3, 0, 1))), 16);
+      }
+    }
+    const aD = f64x2.add(sD0, sD1), aX = f64x2.add(sX0, sX1);
+    let sumD = f64x2.extract_lane(aD, 0) + f64x2.extract_lane(aD, 1);
+    let sumDX = f64x2.extract_lane(aX, 0) + f64x2.extract_lane(aX, 1);
+    for (let t = c; t < C; t++) {
+      const o = <usize>t << 2;
+      const gs = load<f32>(g + o);
+      const xh = (load<f32>(x + o) - K - <f32>(m - <f64>K)) * <f32>r;
+      const dn = weight ? gs * load<f32>(weight + o) : gs;
+      sumD += <f64>dn;
+      sumDX += <f64>(dn * xh);
+      if (dwAcc) store<f64>(dwAcc + (<usize>t << 3), load<f64>(dwAcc + (<usize>t << 3)) + <f64>(gs * xh));
+      if (dbAcc) store<f64>(dbAcc + (<usize>t << 3), load<f64>(dbAcc + (<usize>t << 3)) + <f64>gs);
+    }
+    if (!dinp) continue;
+    const d = dinp + <usize>n * rowBytes;
+    const meanD = <f32>(sumD / <f64>C), meanDX = <f32>(sumDX / <f64>C);
+    const mD = f32x4.splat(meanD), mDX = f32x4.splat(meanDX);
+    c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const o = <usize>c << 2;
+      const gv = v128.load(g + o);
+      const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(x + o), kf), mk), rf);
+      const dn = weight ? f32x4.mul(gv, v128.load(weight + o)) : gv;
+      v128.store(d + o, f32x4.mul(f32x4.sub(f32x4.sub(dn, mD), f32x4.mul(xh, mDX)), rf));
+    }
+    for (; c < C; c++) {
+      const o = <usize>c << 2;
+      const xh = (load<f32>(x + o) - K - <f32>(m - <f64>K)) * <f32>r;
+      const dn = weight ? load<f32>(g + o) * load<f32>(weight + o) : load<f32>(g + o);
+      store<f32>(d + o, (dn - meanD - xh * meanDX) * <f32>r);
+    }
+  }
+}
+
+/** RMSNorm forward on rows [n0, n1): rstd = 1/sqrt(mean(x^2) + eps), out = x rstd w. */
+export function rmsnormForward(
+  out: usize, rstd: usize, inp: usize, weight: usize, N: i32, C: i32, eps: f64, n0: i32, n1: i32,
+): void {
+  const rowBytes = <usize>C << 2;
+  for (let n = n0; n < n1; n++) {
+    const x = inp + <usize>n * rowBytes;
+    const y = out + <usize>n * rowBytes;
+    const r = 1.0 / Math.sqrt(sumSquares(x, C, 0) / <f64>C + eps);
+    store<f64>(rstd + (<usize>n << 3), r);
+    const rf = f32x4.splat(<f32>r);
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const o = <usize>c << 2;
+      let h = f32x4.mul(v128.load(x + o), rf);
+      if (weight) h = f32x4.mul(h, v128.load(weight + o));
+      v128.store(y + o, h);
+    }
+    for (; c < C; c++) {
+      const o = <usize>c << 2;
+      let h = load<f32>(x + o) * <f32>r;
+      if (weight) h *= load<f32>(weight + o);
+      store<f32>(y + o, h);
+    }
+  }
+}
+
+/** RMSNorm backward on rows [n0, n1): dinp = rstd (dnorm - xhat mean(dnorm xhat)); dwAcc += dout xhat (f64). */
+export function rmsnormBackward(
+  dinp: usize, dwAcc: usize, dout: usize, inp: usize, weight: usize, rstd: usize, N: i32, C: i32, n0: i32, n1: i32,
+): void {
+  const rowBytes = <usize>C << 2;
+  for (let n = n0; n < n1; n++) {
+    const x = inp + <usize>n * rowBytes;
+    const g = dout + <usize>n * rowBytes;
+    const r = load<f64>(rstd + (<usize>n << 3));
+    const rf = f32x4.splat(<f32>r);
+    let sX0 = f64x2.splat(0), sX1 = f64x2.splat(0);
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const o = <usize>c << 2;
+      const gv = v128.load(g + o);
+      const xh = f32x4.mul(v128.load(x + o), rf);
+      const dn = weight ? f32x4.mul(gv, v128.load(weight + o)) : gv;
+      const dx = f32x4.mul(dn, xh);
+      sX0 = f64x2.add(sX0, f64x2.promote_low_f32x4(dx));
+      sX1 = f64x2.add(sX1, f64x2.promote_low_f32x4(i32x4.shuffle(dx, dx, 2, 3, 0, 1)));
+      if (dwAcc) {
+        const gx = f32x4.mul(gv, xh);
+        const p = dwAcc + (<usize>c << 3);
+        v128.store(p, f64x2.add(v128.load(p), f64x2.promote_low_f32x4(gx)));
+        v128.store(p, f64x2.add(v128.load(p, 16), f64x2.promote_low_f32x4(i32x4.shuffle(gx, gx, 2, 3, 0, 1))), 16);
+      }
+    }
+    const aX = f64x2.add(sX0, sX1);
+    let sumDX = f64x2.extract_lane(aX, 0) + f64x2.extract_lane(aX, 1);
+    for (let t = c; t < C; t++) {
+      const o = <usize>t << 2;
+      const gs = load<f32>(g + o);
+      const xh = load<f32>(x + o) * <f32>r;
+      sumDX += <f64>((weight ? gs * load<f32>(weight + o) : gs) * xh);
+      if (dwAcc) store<f64>(dwAcc + (<usize>t << 3), load<f64>(dwAcc + (<usize>t << 3)) + <f64>(gs * xh));
+    }
+    if (!dinp) continue;
+    const d = dinp + <usize>n * rowBytes;
+    const meanDX = <f32>(sumDX / <f64>C);
+    const mDX = f32x4.splat(meanDX);
+    c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const o = <usize>c << 2;
+      const gv = v128.load(g + o);
+      const xh = f32x4.mul(v128.load(x + o), rf);
+      const dn = weight ? f32x4.mul(gv, v128.load(weight + o)) : gv;
+      v128.store(d + o, f32x4.mul(f32x4.sub(dn, f32x4.mul(xh, mDX)), rf));
+    }
+    for (; c < C; c++) {
+      const o = <usize>c << 2;
+      const xh = load<f32>(x + o) * <f32>r;
+      const dn = weight ? load<f32>(g + o) * load<f32>(weight + o) : load<f32>(g + o);
+      store<f32>(d + o, (dn - xh * meanDX) * <f32>r);
+    }
+  }
+}

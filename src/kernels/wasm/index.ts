@@ -1,0 +1,25 @@
+/**
+ * The WebAssembly backend's entry point (imported for its effect by
+ * src/index.ts): registers the SIMD kernels, tells the backend selector when
+ * they are usable, selects them automatically (the 'wasm' backend is the
+ * default wherever the module loads; `setBackend('js')` switches back), and
+ * lets `allocate()` place large float32 tensors in wasm memory.
+ */
+import { getBackend, setBackend, setWasmAvailability } from '../backend.js';
+import { setResidentAllocator } from '../../tensor/dtype.js';
+import { allocateResident, initWasm, loadWasmSync, onWasmReady, wasmState } from './loader.js';
+import { registerWasmKernels } from './kernels.js';
+
+registerWasmKernels();
+setWasmAvailability(() => wasmState() !== null);
+setResidentAllocator((dtype, n) => (dtype === 'float32' && getBackend() === 'wasm' ? allocateResident(n) : null));
+
+// In browsers the module may finish loading after the first calls: switch then
+// (call `await initWasm()` before `setBackend('js')` to keep the JS kernels there).
+onWasmReady(() => {
+  if (getBackend() === 'js') setBackend('wasm');
+});
+// Node and workers compile synchronously; a browser main thread compiles asynchronously.
+if (!loadWasmSync()) void initWasm();
+
+export { initWasm };

@@ -1,0 +1,141 @@
+/**
+ * The WebAssembly implementations, registered under the TypeScript kernels'
+ * names with the same signatures. Each wrapper turns typed arrays into
+ * pointers (zero copy when the tensor lives in wasm memory, else a copy for
+ * the call, see loader.ts), runs the SIMD kernel (split over the worker pool
+ * when it is large enough, see ../threads/pool.ts), and falls back to the
+ * TypeScript kernel for float64 data, which the SIMD kernels do not handle.
+ */
+import type { TypedArray } from '../../tensor/dtype.js';
+import { registerWasmKernel } from '../backend.js';
+import { gemm } from '../js/gemm.js';
+import { layernormForward, layernormBackward } from '../js/layernorm.js';
+import { rmsnormForward, rmsnormBackward } from '../js/rmsnorm.js';
+import { Frame, wasmState, type WasmExports } from './loader.js';
+import { parallelRows, parallelParts } from '../threads/pool.js';
+
+const f32 = (a: TypedArray | null): boolean => a === null || a instanceof Float32Array;
+
+function exportsOrThrow(): WasmExports {
+  const s = wasmState();
+  if (!s) throw new Error('wasm kernels called before the WebAssembly module was loaded');
+  return s.exports;
+}
+
+/** Zero a float64 accumulator block (kernels add into it). */
+function zeros64(f: Frame, n: number): number {
+  const p = f.scratch(n * 8);
+  if (p) new Float64Array(wasmState()!.memory.buffer, p, n).fill(0);
+  return p;
+}
+
+/** Add an f64 accumulator from wasm memory into a (float32 or float64) gradient. */
+function addBack(dst: TypedArray, ptr: number, n: number): void {
+  const acc = new Float64Array(wasmState()!.memory.buffer, ptr, n);
+  for (let i = 0; i < n; i++) dst[i] += acc[i]!;
+}
+
+/** Register every WebAssembly kernel (called once by the wasm entry point). */
+export function registerWasmKernels(): void {
+  registerWasmKernel(gemm, function gemmWasm(
+    A: TypedArray, aOff: number, B: TypedArray, bOff: number, C: TypedArray, cOff: number,
+    M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean,
+  ): void {
+    if (!(f32(A) && f32(B) && f32(C))) return gemm.js(A, aOff, B, bOff, C, cOff, M, N, K, transA, transB, accumulate);
+    const f = new Frame();
+    const pa = f.input(A, aOff, M * K);
+    let pb = f.input(B, bOff, K * N);
+    const pc = f.output(C, cOff, M * N, accumulate);
+    const packed = transB && K * N > 0 ? f.scratch(K * N * 4) : 0;
+    if (!f.ok) { f.release(); return gemm.js(A, aOff, B, bOff, C, cOff, M, N, K, transA, transB, accumulate); }
+    const w = exportsOrThrow();
+    // pack B^T once here, so that threads splitting the rows share it
+    if (packed) { w.packTranspose(packed, pb, N, K); pb = packed; }
+    parallelRows('gemmRows', M, 0.2 * N * K, (m0, m1) => [pa, pb, pc, M, N, K, transA ? 1 : 0, 0, accumulate ? 1 : 0, 0, m0, m1]);
+    f.finish();
+  });
+
+  registerWasmKernel(layernormForward, function layernormForwardWasm(
+    out: TypedArray, mean: Float64Array, rstd: Float64Array, inp: TypedArray,
+    weight: TypedArray | null, bias: TypedArray | null, N: number, C: number, eps: number,
+  ): void {
+    if (!(f32(out) && f32(inp) && f32(weight) && f32(bias)) || C === 0) {
+      return layernormForward.js(out, mean, rstd, inp, weight, bias, N, C, eps);
+    }
+    const f = new Frame();
+    const pi = f.input(inp, 0, N * C);
+    const pw = weight ? f.input(weight, 0, C) : 0;
+    const pb = bias ? f.input(bias, 0, C) : 0;
+    const po = f.output(out, 0, N * C);
+    const pm = f.output(mean, 0, N);
+    const pr = f.output(rstd, 0, N);
+    if (!f.ok) { f.release(); return layernormForward.js(out, mean, rstd, inp, weight, bias, N, C, eps); }
+    parallelRows('layernormForward', N, 0.8 * C, (n0, n1) => [po, pm, pr, pi, pw, pb, N, C, eps, n0, n1]);
+    f.finish();
+  });
+
+  registerWasmKernel(layernormBackward, function layernormBackwardWasm(
+    dinp: TypedArray | null, dweight: TypedArray | null, dbias: TypedArray | null,
+    dout: TypedArray, inp: TypedArray, weight: TypedArray | null,
+    mean: Float64Array, rstd: Float64Array, N: number, C: number,
+  ): void {
+    if (!(f32(dinp) && f32(dout) && f32(inp) && f32(weight)) || C === 0) {
+      return layernormBackward.js(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
+    }
+    const f = new Frame();
+    const pg = f.input(dout, 0, N * C);
+    const px = f.input(inp, 0, N * C);
+    const pw = weight ? f.input(weight, 0, C) : 0;
+    const pm = f.input(mean, 0, N);
+    const pr = f.input(rstd, 0, N);
+    const pd = dinp ? f.output(dinp, 0, N * C) : 0;
+    // one pair of f64 accumulators per thread, summed here afterwards
+    const parts = parallelParts(N, 1.2 * C);
+    const pdw = dweight ? zeros64(f, C * parts) : 0;
+    const pdb = dbias ? zeros64(f, C * parts) : 0;
+    if (!f.ok) { f.release(); return layernormBackward.js(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C); }
+    parallelRows('layernormBackward', N, 1.2 * C, (n0, n1, part) =>
+      [pd, pdw ? pdw + part * C * 8 : 0, pdb ? pdb + part * C * 8 : 0, pg, px, pw, pm, pr, N, C, n0, n1], parts);
+    for (let p = 0; p < parts; p++) {
+      if (dweight) addBack(dweight, pdw + p * C * 8, C);
+      if (dbias) addBack(dbias, pdb + p * C * 8, C);
+    }
+    f.finish();
+  });
+
+  registerWasmKernel(rmsnormForward, function rmsnormForwardWasm(
+    out: TypedArray, rstd: Float64Array, inp: TypedArray, weight: TypedArray | null, N: number, C: number, eps: number,
+  ): void {
+    if (!(f32(out) && f32(inp) && f32(weight)) || C === 0) return rmsnormForward.js(out, rstd, inp, weight, N, C, eps);
+    const f = new Frame();
+    const pi = f.input(inp, 0, N * C);
+    const pw = weight ? f.input(weight, 0, C) : 0;
+    const po = f.output(out, 0, N * C);
+    const pr = f.output(rstd, 0, N);
+    if (!f.ok) { f.release(); return rmsnormForward.js(out, rstd, inp, weight, N, C, eps); }
+    parallelRows('rmsnormForward', N, 0.8 * C, (n0, n1) => [po, pr, pi, pw, N, C, eps, n0, n1]);
+    f.finish();
+  });
+
+  registerWasmKernel(rmsnormBackward, function rmsnormBackwardWasm(
+    dinp: TypedArray | null, dweight: TypedArray | null, dout: TypedArray, inp: TypedArray,
+    weight: TypedArray | null, rstd: Float64Array, N: number, C: number,
+  ): void {
+    if (!(f32(dinp) && f32(dout) && f32(inp) && f32(weight)) || C === 0) {
+      return rmsnormBackward.js(dinp, dweight, dout, inp, weight, rstd, N, C);
+    }
+    const f = new Frame();
+    const pg = f.input(dout, 0, N * C);
+    const px = f.input(inp, 0, N * C);
+    const pw = weight ? f.input(weight, 0, C) : 0;
+    const pr = f.input(rstd, 0, N);
+    const pd = dinp ? f.output(dinp, 0, N * C) : 0;
+    const parts = parallelParts(N, 1.2 * C);
+    const pdw = dweight ? zeros64(f, C * parts) : 0;
+    if (!f.ok) { f.release(); return rmsnormBackward.js(dinp, dweight, dout, inp, weight, rstd, N, C); }
+    parallelRows('rmsnormBackward', N, 1.2 * C, (n0, n1, part) =>
+      [pd, pdw ? pdw + part * C * 8 : 0, pg, px, pw, pr, N, C, n0, n1], parts);
+    if (dweight) for (let p = 0; p < parts; p++) addBack(dweight, pdw + p * C * 8, C);
+    f.finish();
+  });
+}

@@ -1,0 +1,346 @@
+/**
+ * Loads normkit's WebAssembly module and owns its linear memory.
+ *
+ * Design (measured in docs/BENCHMARKS.md): normalization kernels are
+ * memory-bound, so copying a tensor into wasm memory and back costs more
+ * than the kernel itself. Large float32 tensors therefore *live* in the wasm
+ * memory: `allocate()` (src/tensor/dtype.ts) asks `allocateResident` for a
+ * Float32Array view of a block of this memory, freed by a FinalizationRegistry
+ * when the view is garbage-collected. Kernels get resident arrays by pointer
+ * (zero copy); anything else (small tensors, float64, views of JS arrays) is
+ * copied into a temporary block for the call, which keeps both paths correct.
+ *
+ * The memory is a shared WebAssembly.Memory (a SharedArrayBuffer) when the
+ * platform allows it (Node; browsers when cross-origin isolated): growing a
+ * shared memory never detaches existing views, and worker threads can run
+ * kernels on the same memory. Otherwise an ordinary memory is used and only
+ * temporaries live in it (views of an ordinary memory detach on grow).
+ *
+ * Node compiles the module synchronously at import; browsers forbid
+ * synchronous compilation of modules over 4 KiB on the main thread, so there
+ * `initWasm()` compiles asynchronously and the backend switches when ready.
+ */
+import { WASM_PLAIN_BASE64, WASM_SHARED_BASE64 } from './generated.js';
+
+/** The kernels exported by src/kernels/wasm/assembly/index.ts (pointers are byte addresses). */
+export interface WasmExports {
+  gemmRows(a: number, b: number, c: number, M: number, N: number, K: number,
+    transA: number, transB: number, accumulate: number, scratch: number, m0: number, m1: number): void;
+  packTranspose(dst: number, src: number, N: number, K: number): void;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [name: string]: any;
+}
+
+/** One loaded instance and its memory. */
+export interface WasmState {
+  exports: WasmExports;
+  memory: WebAssembly.Memory;
+  module: WebAssembly.Module;
+  /** True when `memory` is shared (resident tensors and threads possible). */
+  shared: boolean;
+}
+
+const PAGE = 65536;
+/** The first 64 KiB are left to the module (it declares no data, but keep address 0 unused). */
+const HEAP_BASE = PAGE;
+/** Blocks are 64-byte aligned (a cache line; v128 loads are then aligned too). */
+const ALIGN = 64;
+/** float32 tensors at least this large live in wasm memory (64 KiB). */
+export const RESIDENT_MIN_ELEMENTS = 16384;
+/**
+ * Resident tensors stop being placed in wasm memory beyond this many bytes in
+ * use. FinalizationRegistry callbacks only run when the event loop turns, so a
+ * long synchronous training loop cannot free its dead tensors until it yields;
+ * past the cap new tensors go back to the JS heap (still correct, copied per call).
+ */
+let residentCapBytes = 1024 * 1024 * 1024;
+
+let state: WasmState | null = null;
+let loadError: string | null = null;
+
+function decodeBase64(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function sharedMemoryPossible(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  const g = globalThis as { crossOriginIsolated?: boolean; process?: { versions?: { node?: string } } };
+  if (g.process?.versions?.node) return true;
+  return g.crossOriginIsolated === true;
+}
+
+function makeMemory(shared: boolean): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: 16, maximum: 65536, shared } as WebAssembly.MemoryDescriptor);
+}
+
+function adopt(module: WebAssembly.Module, instance: WebAssembly.Instance, memory: WebAssembly.Memory, shared: boolean): WasmState {
+  state = { exports: instance.exports as unknown as WasmExports, memory, module, shared };
+  heap = new Heap(memory, shared);
+  for (const cb of readyCallbacks) cb(state);
+  return state;
+}
+
+const readyCallbacks: ((s: WasmState) => void)[] = [];
+
+/** Run `cb` once the module is loaded (immediately if it already is). */
+export function onWasmReady(cb: (s: WasmState) => void): void {
+  readyCallbacks.push(cb);
+  if (state) cb(state);
+}
+
+/** Try to load synchronously (always works in Node and workers). Returns null on failure. */
+export function loadWasmSync(): WasmState | null {
+  if (state) return state;
+  if (typeof WebAssembly === 'undefined') { loadError = 'WebAssembly is not defined here'; return null; }
+  const shared = sharedMemoryPossible();
+  try {
+    const module = new WebAssembly.Module(decodeBase64(shared ? WASM_SHARED_BASE64 : WASM_PLAIN_BASE64) as BufferSource);
+    const memory = makeMemory(shared);
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    return adopt(module, instance, memory, shared);
+  } catch (e) {
+    loadError = `synchronous WebAssembly compile failed: ${(e as Error).message}`;
+    return null;
+  }
+}
+
+let pending: Promise<WasmState | null> | null = null;
+
+/**
+ * Load the WebAssembly kernels asynchronously (what browsers need); resolves to
+ * true when the 'wasm' backend is usable. Safe to call many times.
+ */
+export function initWasm(): Promise<boolean> {
+  if (state) return Promise.resolve(true);
+  if (!pending) {
+    pending = (async () => {
+      if (typeof WebAssembly === 'undefined') { loadError = 'WebAssembly is not defined here'; return null; }
+      const shared = sharedMemoryPossible();
+      try {
+        const module = await WebAssembly.compile(decodeBase64(shared ? WASM_SHARED_BASE64 : WASM_PLAIN_BASE64) as BufferSource);
+        const memory = makeMemory(shared);
+        const instance = await WebAssembly.instantiate(module, { env: { memory } });
+        return state ?? adopt(module, instance, memory, shared);
+      } catch (e) {
+        loadError = `WebAssembly compile failed: ${(e as Error).message}`;
+        return null;
+      }
+    })();
+  }
+  return pending.then((s) => s !== null);
+}
+
+/** The loaded module, or null. */
+export function wasmState(): WasmState | null {
+  return state;
+}
+
+/** Why the module is not loaded (null when it is). */
+export function wasmLoadError(): string | null {
+  return state ? null : loadError ?? 'WebAssembly kernels not loaded yet';
+}
+
+// ---------------------------------------------------------------------------
+// The heap: a first-fit free list over [HEAP_BASE, memory size), coalescing on free.
+
+class Heap {
+  /** Free blocks sorted by address: [ptr, size] pairs. */
+  private free: number[][] = [];
+  private readonly used = new Map<number, number>();
+  /** Every ArrayBuffer object this memory has had (one per grow for shared memories). */
+  readonly buffers = new WeakSet<ArrayBufferLike>();
+  residentBytes = 0;
+
+  constructor(private readonly memory: WebAssembly.Memory, readonly shared: boolean) {
+    this.buffers.add(memory.buffer);
+    this.free.push([HEAP_BASE, memory.buffer.byteLength - HEAP_BASE]);
+  }
+
+  /** A block of at least `bytes` bytes, or -1 when the memory cannot grow enough. */
+  alloc(bytes: number): number {
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    let ptr = this.take(size);
+    if (ptr < 0) {
+      const have = this.memory.buffer.byteLength;
+      const want = Math.max(Math.ceil(size / PAGE), Math.ceil(have / 2 / PAGE));
+      const can = 65536 - have / PAGE;
+      const pages = Math.min(want, can);
+      if (pages * PAGE < size && pages < Math.ceil(size / PAGE)) return -1;
+      try {
+        this.memory.grow(pages);
+      } catch {
+        return -1;
+      }
+      this.buffers.add(this.memory.buffer);
+      this.insertFree(have, pages * PAGE);
+      ptr = this.take(size);
+      if (ptr < 0) return -1;
+    }
+    this.used.set(ptr, size);
+    return ptr;
+  }
+
+  release(ptr: number): void {
+    const size = this.used.get(ptr);
+    if (size === undefined) throw new Error(`wasm heap: free of unknown block ${ptr}`);
+    this.used.delete(ptr);
+    this.insertFree(ptr, size);
+  }
+
+  private take(size: number): number {
+    for (let i = 0; i < this.free.length; i++) {
+      const blk = this.free[i]!;
+      if (blk[1]! >= size) {
+        const ptr = blk[0]!;
+        if (blk[1] === size) this.free.splice(i, 1);
+        else { blk[0] = ptr + size; blk[1] = blk[1]! - size; }
+        return ptr;
+      }
+    }
+    return -1;
+  }
+
+  private insertFree(ptr: number, size: number): void {
+    const f = this.free;
+    let i = 0;
+    while (i < f.length && f[i]![0]! < ptr) i++;
+    f.splice(i, 0, [ptr, size]);
+    // coalesce with the next, then the previous block
+    if (i + 1 < f.length && ptr + size === f[i + 1]![0]) { f[i]![1] = f[i]![1]! + f[i + 1]![1]!; f.splice(i + 1, 1); }
+    if (i > 0 && f[i - 1]![0]! + f[i - 1]![1]! === ptr) { f[i - 1]![1] = f[i - 1]![1]! + f[i]![1]!; f.splice(i, 1); }
+  }
+
+  /** Size of an allocated block (0 when unknown). */
+  sizeOf(ptr: number): number {
+    return this.used.get(ptr) ?? 0;
+  }
+
+  /** Bytes in use (resident tensors and live temporaries). */
+  usedBytes(): number {
+    let s = 0;
+    for (const v of this.used.values()) s += v;
+    return s;
+  }
+}
+
+let heap: Heap | null = null;
+
+const registry = typeof FinalizationRegistry !== 'undefined'
+  ? new FinalizationRegistry<number>((ptr) => {
+    if (heap) {
+      heap.residentBytes -= heapBlockSize(ptr);
+      heap.release(ptr);
+    }
+  })
+  : null;
+
+function heapBlockSize(ptr: number): number {
+  return heap ? heap.sizeOf(ptr) : 0;
+}
+
+/** Set the most bytes resident tensors may occupy in wasm memory (default 1 GiB). */
+export function setResidentCap(bytes: number): void {
+  if (!(bytes >= 0)) throw new RangeError(`resident cap must be >= 0 bytes, got ${bytes}`);
+  residentCapBytes = bytes;
+}
+
+/**
+ * A zeroed Float32Array of n elements living in wasm memory, or null when
+ * the tensor is small, the memory is not shared, or the cap is reached.
+ */
+export function allocateResident(n: number): Float32Array | null {
+  if (!heap || !state || !state.shared || !registry || n < RESIDENT_MIN_ELEMENTS) return null;
+  const bytes = n * 4;
+  if (heap.residentBytes + bytes > residentCapBytes) return null;
+  const ptr = heap.alloc(bytes);
+  if (ptr < 0) return null;
+  heap.residentBytes += heapBlockSize(ptr);
+  const view = new Float32Array(state.memory.buffer, ptr, n);
+  view.fill(0); // a reused block holds a dead tensor's values
+  registry.register(view, ptr);
+  return view;
+}
+
+/** True when `a` is a view of the wasm memory (kernels can take it by pointer). */
+export function isResident(a: ArrayBufferView): boolean {
+  return heap !== null && heap.buffers.has(a.buffer);
+}
+
+/** Bytes of wasm memory in use and its total size (for tests and the benchmark). */
+export function wasmMemoryUsage(): { usedBytes: number; residentBytes: number; totalBytes: number } {
+  if (!heap || !state) return { usedBytes: 0, residentBytes: 0, totalBytes: 0 };
+  return { usedBytes: heap.usedBytes(), residentBytes: heap.residentBytes, totalBytes: state.memory.buffer.byteLength };
+}
+
+// ---------------------------------------------------------------------------
+// Call frames: turn typed-array arguments into pointers for one kernel call.
+
+type F32or64 = Float32Array | Float64Array;
+
+/**
+ * Marshals arguments for one call: resident arrays pass by pointer, others are
+ * copied into temporary blocks (inputs before the call, outputs back after).
+ * Copies happen at once through a fresh view, so a grow of an ordinary memory
+ * between two arguments cannot detach anything we still hold.
+ */
+export class Frame {
+  private temps: number[] = [];
+  private outs: { ptr: number; dst: F32or64; off: number; n: number }[] = [];
+  private failed = false;
+
+  /** Pointer to elements [off, off+n) of `a`, copied in unless resident. */
+  input(a: F32or64, off: number, n: number): number {
+    return this.place(a, off, n, true, false);
+  }
+
+  /** Pointer for an output region; `copyIn` when the kernel reads it too (accumulate). */
+  output(a: F32or64, off: number, n: number, copyIn = false): number {
+    return this.place(a, off, n, copyIn, true);
+  }
+
+  /** A zeroed scratch block of `bytes` bytes. */
+  scratch(bytes: number): number {
+    const ptr = heap!.alloc(bytes);
+    if (ptr < 0) { this.failed = true; return 0; }
+    this.temps.push(ptr);
+    return ptr;
+  }
+
+  /** False when the wasm memory could not hold the temporaries (caller falls back to JS). */
+  get ok(): boolean {
+    return !this.failed;
+  }
+
+  private place(a: F32or64, off: number, n: number, copyIn: boolean, isOut: boolean): number {
+    if (isResident(a)) return a.byteOffset + off * a.BYTES_PER_ELEMENT;
+    const ptr = heap!.alloc(n * a.BYTES_PER_ELEMENT);
+    if (ptr < 0) { this.failed = true; return 0; }
+    this.temps.push(ptr);
+    if (copyIn) {
+      const view = a instanceof Float64Array ? new Float64Array(state!.memory.buffer, ptr, n) : new Float32Array(state!.memory.buffer, ptr, n);
+      view.set(off === 0 && n === a.length ? a : a.subarray(off, off + n));
+    }
+    if (isOut) this.outs.push({ ptr, dst: a, off, n });
+    return ptr;
+  }
+
+  /** Copy outputs back and free temporaries. */
+  finish(): void {
+    const buf = state!.memory.buffer;
+    for (const o of this.outs) {
+      const view = o.dst instanceof Float64Array ? new Float64Array(buf, o.ptr, o.n) : new Float32Array(buf, o.ptr, o.n);
+      o.dst.set(view, o.off);
+    }
+    this.release();
+  }
+
+  /** Free temporaries without copying back (after a failure). */
+  release(): void {
+    for (const p of this.temps) heap!.release(p);
+    this.temps.length = 0;
+    this.outs.length = 0;
+  }
+}
