@@ -1,0 +1,85 @@
+/**
+ * 2-D convolution layer, as `torch.nn.Conv2d` (NCHW, groups = 1, dilation = 1).
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { zeros } from '../tensor/create.js';
+import type { Rng } from '../tensor/random.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { type Size2, conv2d, pair } from '../functional/conv.js';
+import { kaimingUniform, uniform_, fans } from './init.js';
+import { Layer } from './layer.js';
+
+/** Options of `Conv2d`. */
+export interface Conv2dLayerOptions {
+  /** Window step (default 1). */
+  stride?: Size2;
+  /** Zero padding on each side (default 0). */
+  padding?: Size2;
+  /** Learn a per-output-channel bias (default true). */
+  bias?: boolean;
+  /** Generator for the initial weights (default: the global one). */
+  rng?: Rng;
+}
+
+/**
+ * `y[n, o] = b[o] + sum_c W[o, c] (*) x[n, c]` (cross-correlation), via
+ * im2col + gemm. Input [N, inC, H, W], output [N, outC, OH, OW] with
+ * OH = floor((H + 2 padding - k) / stride) + 1. Parameters `weight`
+ * [outC, inC, kh, kw] and `bias` [outC], initialized as PyTorch
+ * (U(-1/sqrt(fanIn), 1/sqrt(fanIn)), fanIn = inC kh kw).
+ */
+export class Conv2d extends Layer {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+
+  constructor(inChannels: number, outChannels: number, kernelSize: Size2, opts: Conv2dLayerOptions = {}) {
+    super();
+    for (const [k, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`Conv2d: ${k} must be a positive integer, got ${v}`);
+    }
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = pair(kernelSize, 'Conv2d kernelSize', 1);
+    this.stride = pair(opts.stride ?? 1, 'Conv2d stride', 1);
+    this.padding = pair(opts.padding ?? 0, 'Conv2d padding', 0);
+    this.registerParameter('weight', zeros([outChannels, inChannels, ...this.kernelSize]));
+    this.registerParameter('bias', opts.bias ?? true ? zeros([outChannels]) : null);
+    this.resetParameters(opts.rng);
+  }
+
+  /** The stored weight [outC, inC, kh, kw]. */
+  get weight(): Tensor | null {
+    return this.getParameter('weight');
+  }
+
+  /** The bias [outC], or null. */
+  get bias(): Tensor | null {
+    return this.getParameter('bias');
+  }
+
+  /** Re-draw the weights as at construction. */
+  resetParameters(rng?: Rng): void {
+    const w = this.getParameter('weight');
+    if (!w) return;
+    noGrad(() => {
+      kaimingUniform(w, { a: Math.sqrt(5), rng });
+      const b = this.getParameter('bias');
+      if (b) {
+        const bound = 1 / Math.sqrt(fans(w)[0]);
+        uniform_(b, -bound, bound, { rng });
+      }
+    });
+  }
+
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.param('weight')!, this.param('bias'), { stride: this.stride, padding: this.padding });
+  }
+
+  override extraRepr(): string {
+    const b = this._parameters.get('bias') !== null;
+    return `${this.inChannels}, ${this.outChannels}, kernelSize=[${this.kernelSize.join(', ')}], stride=[${this.stride.join(', ')}], padding=[${this.padding.join(', ')}]${b ? '' : ', bias=false'}`;
+  }
+}

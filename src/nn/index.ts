@@ -1,0 +1,17 @@
+/**
+ * `nk.nn`: layers for training small networks (the normalization modules
+ * themselves are exported at the top level, `nk.LayerNorm`, ...), the weight
+ * initializers (`nk.nn.init`) and the normalization factory shared by MLP,
+ * TransformerBlock and the lab.
+ */
+export { Module, type StateDict } from './module.js';
+export { Layer } from './layer.js';
+export { Linear, type LinearOptions } from './linear.js';
+export { Embedding, type EmbeddingOptions } from './embedding.js';
+export { Conv2d, type Conv2dLayerOptions } from './conv.js';
+export { MaxPool2d, AvgPool2d, GlobalAvgPool2d, AdaptiveAvgPool2d, Flatten } from './pooling.js';
+export { ReLU, GELU, Tanh, Sigmoid, Identity, makeActivation, type ActivationName } from './activation.js';
+export { Dropout } from './dropout.js';
+export { Sequential, ModuleList } from './container.js';
+export { MultiheadAttention, type MultiheadAttentionOptions } from './attention.js';
+export * as init from './init.js';

@@ -1,0 +1,76 @@
+/**
+ * Linear (fully connected) layer, as `torch.nn.Linear`: `y = x W^T + b`.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { zeros } from '../tensor/create.js';
+import type { Rng } from '../tensor/random.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { linear } from '../functional/linear.js';
+import { kaimingUniform, uniform_, fans } from './init.js';
+import { Layer } from './layer.js';
+import { fmtValue } from './module.js';
+
+/** Options of `Linear`. */
+export interface LinearOptions {
+  /** Learn an additive bias (default true). */
+  bias?: boolean;
+  /** Generator for the initial weights (default: the global one). */
+  rng?: Rng;
+}
+
+/**
+ * `y = x W^T + b` over the last dim; input `[*, inFeatures]`, output `[*, outFeatures]`.
+ * Parameters `weight` [outFeatures, inFeatures] and `bias` [outFeatures] (or null).
+ * Initialization as PyTorch: weight ~ kaimingUniform(a = sqrt 5), i.e.
+ * U(-1/sqrt(in), 1/sqrt(in)), and bias ~ U(-1/sqrt(in), 1/sqrt(in)).
+ * Reads its weight through `param('weight')`, so weightNorm/spectralNorm apply.
+ */
+export class Linear extends Layer {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+
+  constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
+    super();
+    for (const [k, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+      if (!Number.isInteger(v) || v < 0) throw new RangeError(`Linear: ${k} must be a non-negative integer, got ${v}`);
+    }
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    this.registerParameter('weight', zeros([outFeatures, inFeatures]));
+    this.registerParameter('bias', opts.bias ?? true ? zeros([outFeatures]) : null);
+    this.resetParameters(opts.rng);
+  }
+
+  /** The stored weight [out, in] (the raw one when parametrized). */
+  get weight(): Tensor | null {
+    return this.getParameter('weight');
+  }
+
+  /** The bias [out], or null. */
+  get bias(): Tensor | null {
+    return this.getParameter('bias');
+  }
+
+  /** Re-draw the weights as at construction. */
+  resetParameters(rng?: Rng): void {
+    const w = this.getParameter('weight');
+    if (!w) return;
+    noGrad(() => {
+      kaimingUniform(w, { a: Math.sqrt(5), rng });
+      const b = this.getParameter('bias');
+      if (b) {
+        const fi = fans(w)[0];
+        const bound = fi > 0 ? 1 / Math.sqrt(fi) : 0;
+        uniform_(b, -bound, bound, { rng });
+      }
+    });
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.param('weight')!, this.param('bias'));
+  }
+
+  override extraRepr(): string {
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${fmtValue(this._parameters.get('bias') !== null)}`;
+  }
+}

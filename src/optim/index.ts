@@ -1,0 +1,9 @@
+/**
+ * `nk.optim`: optimizers, learning-rate schedules and gradient clipping.
+ */
+export { Optimizer, type OptimizerOptions } from './optimizer.js';
+export { SGD, type SGDOptions } from './sgd.js';
+export { Adam, AdamW, type AdamOptions } from './adam.js';
+export * as schedules from './schedules.js';
+export type { Schedule, CosineOptions } from './schedules.js';
+export { clipGradNorm } from './clip.js';
