@@ -1,0 +1,90 @@
+/**
+ * RMSNorm module (PyTorch's nn.RMSNorm).
+ */
+import { Module, fmtValue } from '../module.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { DType } from '../../tensor/dtype.js';
+import { full } from '../../tensor/create.js';
+import { toNormalizedShape } from '../../functional/layer-norm.js';
+import { rmsNorm } from '../../functional/rms-norm.js';
+
+/** RMSNorm options (defaults are PyTorch's). */
+export interface RMSNormOptions {
+  /** Added to mean(x^2) inside the square root; null (default) means the input dtype's machine epsilon (2^-23 for float32). */
+  eps?: number | null;
+  /** Learnable per-element `weight` (ones) of shape `normalizedShape` (default true). There is no bias. */
+  elementwiseAffine?: boolean;
+  /** Storage type of the parameters (default 'float32'). */
+  dtype?: DType;
+}
+
+/**
+ * Root mean square layer normalization (Zhang & Sennrich 2019,
+ * arXiv:1910.07467), as in LLaMA: no re-centering, only re-scaling,
+ *
+ *   y = x / sqrt(mean(x^2) + eps) * weight
+ *
+ * over the last `normalizedShape.length` dims. Cheaper than LayerNorm (one
+ * statistic instead of two).
+ */
+export class RMSNorm extends Module {
+  readonly normalizedShape: number[];
+  readonly eps: number | null;
+  readonly elementwiseAffine: boolean;
+  readonly dtype: DType;
+
+  constructor(normalizedShape: number | readonly number[], opts: RMSNormOptions = {}) {
+    super();
+    this.normalizedShape = toNormalizedShape(normalizedShape, 'RMSNorm');
+    this.eps = opts.eps ?? null;
+    if (this.eps !== null && !(this.eps >= 0)) throw new RangeError(`RMSNorm: eps must be null or >= 0, got ${this.eps}`);
+    this.elementwiseAffine = opts.elementwiseAffine ?? true;
+    this.dtype = opts.dtype ?? 'float32';
+    this.registerParameter('weight', this.elementwiseAffine ? full(this.normalizedShape, 1, { dtype: this.dtype }) : null);
+  }
+
+  /** Per-element gain, or null when `elementwiseAffine` is false. */
+  get weight(): Tensor | null {
+    return this.param('weight');
+  }
+
+  /** Always null: RMSNorm has no bias. */
+  get bias(): Tensor | null {
+    return null;
+  }
+
+  /** Always null: RMSNorm keeps no running statistics. */
+  get runningMean(): Tensor | null {
+    return null;
+  }
+
+  /** Always null: RMSNorm keeps no running statistics. */
+  get runningVar(): Tensor | null {
+    return null;
+  }
+
+  /** Always 0: RMSNorm keeps no running statistics. */
+  get numBatchesTracked(): number {
+    return 0;
+  }
+
+  /** Weight to ones. */
+  resetParameters(): void {
+    this.getParameter('weight')?.data.fill(1);
+  }
+
+  /** Normalize `x` of shape `[*, ...normalizedShape]`. */
+  forward(x: Tensor): Tensor {
+    return rmsNorm(x, this.normalizedShape, this.param('weight'), this.eps);
+  }
+
+  /** `[16], eps=null, elementwiseAffine=true`. */
+  override extraRepr(): string {
+    return `${fmtValue(this.normalizedShape)}, eps=${fmtValue(this.eps)}, elementwiseAffine=${this.elementwiseAffine}`;
+  }
+
+  /** The constructor arguments with defaults filled in. */
+  getConfig(): { normalizedShape: number[]; eps: number | null; elementwiseAffine: boolean; dtype: DType } {
+    return { normalizedShape: [...this.normalizedShape], eps: this.eps, elementwiseAffine: this.elementwiseAffine, dtype: this.dtype };
+  }
+}
