@@ -8,6 +8,16 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../tensor/random.js';
 import { fmtShape, numel } from '../tensor/shape.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import type { Module } from '../nn/module.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { crossEntropy } from '../functional/losses.js';
+import { BatchNorm1d, BatchNorm2d } from '../nn/norm/batch-norm.js';
+import { GroupNorm } from '../nn/norm/group-norm.js';
+import { LayerNorm } from '../nn/norm/layer-norm.js';
+import { RMSNorm } from '../nn/norm/rms-norm.js';
+import { InstanceNorm2d } from '../nn/norm/instance-norm.js';
+import { DyT } from '../nn/norm/dyt.js';
 
 /** An in-memory classification dataset: `n` examples of shape `featureShape`, labels in [0, numClasses). */
 export interface ClassificationData {
@@ -270,4 +280,109 @@ export function downsample<T>(xs: readonly T[], points: number): { index: number
     values.push(xs[i]!);
   }
   return { index, values };
+}
+
+// ---------------------------------------------------------------------------
+// Normalization layers by name, and a classifier training loop
+
+/** The normalization variants the lab's MLP/CNN experiments compare. */
+export type NormKind = 'none' | 'batchnorm' | 'layernorm' | 'rmsnorm' | 'groupnorm' | 'instancenorm' | 'dyt';
+
+/** A module mapping one tensor to one tensor. */
+export type TensorModule = Module & { forward(x: Tensor): Tensor };
+
+/**
+ * A normalization layer by name, for features `[N, C]` (`conv: false`) or
+ * feature maps `[N, C, H, W]` (`conv: true`); null for `'none'`.
+ * Conventions (Wu & He 2018): for feature maps LayerNorm normalizes over
+ * (C, H, W) with a per-channel affine (GroupNorm with 1 group) and
+ * InstanceNorm has an affine too; for features GroupNorm uses `groups`
+ * groups of the C units (default 8, or C when C < 8).
+ */
+export function makeNorm(kind: NormKind, channels: number, opts: { conv?: boolean; groups?: number } = {}): TensorModule | null {
+  const conv = opts.conv ?? false;
+  const groups = opts.groups ?? Math.min(8, channels);
+  switch (kind) {
+    case 'none': return null;
+    case 'batchnorm': return conv ? new BatchNorm2d(channels) : new BatchNorm1d(channels);
+    case 'layernorm': return conv ? new GroupNorm(1, channels) : new LayerNorm([channels]);
+    case 'rmsnorm':
+      if (conv) throw new RangeError("makeNorm: 'rmsnorm' is only defined here for features [N, C]");
+      return new RMSNorm([channels]);
+    case 'groupnorm': return new GroupNorm(groups, channels);
+    case 'instancenorm':
+      if (!conv) throw new RangeError("makeNorm: 'instancenorm' needs feature maps (conv: true)");
+      return new InstanceNorm2d(channels, { affine: true });
+    case 'dyt': return new DyT([channels]) as TensorModule;
+    default: throw new RangeError(`makeNorm: unknown normalization ${JSON.stringify(kind)}`);
+  }
+}
+
+/** Options of {@link trainClassifier}. */
+export interface TrainClassifierOptions {
+  model: TensorModule;
+  optimizer: Optimizer;
+  train: ClassificationData;
+  test: ClassificationData;
+  batchSize: number;
+  steps: number;
+  /** Evaluate on the test set every this many steps (and after the last). */
+  evalEvery: number;
+  seed: number;
+  progress?: (fraction: number) => void;
+  /** Called before each step's forward (e.g. to re-draw noise). */
+  beforeStep?: (stepIndex: number) => void;
+  /** Test-set chunk size for evaluation (default 500). */
+  evalChunk?: number;
+}
+
+/** Curves of {@link trainClassifier}: one entry per evaluation. */
+export interface TrainClassifierResult extends TrainLoopResult {
+  evalSteps: number[];
+  testAcc: number[];
+  testLoss: number[];
+  /** Mean training loss over the steps since the previous evaluation. */
+  trainLoss: number[];
+}
+
+/**
+ * Train with cross-entropy; evaluate in eval mode without recording
+ * gradients (BatchNorm uses its running statistics). Divergence (a NaN/Inf
+ * training loss) ends the run and is reported, not thrown.
+ */
+export function trainClassifier(o: TrainClassifierOptions): TrainClassifierResult {
+  const evalSteps: number[] = [];
+  const testAcc: number[] = [];
+  const testLoss: number[] = [];
+  const trainLoss: number[] = [];
+  let since = 0;
+  let sinceN = 0;
+  const onEval = (s: number) => {
+    o.model.eval();
+    const r = noGrad(() => evaluate(o.test, (x) => o.model.forward(x), (l, y) => crossEntropy(l, y).item(), o.evalChunk ?? 500));
+    o.model.train();
+    evalSteps.push(s);
+    testAcc.push(r.accuracy);
+    testLoss.push(r.loss);
+    trainLoss.push(sinceN ? since / sinceN : NaN);
+    since = 0;
+    sinceN = 0;
+  };
+  o.model.train();
+  const res = trainLoop({
+    data: o.train, batchSize: o.batchSize, steps: o.steps, seed: o.seed, evalEvery: o.evalEvery, onEval, progress: o.progress,
+    step: (b, i) => {
+      o.beforeStep?.(i);
+      o.optimizer.zeroGrad();
+      const loss = crossEntropy(o.model.forward(b.x), b.y);
+      const v = loss.item();
+      if (!Number.isFinite(v)) return v;
+      loss.backward();
+      o.optimizer.step();
+      since += v;
+      sinceN++;
+      return v;
+    },
+  });
+  return { ...res, evalSteps, testAcc, testLoss, trainLoss };
 }

@@ -4,6 +4,8 @@
  * experiment: one import line and one entry in the array.
  */
 import type { Experiment } from '../experiment.js';
+import { classicMlp } from './classic-mlp.js';
 
 export const experiments: Experiment[] = [
+  classicMlp,
 ];
