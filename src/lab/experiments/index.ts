@@ -4,8 +4,10 @@
  * experiment: one import line and one entry in the array.
  */
 import type { Experiment } from '../experiment.js';
+import { invariances } from './invariances.js';
 import { classicMlp } from './classic-mlp.js';
 
 export const experiments: Experiment[] = [
+  invariances,
   classicMlp,
 ];

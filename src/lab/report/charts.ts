@@ -37,9 +37,11 @@ export interface ChartBase {
   y: string;
   /** Field that picks the color (one line / bar group per value). */
   color?: string;
-  /** Axis titles (default: the field names). */
-  xTitle?: string;
-  yTitle?: string;
+  /** Axis titles (default: the field names; null hides the title). */
+  xTitle?: string | null;
+  yTitle?: string | null;
+  /** Break x labels at spaces into several lines (long category names). */
+  xLabelWrap?: boolean;
   /** Legend title (default: the color field name). */
   colorTitle?: string;
   /** Log-10 scales. */
@@ -103,6 +105,16 @@ function axisScale(log: boolean | undefined, zero = false): Json {
   return log ? { type: 'log' } : { zero };
 }
 
+/** Axis title: the field name unless given (null: none). */
+function axisTitle(t: string | null | undefined, field: string): Json {
+  return t === undefined ? field : t;
+}
+
+/** Log axes label as 1e-6, 0.01, 100 (not 0.000001 or 10,000,000,000). */
+function logAxis(log: boolean | undefined): { [k: string]: Json } {
+  return log ? { axis: { format: '~g' } } : {};
+}
+
 function base(o: ChartBase): ChartSpec {
   const title: { [k: string]: Json } = { text: o.title, anchor: 'start', fontSize: 14 };
   if (o.subtitle) title.subtitle = o.subtitle;
@@ -149,8 +161,8 @@ export function lineChart(o: LineChartOptions): ChartSpec {
   const nx = new Set(values.map((r) => JSON.stringify(r[o.x]))).size;
   const points = o.points ?? nx <= 30;
   const enc: { [k: string]: Json } = {
-    x: { field: o.x, type: xType, title: o.xTitle ?? o.x, scale: xType === 'quantitative' ? axisScale(o.logX) : null },
-    y: { field: o.y, type: 'quantitative', title: o.yTitle ?? o.y, scale: axisScale(o.logY) },
+    x: { field: o.x, type: xType, title: axisTitle(o.xTitle, o.x), scale: xType === 'quantitative' ? axisScale(o.logX) : null, ...logAxis(o.logX) },
+    y: { field: o.y, type: 'quantitative', title: axisTitle(o.yTitle, o.y), scale: axisScale(o.logY), ...logAxis(o.logY) },
     color: colorEncoding(o),
   };
   if (o.strokeDash) enc.strokeDash = { field: o.strokeDash, type: 'nominal', title: o.strokeDash };
@@ -185,8 +197,14 @@ export function barChart(o: BarChartOptions): ChartSpec {
   const values = cleanRows(o, false);
   const colorField = o.color ?? o.group;
   const enc: { [k: string]: Json } = {
-    x: { field: o.x, type: 'nominal', title: o.xTitle ?? o.x, sort: null, axis: { labelAngle: 0 } },
-    y: { field: o.y, type: 'quantitative', title: o.yTitle ?? o.y, scale: axisScale(o.logY, !o.logY) },
+    x: {
+      field: o.x,
+      type: 'nominal',
+      title: axisTitle(o.xTitle, o.x),
+      sort: null,
+      axis: o.xLabelWrap ? { labelAngle: 0, labelExpr: "split(datum.label, ' ')", labelLimit: 200 } : { labelAngle: 0 },
+    },
+    y: { field: o.y, type: 'quantitative', title: axisTitle(o.yTitle, o.y), scale: axisScale(o.logY, !o.logY), ...logAxis(o.logY) },
     color: colorField ? { field: colorField, type: 'nominal', title: o.colorTitle ?? colorField, sort: null } : { value: PALETTE[0] },
     tooltip: [o.x, o.y, ...(colorField ? [colorField] : [])].map((f) => ({ field: f })),
   };
@@ -218,8 +236,8 @@ export function scatter(o: ScatterOptions): ChartSpec {
   const xType = o.xType ?? 'quantitative';
   const values = cleanRows(o, xType === 'quantitative');
   const enc: { [k: string]: Json } = {
-    x: { field: o.x, type: xType, title: o.xTitle ?? o.x, scale: xType === 'quantitative' ? axisScale(o.logX) : null },
-    y: { field: o.y, type: 'quantitative', title: o.yTitle ?? o.y, scale: axisScale(o.logY) },
+    x: { field: o.x, type: xType, title: axisTitle(o.xTitle, o.x), scale: xType === 'quantitative' ? axisScale(o.logX) : null, ...logAxis(o.logX) },
+    y: { field: o.y, type: 'quantitative', title: axisTitle(o.yTitle, o.y), scale: axisScale(o.logY), ...logAxis(o.logY) },
     color: colorEncoding(o),
     tooltip: [o.x, o.y, ...(o.color ? [o.color] : [])].map((f) => ({ field: f })),
   };
