@@ -5,9 +5,11 @@
  */
 import type { Experiment } from '../experiment.js';
 import { invariances } from './invariances.js';
+import { numerics } from './numerics.js';
 import { classicMlp } from './classic-mlp.js';
 
 export const experiments: Experiment[] = [
   invariances,
+  numerics,
   classicMlp,
 ];
