@@ -5,20 +5,20 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
-import { Layer } from './layer.js';
+import { Layer, type UnaryModule } from './layer.js';
 
 /** A chain: `forward(x) = m_k(...m_1(m_0(x)))`. Children are named '0', '1', .... */
 export class Sequential extends Layer {
-  private readonly list: Layer[];
+  private readonly list: UnaryModule[];
 
-  constructor(...modules: Layer[]) {
+  constructor(...modules: UnaryModule[]) {
     super();
     this.list = [];
     for (const m of modules) this.append(m);
   }
 
   /** Add a layer at the end. */
-  append(m: Layer): this {
+  append(m: UnaryModule): this {
     if (!(m instanceof Module)) throw new TypeError(`Sequential: expected a Module, got ${typeof m}`);
     this.registerModule(String(this.list.length), m);
     this.list.push(m);
@@ -26,7 +26,7 @@ export class Sequential extends Layer {
   }
 
   /** The i-th layer (negative counts from the end). */
-  at(i: number): Layer {
+  at(i: number): UnaryModule {
     const k = i < 0 ? i + this.list.length : i;
     const m = this.list[k];
     if (!m) throw new RangeError(`Sequential: index ${i} out of range for ${this.list.length} layers`);
@@ -38,7 +38,7 @@ export class Sequential extends Layer {
     return this.list.length;
   }
 
-  [Symbol.iterator](): IterableIterator<Layer> {
+  [Symbol.iterator](): IterableIterator<UnaryModule> {
     return this.list[Symbol.iterator]();
   }
 

@@ -15,3 +15,8 @@ export { Dropout } from './dropout.js';
 export { Sequential, ModuleList } from './container.js';
 export { MultiheadAttention, type MultiheadAttentionOptions } from './attention.js';
 export * as init from './init.js';
+export { TransformerBlock, type TransformerBlockOptions } from './transformer.js';
+export { GRUCell, LSTMCell, type RNNCellOptions } from './rnn.js';
+export { MLP, MLPBlock, type MLPOptions } from './mlp.js';
+export { makeNorm, normKinds, FeatureGroupNorm, type NormKind, type NormFactoryOptions } from './norm-factory.js';
+export type { UnaryModule } from './layer.js';

@@ -9,3 +9,6 @@ import { Module } from './module.js';
 export abstract class Layer extends Module {
   abstract override forward(x: Tensor): Tensor;
 }
+
+/** Any module with a one-tensor forward (normalization modules included). */
+export type UnaryModule = Module & { forward(x: Tensor): Tensor };

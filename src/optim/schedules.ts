@@ -57,7 +57,7 @@ export function cosine(totalSteps: number, opts: CosineOptions = {}): Schedule {
   const lo = opts.minFactor ?? 0;
   if (!(lo >= 0 && lo <= 1)) throw new RangeError(`cosine: minFactor must be in [0, 1], got ${lo}`);
   return (t) => {
-    if (t <= w) return t / w;
+    if (w > 0 && t <= w) return t / w;
     const p = Math.min(1, Math.max(0, (t - w) / (totalSteps - w)));
     return lo + (1 - lo) * 0.5 * (1 + Math.cos(Math.PI * p));
   };
