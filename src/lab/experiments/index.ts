@@ -7,9 +7,11 @@ import type { Experiment } from '../experiment.js';
 import { invariances } from './invariances.js';
 import { numerics } from './numerics.js';
 import { classicMlp } from './classic-mlp.js';
+import { signalPropagation } from './signal-propagation.js';
 
 export const experiments: Experiment[] = [
   invariances,
   numerics,
   classicMlp,
+  signalPropagation,
 ];
