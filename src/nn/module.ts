@@ -80,6 +80,28 @@ export abstract class Module {
     this._parametrizations.set(name, compute);
   }
 
+  /**
+   * Undo `registerParametrization`: `name` stops being computed. The
+   * parametrization's own parameters/buffers are removed by the caller
+   * (see removeWeightNorm, removeSpectralNorm), which registers the final
+   * value as a plain parameter again.
+   */
+  removeParametrization(name: string): void {
+    if (!this._parametrizations.delete(name)) {
+      throw new Error(`removeParametrization: '${name}' is not parametrized in ${this.typeName}`);
+    }
+  }
+
+  /** Remove a registered parameter (used when a parametrization is undone). */
+  deleteParameter(name: string): void {
+    this._parameters.delete(name);
+  }
+
+  /** Remove a registered buffer (used when a parametrization is undone). */
+  deleteBuffer(name: string): void {
+    this._buffers.delete(name);
+  }
+
   /** True when `name` is computed by a parametrization. */
   isParametrized(name: string): boolean {
     return this._parametrizations.has(name);

@@ -196,3 +196,29 @@ test('spectralNorm training mode runs the power iteration; its gradient (u, v co
   b.loadStateDict(lin.stateDict());
   assert.deepEqual(b.forward(x).toList(), lin.forward(x).toList());
 });
+
+test('spectralNorm refines u and v with 15 power iterations at construction', () => {
+  // A matrix with a clear spectral gap: after 15 iterations u.(W v) must be
+  // close to sigma_max already (one random start alone would not be).
+  const lin = new TinyLinear(6, 5, 41);
+  const W = Float64Array.from(lin.getParameter('weight')!.data);
+  const truth = sigmaMax(W, 5, 6);
+  nk.spectralNorm(lin);
+  const u = lin.getBuffer('weight_u')!.data;
+  const v = lin.getBuffer('weight_v')!.data;
+  let est = 0;
+  for (let i = 0; i < 5; i++) for (let j = 0; j < 6; j++) est += u[i]! * W[i * 6 + j]! * v[j]!;
+  assert.ok(Math.abs(est - truth) / truth < 2e-2, `sigma after construction ${est} vs ${truth}`);
+});
+
+test('removeSpectralNorm leaves a plain weight equal to W / sigma and removes u, v, orig', () => {
+  const lin = new TinyLinear(4, 3, 43);
+  nk.spectralNorm(lin);
+  lin.eval();
+  const before = nk.noGrad(() => lin.param('weight')!).toList();
+  nk.removeSpectralNorm(lin);
+  assert.equal(lin.isParametrized('weight'), false);
+  assert.deepEqual(Object.keys(lin.stateDict()).sort(), ['bias', 'weight']);
+  assertClose(lin.getParameter('weight')!.data, before, { atol: 0, rtol: 0 });
+  assert.throws(() => nk.removeSpectralNorm(lin), /spectral_norm of 'weight' not found in TinyLinear/);
+});

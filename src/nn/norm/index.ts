@@ -6,4 +6,4 @@ export { RMSNorm, type RMSNormOptions } from './rms-norm.js';
 export { DyT, type DyTOptions } from './dyt.js';
 export { LocalResponseNorm, type LocalResponseNormOptions } from './local-response-norm.js';
 export { weightNorm, removeWeightNorm, dataDependentInit, type WeightNormOptions, type DataDependentInitOptions } from './weight-norm.js';
-export { spectralNorm, type SpectralNormOptions } from './spectral-norm.js';
+export { spectralNorm, removeSpectralNorm, type SpectralNormOptions } from './spectral-norm.js';

@@ -141,3 +141,25 @@ export function spectralNorm<M extends Module>(module: M, opts: SpectralNormOpti
   });
   return module;
 }
+
+/**
+ * Undo `spectralNorm`: `name` becomes a plain parameter holding the current
+ * W / sigma(W) (computed with the stored u, v, without a power iteration, as
+ * PyTorch's remove_spectral_norm does); `${name}_orig`, `${name}_u` and
+ * `${name}_v` are removed. Throws when spectral norm was not applied to `name`.
+ */
+export function removeSpectralNorm<M extends Module>(module: M, name = 'weight'): M {
+  if (!module.isParametrized(name) || !module.getParameter(`${name}_orig`)) {
+    throw new Error(`removeSpectralNorm: spectral_norm of '${name}' not found in ${module.typeName}`);
+  }
+  const wasTraining = module.training;
+  module.training = false; // eval read: no power iteration
+  const w = noGrad(() => module.param(name)!);
+  module.training = wasTraining;
+  module.removeParametrization(name);
+  module.deleteParameter(`${name}_orig`);
+  module.deleteBuffer(`${name}_u`);
+  module.deleteBuffer(`${name}_v`);
+  module.registerParameter(name, new Tensor(w.data.slice(), w.shape));
+  return module;
+}

@@ -31,15 +31,6 @@ interface WeightNormInfo {
 /** What weightNorm applied to each module, by parameter name. */
 const applied = new WeakMap<Module, Map<string, WeightNormInfo>>();
 
-/**
- * Module's internal maps: removing a parametrization has no public method on
- * Module, so removeWeightNorm reaches them here (in one place).
- */
-interface ModuleInternals {
-  _parameters: Map<string, Tensor | null>;
-  _parametrizations: Map<string, unknown>;
-}
-
 /** w = g * v / ||v||, the norm over `axes` (kept as size-1 dims so g broadcasts). */
 function composeWeight(g: Tensor, v: Tensor, axes: number[]): Tensor {
   return mul(g, div(v, sqrt(sum(mul(v, v), axes, true))));
@@ -106,10 +97,9 @@ export function removeWeightNorm<M extends Module>(module: M, name = 'weight'): 
   const byName = applied.get(module);
   if (!byName || !byName.has(name)) throw new Error(`removeWeightNorm: weight_norm of '${name}' not found in ${module.typeName}`);
   const w = noGrad(() => module.param(name)!);
-  const internals = module as unknown as ModuleInternals;
-  internals._parametrizations.delete(name);
-  internals._parameters.delete(`${name}_g`);
-  internals._parameters.delete(`${name}_v`);
+  module.removeParametrization(name);
+  module.deleteParameter(`${name}_g`);
+  module.deleteParameter(`${name}_v`);
   module.registerParameter(name, new Tensor(w.data.slice(), w.shape));
   byName.delete(name);
   return module;
