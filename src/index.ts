@@ -36,3 +36,4 @@ export * as optim from './optim/index.js';
 export * from './preprocessing/index.js';
 // interop
 export * as io from './io/index.js';
+export * as onnx from './onnx/index.js';

@@ -5,3 +5,4 @@
  * here, so the library core stays loadable in browsers.
  */
 export { saveSafetensors, loadSafetensors, parseSafetensorsHeader, type SafetensorsDType, type SafetensorsEntry, type SafetensorsHeader, type SaveSafetensorsOptions } from './safetensors.js';
+export * as onnx from '../onnx/index.js';

@@ -19,7 +19,7 @@ export function irVersionFor(opset: number): number {
 }
 
 /** The ONNX element type of a normkit dtype. */
-export function elemTypeOf(dtype: DType): DataTypeCode {
+export function elemTypeOf(dtype: DType): typeof DataType.FLOAT | typeof DataType.DOUBLE {
   return dtype === 'float64' ? DataType.DOUBLE : DataType.FLOAT;
 }
 
