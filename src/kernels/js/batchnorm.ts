@@ -43,6 +43,10 @@ export const batchnormForwardTrain = defineKernel('batchnormForwardTrain', funct
 ): void {
   const M = N * S;
   const CS = C * S;
+  if (S < ROW_SWEEP_MAX_S) {
+    forwardTrainRowSweep(out, mean, rstd, inp, weight, bias, N, C, S, eps);
+    return;
+  }
   for (let c = 0; c < C; c++) {
     const c0 = c * S;
     // shift: one element of this channel
@@ -79,6 +83,76 @@ export const batchnormForwardTrain = defineKernel('batchnormForwardTrain', funct
 });
 
 /**
+ * Below this spatial size a channel's runs of S values are too short to read
+ * channel by channel (each pass would stride over the whole input), so small-S
+ * inputs ([N, C] above all) sweep the input in memory order with per-channel
+ * float64 accumulators instead. Same arithmetic, same results.
+ */
+const ROW_SWEEP_MAX_S = 16;
+
+/** Training forward for small S, sweeping [N, C, S] in memory order. */
+function forwardTrainRowSweep(
+  out: TypedArray, mean: Float64Array, rstd: Float64Array,
+  inp: TypedArray, weight: TypedArray | null, bias: TypedArray | null,
+  N: number, C: number, S: number, eps: number,
+): void {
+  const M = N * S;
+  const K = new Float64Array(C); // shift per channel: its element (0, c, 0)
+  for (let c = 0; c < C; c++) K[c] = M > 0 ? inp[c * S]! : 0;
+  // pass 1: sums of shifted values
+  const acc = new Float64Array(C);
+  let i = 0;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const k = K[c]!;
+      let t = 0;
+      for (let s = 0; s < S; s++) t += inp[i++]! - k;
+      acc[c] += t;
+    }
+  }
+  const shift = new Float64Array(C); // K + (mean - K): subtracted as two terms below
+  for (let c = 0; c < C; c++) {
+    acc[c] = M > 0 ? acc[c]! / M : 0; // mean - K
+    shift[c] = K[c]!;
+  }
+  // pass 2: sums of squared deviations
+  const sq = new Float64Array(C);
+  i = 0;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const k = K[c]!;
+      const md = acc[c]!;
+      let t = 0;
+      for (let s = 0; s < S; s++) {
+        const d = inp[i++]! - k - md;
+        t += d * d;
+      }
+      sq[c] += t;
+    }
+  }
+  const scale = new Float64Array(C);
+  const bb = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    const r = 1 / Math.sqrt((M > 0 ? sq[c]! / M : 0) + eps);
+    mean[c] = K[c]! + acc[c]!;
+    rstd[c] = r;
+    scale[c] = r * (weight ? weight[c]! : 1);
+    bb[c] = bias ? bias[c]! : 0;
+  }
+  // pass 3: normalize, scale and shift
+  i = 0;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const k = shift[c]!;
+      const md = acc[c]!;
+      const sc = scale[c]!;
+      const b = bb[c]!;
+      for (let s = 0; s < S; s++, i++) out[i] = (inp[i]! - k - md) * sc + b;
+    }
+  }
+}
+
+/**
  * Backward of the training-mode forward, through the batch mean and
  * variance. With xhat = (x - mean) * rstd and dxhat = dout * weight:
  *   dbias   = sum(dout)
@@ -95,6 +169,10 @@ export const batchnormBackward = defineKernel('batchnormBackward', function batc
 ): void {
   const M = N * S;
   const CS = C * S;
+  if (S < ROW_SWEEP_MAX_S) {
+    backwardRowSweep(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, S, true);
+    return;
+  }
   for (let c = 0; c < C; c++) {
     const c0 = c * S;
     const m = mean[c]!;
@@ -127,6 +205,64 @@ export const batchnormBackward = defineKernel('batchnormBackward', function batc
   }
 });
 
+/**
+ * Backward for small S in memory order (see ROW_SWEEP_MAX_S); `throughStats`
+ * selects the training formula (gradients through the batch mean and
+ * variance) or the evaluation one (constant statistics).
+ */
+function backwardRowSweep(
+  dinp: TypedArray | null, dweight: TypedArray | null, dbias: TypedArray | null,
+  dout: TypedArray, inp: TypedArray, weight: TypedArray | null,
+  mean: Float64Array, rstd: Float64Array,
+  N: number, C: number, S: number, throughStats: boolean,
+): void {
+  const M = N * S;
+  // pass 1: per-channel sum(dout) and sum(dout * xhat)
+  const sumDout = new Float64Array(C);
+  const sumDoutXhat = new Float64Array(C);
+  let i = 0;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const m = mean[c]!;
+      const r = rstd[c]!;
+      let sg = 0;
+      let sgx = 0;
+      for (let s = 0; s < S; s++, i++) {
+        const g = dout[i]!;
+        sg += g;
+        sgx += g * (inp[i]! - m) * r;
+      }
+      sumDout[c] += sg;
+      sumDoutXhat[c] += sgx;
+    }
+  }
+  if (dbias) dbias.set(sumDout);
+  if (dweight) dweight.set(sumDoutXhat);
+  if (!dinp) return;
+  // pass 2: dinp = rstd * (w * dout - mean(dxhat) - xhat * mean(dxhat * xhat)), the
+  // last two terms only when the statistics came from this batch
+  const wr = new Float64Array(C);
+  const a = new Float64Array(C);
+  const bcoef = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    const w = weight ? weight[c]! : 1;
+    wr[c] = w * rstd[c]!;
+    a[c] = throughStats ? (rstd[c]! * w * sumDout[c]!) / M : 0;
+    bcoef[c] = throughStats ? (rstd[c]! * w * sumDoutXhat[c]!) / M : 0;
+  }
+  i = 0;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const m = mean[c]!;
+      const r = rstd[c]!;
+      const k1 = wr[c]!;
+      const k2 = a[c]!;
+      const k3 = bcoef[c]!;
+      for (let s = 0; s < S; s++, i++) dinp[i] = k1 * dout[i]! - k2 - (inp[i]! - m) * r * k3;
+    }
+  }
+}
+
 // ----------------------------------------------------------------------------
 // evaluation mode: fixed (running) statistics
 
@@ -141,6 +277,26 @@ export const batchnormForwardEval = defineKernel('batchnormForwardEval', functio
   N: number, C: number, S: number, eps: number,
 ): void {
   const CS = C * S;
+  if (S < ROW_SWEEP_MAX_S) {
+    const mc = new Float64Array(C);
+    const scale = new Float64Array(C);
+    const bc = new Float64Array(C);
+    for (let c = 0; c < C; c++) {
+      mc[c] = runningMean[c]!;
+      scale[c] = (weight ? weight[c]! : 1) / Math.sqrt(runningVar[c]! + eps);
+      bc[c] = bias ? bias[c]! : 0;
+    }
+    let i = 0;
+    for (let n = 0; n < N; n++) {
+      for (let c = 0; c < C; c++) {
+        const m = mc[c]!;
+        const sc = scale[c]!;
+        const bb = bc[c]!;
+        for (let s = 0; s < S; s++, i++) out[i] = (inp[i]! - m) * sc + bb;
+      }
+    }
+    return;
+  }
   for (let c = 0; c < C; c++) {
     const c0 = c * S;
     const m = runningMean[c]!;
@@ -165,6 +321,10 @@ export const batchnormBackwardEval = defineKernel('batchnormBackwardEval', funct
   N: number, C: number, S: number,
 ): void {
   const CS = C * S;
+  if (S < ROW_SWEEP_MAX_S) {
+    backwardRowSweep(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, S, false);
+    return;
+  }
   for (let c = 0; c < C; c++) {
     const c0 = c * S;
     const m = mean[c]!;
