@@ -21,6 +21,7 @@ import { Worker } from 'node:worker_threads';
 import cliProgress from 'cli-progress';
 import type { Experiment, Profile, RunSpec } from './experiment.js';
 import { executeRun } from './execute.js';
+import { loadExperiments } from './registry.js';
 import { checkRunId, isDone, readRun, readStudy, writeRun, writeStudy, type StoredRun } from './store.js';
 
 export interface StudyOptions {
@@ -97,6 +98,14 @@ export async function runStudy(opts: StudyOptions): Promise<StudyOutcome> {
   const jobs = opts.jobs ?? defaultJobs();
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`jobs must be a positive integer, got ${jobs}`);
 
+  if (!opts.inProcess) {
+    // Workers find experiments by name in the registry: an unregistered one would fail every run.
+    const known = new Set((await loadExperiments()).map((e) => e.name));
+    const missing = opts.experiments.filter((e) => !known.has(e.name)).map((e) => `"${e.name}"`);
+    if (missing.length > 0) {
+      throw new Error(`experiment ${missing.join(', ')} is not registered (src/lab/experiments/index.ts or NORMKIT_EXTRA_EXPERIMENTS), so worker threads cannot load it; register it or run in-process`);
+    }
+  }
   const tasks = planRuns(opts.experiments, opts.profile, opts.seeds);
   const pending = tasks.filter((t) => !isDone(readRun(opts.out, t.exp.name, t.spec.id), t.spec));
   const skipped = tasks.length - pending.length;

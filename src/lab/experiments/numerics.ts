@@ -9,7 +9,7 @@
  *   in float64 (src/kernels/js/layernorm.ts);
  * - naive float32: var = E[x^2] - E[x]^2 with float32 arithmetic (every
  *   operation rounded with Math.fround), clamped at 0 as libraries do;
- * - naive float64 accumulation: the same formula with float64 sums of the
+ * - naive, float64 sums: the same formula with float64 sums of the
  *   float32 inputs (cancellation is delayed, not avoided).
  *
  * The noise scale s is 1, raised to 16 float32 ulps of the offset where that
@@ -23,7 +23,7 @@ import type { Experiment, Profile, RunOutput, RunResult, RunSpec } from '../expe
 import { lineChart, type Row } from '../report/charts.js';
 
 const OFFSETS = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
-const METHODS = ['normkit', 'naive float32', 'naive float64 accumulation'] as const;
+const METHODS = ['normkit', 'naive float32', 'naive, float64 sums'] as const;
 type Method = (typeof METHODS)[number];
 const EPS = 1e-5;
 const ROWS = 16;
@@ -96,7 +96,7 @@ function measureOffset(offset: number, rng: nk.Rng): Record<Method, Errors> {
     const cand: Record<Method, { variance: number; out: ArrayLike<number>; at: number }> = {
       normkit: { variance: 1 / (rstd[n]! * rstd[n]!) - EPS, out: nkOut, at: lo },
       'naive float32': { ...naive(x, lo, true), at: 0 },
-      'naive float64 accumulation': { ...naive(x, lo, false), at: 0 },
+      'naive, float64 sums': { ...naive(x, lo, false), at: 0 },
     };
     for (const m of METHODS) {
       const c = cand[m];
@@ -155,12 +155,12 @@ export const numerics: Experiment = {
     const nkVar = Math.max(...OFFSETS.map((o) => worstOf(runs, mkey('normkit', 'var', o))));
     const nkOut = Math.max(...OFFSETS.map((o) => worstOf(runs, mkey('normkit', 'out', o))));
     const breaks = OFFSETS.find((o) => worstOf(runs, mkey('naive float32', 'var', o)) > BROKEN);
-    const breaks64 = OFFSETS.find((o) => worstOf(runs, mkey('naive float64 accumulation', 'var', o)) > BROKEN);
+    const breaks64 = OFFSETS.find((o) => worstOf(runs, mkey('naive, float64 sums', 'var', o)) > BROKEN);
     const metrics = {
       'normkit: worst relative variance error': nkVar,
       'normkit: worst output error': nkOut,
       'naive float32: first offset with variance error > 10%': breaks ?? null,
-      'naive float64 accumulation: first offset with variance error > 10%': breaks64 ?? null,
+      'naive, float64 sums: first offset with variance error > 10%': breaks64 ?? null,
       'naive float32: variance error at 1e4': worstOf(runs, mkey('naive float32', 'var', 1e4)),
     };
     const accurate = nkVar < NORMKIT_TOL && nkOut < NORMKIT_TOL;

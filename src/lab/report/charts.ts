@@ -110,9 +110,9 @@ function axisTitle(t: string | null | undefined, field: string): Json {
   return t === undefined ? field : t;
 }
 
-/** Log axes label as 1e-6, 0.01, 100 (not 0.000001 or 10,000,000,000). */
+/** Log axes label every decade as 1e-6, 1e+0, 1e+8 (not 0.000001 or 10,000,000,000). */
 function logAxis(log: boolean | undefined): { [k: string]: Json } {
-  return log ? { axis: { format: '~g' } } : {};
+  return log ? { axis: { format: '.0e' } } : {};
 }
 
 function base(o: ChartBase): ChartSpec {
@@ -204,7 +204,8 @@ export function barChart(o: BarChartOptions): ChartSpec {
       sort: null,
       axis: o.xLabelWrap ? { labelAngle: 0, labelExpr: "split(datum.label, ' ')", labelLimit: 200 } : { labelAngle: 0 },
     },
-    y: { field: o.y, type: 'quantitative', title: axisTitle(o.yTitle, o.y), scale: axisScale(o.logY, !o.logY), ...logAxis(o.logY) },
+    // stack: null: grouped bars are side by side, and a stacked bar has no baseline on a log scale.
+    y: { field: o.y, type: 'quantitative', title: axisTitle(o.yTitle, o.y), scale: axisScale(o.logY, !o.logY), stack: null, ...logAxis(o.logY) },
     color: colorField ? { field: colorField, type: 'nominal', title: o.colorTitle ?? colorField, sort: null } : { value: PALETTE[0] },
     tooltip: [o.x, o.y, ...(colorField ? [colorField] : [])].map((f) => ({ field: f })),
   };
