@@ -15,6 +15,7 @@
  * (see src/lab/registry.ts).
  */
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Experiment, Profile } from '../lab/experiment.js';
 import { loadExperiments, selectExperiments } from '../lab/registry.js';
@@ -138,9 +139,31 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   }
 }
 
+/** Subcommand modules owned by other areas: file (next to this one) -> the function that adds its command. */
+const EXTENSIONS: [file: string, register: string][] = [
+  ['./adapt.js', 'registerAdapt'], // normkit adapt FILE.csv (src/cli/adapt.ts)
+  ['./export.js', 'registerExport'], // normkit export ... (src/cli/export.ts)
+];
+
 /**
- * Subcommands owned by other modules (`normkit adapt`, `normkit export`):
- * src/cli/adapt.ts exports `registerAdapt(program)`, src/cli/export.ts
- * exports `registerExport(program)`.
+ * Add the subcommands of src/cli/adapt.ts (`registerAdapt(program)`) and
+ * src/cli/export.ts (`registerExport(program)`). They are imported at run
+ * time so the CLI works while one of them is not built yet; a module that
+ * exists but fails to load is an error, not silently skipped.
  */
-async function registerExtensions(_program: Command): Promise<void> {}
+async function registerExtensions(program: Command): Promise<void> {
+  for (const [file, register] of EXTENSIONS) {
+    const url = new URL(file, import.meta.url);
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(url.href)) as Record<string, unknown>;
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      if (err.code === 'ERR_MODULE_NOT_FOUND' && (err.message ?? '').includes(fileURLToPath(url))) continue;
+      throw e;
+    }
+    const fn = mod[register];
+    if (typeof fn !== 'function') throw new Error(`${fileURLToPath(url)} does not export ${register}(program)`);
+    (fn as (p: Command) => unknown)(program);
+  }
+}

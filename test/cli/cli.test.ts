@@ -1,12 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli, TOY, tmp } from '../lab/helpers.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, runCli, TOY, tmp } from '../lab/helpers.js';
 import { loadExperiments } from '../../src/lab/registry.js';
 
 test('normkit --help lists the commands', async () => {
   const r = await runCli(['--help']);
   assert.equal(r.code, 0, r.stderr);
   for (const c of ['why', 'run', 'list', 'report']) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
+  // subcommands of other modules are registered when their module is built
+  for (const c of ['adapt', 'export']) {
+    if (existsSync(join(ROOT, 'dist', 'src', 'cli', `${c}.js`))) assert.match(r.stdout, new RegExp(`\\b${c}\\b`), `${c} is built but not registered`);
+  }
 });
 
 test('normkit list prints every registered experiment', async () => {

@@ -27,7 +27,7 @@ h3 { font-size: 15px; margin: 18px 0 6px; color: var(--mute); text-transform: up
 table { border-collapse: collapse; margin: 6px 0 14px; font-size: 13.5px; }
 th, td { border: 1px solid var(--line); padding: 4px 9px; text-align: left; vertical-align: top; }
 th { background: var(--bg2); font-weight: 600; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .badge { display: inline-block; padding: 1px 10px; border-radius: 12px; color: #fff; font-weight: 600; font-size: 13px; white-space: nowrap; }
 .badge.reproduced { background: var(--ok); } .badge.not-reproduced { background: var(--bad); } .badge.inconclusive { background: var(--meh); }
 section.exp { border-top: 3px solid var(--line); padding-top: 18px; margin-top: 34px; }
