@@ -118,7 +118,7 @@ export class StandardScaler {
     if (!this.moments) this.moments = new RunningMoments(m.cols);
     this.moments.updateRows(m.data, m.rows, true);
     const mom = this.moments;
-    this.mean = Float64Array.from(mom.mean, (v, j) => (mom.count[j]! > 0 ? v : NaN));
+    this.mean = Float64Array.from(mom.mean, (v: number, j: number) => (mom.count[j]! > 0 ? v : NaN));
     this.var = mom.variance();
     this.nSamplesSeen = Float64Array.from(mom.count);
     // scikit-learn's _is_constant_feature: var within the rounding error of its own computation.
