@@ -87,7 +87,12 @@ export function buildProgram(all: Experiment[]): Command {
   program
     .name('normkit')
     .description('normkit: normalization layers for JavaScript, and a lab that measures why layer normalization is useful.')
-    .showHelpAfterError('(run "normkit --help" for usage)');
+    .showHelpAfterError('(run "normkit --help" for usage)')
+    .addHelpText(
+      'after',
+      '\nResults: OUT/results.json, OUT/report.md, OUT/index.html; finished runs are kept in OUT/runs/ and not recomputed.\n' +
+        'Environment: NORMKIT_EXTRA_EXPERIMENTS=module.js[:module.js...] adds experiment modules (default export, `experiments` array or named Experiment exports), e.g. test-only ones.',
+    );
 
   studyOptions(program.command('why').description('run the study: every experiment (or --only), then write the report and print the verdicts')).action(
     async (o: StudyCliOptions) => {

@@ -148,6 +148,8 @@ export async function runStudy(opts: StudyOptions): Promise<StudyOutcome> {
         etaBuffer: 50,
         fps: 5,
         clearOnComplete: false,
+        // Before the first run finishes the rate is unknown: '?' rather than 'NFs'.
+        formatTime: (t: number) => (Number.isFinite(t) && t >= 0 ? fmtMs(t * 1000) : '?'),
       },
       cliProgress.Presets.shades_classic,
     );
