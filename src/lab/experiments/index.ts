@@ -8,10 +8,12 @@ import { invariances } from './invariances.js';
 import { numerics } from './numerics.js';
 import { classicMlp } from './classic-mlp.js';
 import { signalPropagation } from './signal-propagation.js';
+import { batchSize } from './batch-size.js';
 
 export const experiments: Experiment[] = [
   invariances,
   numerics,
   classicMlp,
   signalPropagation,
+  batchSize,
 ];
