@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Experiment, RunResult, RunSpec, RunOutput } from '../../src/lab/experiment.js';
+import { classicMlp, judgeClassicMlp } from '../../src/lab/experiments/classic-mlp.js';
+import { signalPropagation, judgeSignalPropagation, growthPerLayer } from '../../src/lab/experiments/signal-propagation.js';
+import { batchSize, judgeBatchSize } from '../../src/lab/experiments/batch-size.js';
+
+function result(spec: RunSpec, out: RunOutput, name = 'x'): RunResult {
+  return { ...spec, ...out, experiment: name, wallMs: 0 };
+}
+
+async function smoke(exp: Experiment): Promise<RunResult[]> {
+  const specs = exp.runs('smoke');
+  assert.ok(specs.length > 0);
+  assert.equal(new Set(specs.map((s) => s.id)).size, specs.length, 'run ids are unique');
+  const out: RunResult[] = [];
+  for (const s of specs) out.push(result(s, await exp.run(s, { profile: 'smoke', progress: () => {} }), exp.name));
+  return out;
+}
+
+for (const exp of [classicMlp, signalPropagation, batchSize]) {
+  test(`${exp.name}: smoke profile runs, is deterministic, and judge returns a verdict from the data`, async () => {
+    const t0 = performance.now();
+    const runs = await smoke(exp);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 8000, `${exp.name} smoke took ${ms.toFixed(0)} ms`);
+    for (const r of runs) assert.ok(r.status === 'ok' || r.status === 'diverged');
+    const j = exp.judge(runs, 'smoke');
+    assert.ok(['reproduced', 'not reproduced', 'inconclusive'].includes(j.verdict));
+    assert.ok(j.explanation.length > 20);
+    JSON.stringify(j.metrics);
+    assert.ok(exp.charts(runs).length > 0);
+    exp.tables?.(runs);
+    // deterministic in the seed
+    const again = result(runs[0]!, await exp.run(runs[0]!, { profile: 'smoke', progress: () => {} }));
+    assert.deepEqual(again.metrics, runs[0]!.metrics);
+    assert.ok(exp.runs('quick').every((s) => s.seed >= 1) && new Set(exp.runs('quick').map((s) => s.seed)).size >= 2, 'quick has >= 2 seeds');
+    assert.ok(new Set(exp.runs('full').map((s) => s.seed)).size >= 3, 'full has >= 3 seeds');
+  });
+}
+
+// --- the rules themselves, on crafted results
+
+function mlpRuns(curves: Record<string, number[]>): RunResult[] {
+  const out: RunResult[] = [];
+  for (const [norm, acc] of Object.entries(curves)) for (const seed of [1, 2]) {
+    out.push(result({ id: `${norm}-s${seed}`, seed, config: { norm } }, { status: 'ok', metrics: { finalAcc: acc[acc.length - 1]!, bestAcc: Math.max(...acc) }, series: { testAcc: acc } }));
+  }
+  return out;
+}
+
+test('classic-mlp rule: reproduced / not reproduced / inconclusive', () => {
+  const slow = [0.3, 0.4, 0.5, 0.6, 0.7];
+  const fast = [0.6, 0.7, 0.7, 0.7, 0.71];
+  const five = (a: number[], b: number[], c: number[], d: number[], e: number[]) => ({ none: slow, batchnorm: a, layernorm: b, rmsnorm: c, groupnorm: d, dyt: e });
+  assert.equal(judgeClassicMlp(mlpRuns(five(fast, fast, fast, slow, slow))).verdict, 'reproduced');
+  assert.equal(judgeClassicMlp(mlpRuns(five(fast, slow, slow, slow, slow))).verdict, 'not reproduced');
+  assert.equal(judgeClassicMlp(mlpRuns(five(fast, fast, slow, slow, slow))).verdict, 'inconclusive');
+  // fast but worse at the end does not count
+  const fastButWorse = [0.68, 0.68, 0.68, 0.68, 0.68];
+  assert.equal(judgeClassicMlp(mlpRuns(five(fastButWorse, fastButWorse, fastButWorse, slow, slow))).verdict, 'not reproduced');
+});
+
+function spRuns(growth: Record<string, number>): RunResult[] {
+  const out: RunResult[] = [];
+  for (const [name, g] of Object.entries(growth)) for (const seed of [1, 2]) {
+    out.push(result({ id: `init-${name}-s${seed}`, seed, config: { phase: 'init', name, depth: 50 } }, { status: 'ok', metrics: { growth: g, firstOverLast: g ** 48 } }));
+  }
+  return out;
+}
+
+test('signal-propagation rule: reproduced / not reproduced / inconclusive, and the growth fit', () => {
+  const base = { 'tanh-0.5': 0.7, 'tanh-1': 0.97, 'tanh-2': 1.05, 'relu-he': 1.0, 'relu-bn': 1.21, 'relu-ln': 1.0, 'relu-bn-res': 1.05 };
+  assert.equal(judgeSignalPropagation(spRuns(base)).verdict, 'reproduced');
+  assert.equal(judgeSignalPropagation(spRuns({ ...base, 'relu-bn': 1.02 })).verdict, 'not reproduced');
+  assert.equal(judgeSignalPropagation(spRuns({ ...base, 'tanh-0.5': 1.0 })).verdict, 'inconclusive');
+  assert.ok(Math.abs(growthPerLayer([8, 4, 2, 1]) - 2) < 1e-12);
+  assert.ok(Math.abs(growthPerLayer([1, 1.21, 1.21 ** 2]) - 1 / 1.21) < 1e-12);
+  assert.ok(Number.isNaN(growthPerLayer([1])));
+});
+
+function bsRuns(err: Record<string, Record<number, number>>): RunResult[] {
+  const out: RunResult[] = [];
+  for (const [norm, byBatch] of Object.entries(err)) for (const [b, e] of Object.entries(byBatch)) for (const seed of [1, 2]) {
+    out.push(result({ id: `${norm}-bs${b}-s${seed}`, seed, config: { norm, batch: +b } }, { status: 'ok', metrics: { testAcc: 1 - e } }));
+  }
+  return out;
+}
+
+test('batch-size rule: reproduced / not reproduced / inconclusive; diverged counts as chance', () => {
+  const ln = { 32: 0.3, 2: 0.3 };
+  const inn = { 32: 0.4, 2: 0.4 };
+  const good = { batchnorm: { 32: 0.2, 2: 0.35 }, groupnorm: { 32: 0.22, 2: 0.23 }, layernorm: ln, instancenorm: inn };
+  assert.equal(judgeBatchSize(bsRuns(good)).verdict, 'reproduced');
+  assert.equal(judgeBatchSize(bsRuns({ ...good, batchnorm: { 32: 0.2, 2: 0.21 } })).verdict, 'not reproduced');
+  assert.equal(judgeBatchSize(bsRuns({ ...good, batchnorm: { 32: 0.2, 2: 0.23 } })).verdict, 'inconclusive');
+  // GN that never learned makes the comparison inconclusive
+  assert.equal(judgeBatchSize(bsRuns({ ...good, groupnorm: { 32: 0.8, 2: 0.8 } })).verdict, 'inconclusive');
+  const runs = bsRuns({ ...good, batchnorm: { 32: 0.2, 2: 0.21 } });
+  for (const r of runs) if (r.config.norm === 'batchnorm' && r.config.batch === 2) { r.status = 'diverged'; r.divergedAt = 5; r.metrics = { testAcc: null }; }
+  const j = judgeBatchSize(runs);
+  assert.equal(j.verdict, 'reproduced');
+  assert.ok(Math.abs((j.metrics.bnDegradation as number) - 0.7) < 1e-9);
+});
