@@ -48,6 +48,7 @@ import { MultiheadAttention } from '../nn/attention.js';
 import { TransformerBlock } from '../nn/transformer.js';
 import { FeatureGroupNorm } from '../nn/norm-factory.js';
 import { MLP, MLPBlock } from '../nn/mlp.js';
+import { Normalization } from '../preprocessing/normalization.js';
 import { DataType } from './proto.js';
 import { DEFAULT_OPSET, OnnxGraph, elemTypeOf, float } from './graph.js';
 
@@ -394,4 +395,22 @@ registerOnnxConverter(MLP, (ctx, m, x, path) => {
     h = y;
   }
   return ctx.convert(m.head, h, `${path}head.`);
+});
+
+registerOnnxConverter(Normalization, (ctx, m, x, path) => {
+  // (x - mean) / max(sqrt(var), eps), or mean + x * that with invert; statistics broadcast over the kept axes.
+  const rank = x.shape.length;
+  const kept = m.axis.map((a) => normalizeAxis(a, rank, 'Normalization axis'));
+  const mean = m.mean;
+  const variance = m.variance;
+  if (!mean || !variance) throw new Error(`exportModel: Normalization at '${path || '(root)'}' has no statistics; call adapt(data) first`);
+  const bshape = x.shape.map((d, i) => (kept.includes(i) ? d : 1));
+  const K = numel(bshape);
+  const pick = (t: Tensor) => (t.size === K ? t.data : new Float64Array(K).fill(t.data[0]!));
+  const mu = pick(mean);
+  const sd = Float64Array.from(pick(variance), (v) => Math.max(Math.sqrt(v), m.eps));
+  const M = ctx.g.constant(`${path}mean`, mu, bshape, ctx.elemType);
+  const S = ctx.g.constant(`${path}std`, sd, bshape, ctx.elemType);
+  const y = m.invert ? ctx.g.op('Add', [ctx.g.op('Mul', [x.name, S]), M]) : ctx.g.op('Div', [ctx.g.op('Sub', [x.name, M]), S]);
+  return { name: y, shape: x.shape };
 });

@@ -109,6 +109,16 @@ test('exports normalization modules that onnxruntime runs to within 1e-5', async
   await check('DyT', dyt, rnd([2, 3, 8], 43), rnd([5, 3, 8], 44));
 });
 
+test('exports an adapted preprocessing Normalization (and its invert) in front of a model', async () => {
+  const data = rnd([50, 3, 4], 45, 3, 10);
+  const norm = new nk.Normalization({ axis: [1, 2] }).adapt(data);
+  await check('Normalization axis [1, 2]', norm, rnd([2, 3, 4], 46, 3, 10), rnd([5, 3, 4], 47, 3, 10));
+  const inv = new nk.Normalization({ mean: [1, 2, 3], variance: [4, 0, 9], invert: true });
+  await check('Normalization invert', inv, rnd([4, 3], 48));
+  await check('Normalization -> Linear', new nk.nn.Sequential(new nk.Normalization({ axis: -1 }).adapt(rnd([20, 4], 49, 2, 5)), new nk.nn.Linear(4, 2)), rnd([3, 4], 50, 2, 5));
+  assert.throws(() => nk.onnx.exportModel(new nk.Normalization(), nk.ones([1, 2])), /adapt/);
+});
+
 test('exports float64 modules as double models', async () => {
   const ln = new nk.LayerNorm([5], { dtype: 'float64' });
   randomize(ln, 50);
