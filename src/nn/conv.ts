@@ -50,14 +50,14 @@ export class Conv2d extends Layer {
     this.resetParameters(opts.rng);
   }
 
-  /** The stored weight [outC, inC, kh, kw]. */
+  /** The effective weight [outC, inC, kh, kw] (computed when parametrized). */
   get weight(): Tensor | null {
-    return this.getParameter('weight');
+    return this.param('weight');
   }
 
   /** The bias [outC], or null. */
   get bias(): Tensor | null {
-    return this.getParameter('bias');
+    return this.param('bias');
   }
 
   /** Re-draw the weights as at construction. */

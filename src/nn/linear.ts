@@ -41,14 +41,14 @@ export class Linear extends Layer {
     this.resetParameters(opts.rng);
   }
 
-  /** The stored weight [out, in] (the raw one when parametrized). */
+  /** The effective weight [out, in] (computed when weightNorm/spectralNorm parametrize it). */
   get weight(): Tensor | null {
-    return this.getParameter('weight');
+    return this.param('weight');
   }
 
   /** The bias [out], or null. */
   get bias(): Tensor | null {
-    return this.getParameter('bias');
+    return this.param('bias');
   }
 
   /** Re-draw the weights as at construction. */

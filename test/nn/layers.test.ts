@@ -184,3 +184,29 @@ test('initializers have the stated bounds and variances and are seeded', () => {
   assert.deepEqual(nk.nn.init.zeros_(nk.ones([2])).toList(), [0, 0]);
   assert.throws(() => nk.nn.init.xavierUniform(nk.zeros([5])), /fewer than 2 dims, got shape \[5\]/);
 });
+
+test('Linear and Conv2d read their weight through param(), so weightNorm and spectralNorm apply', () => {
+  const lin = toF64(nk.weightNorm(new nk.nn.Linear(3, 2, { rng: new nk.Rng(20) })));
+  const g = lin.getParameter('weight_g')!;
+  const v = lin.getParameter('weight_v')!;
+  g.data.set([2, -0.5]);
+  const x = f64([4, 3], 21);
+  const y = lin.forward(x);
+  // w = g v / ||v|| per output row
+  const w: number[] = [];
+  for (let o = 0; o < 2; o++) {
+    const row = Array.from(v.data.subarray(o * 3, o * 3 + 3));
+    const n = Math.hypot(...row);
+    w.push(...row.map((a) => (g.data[o]! * a) / n));
+  }
+  const ref = nk.F.linear(x.detach(), nk.tensor(w, [2, 3], { dtype: 'float64' }), lin.bias!.detach());
+  assertClose(y.data, ref.data, { atol: 1e-12 });
+  assertClose(lin.weight!.data, w, { atol: 1e-12 });
+  check('weightNorm linear', (t) => lin.forward(t), [x, g, v, lin.bias!]);
+  const conv = nk.spectralNorm(new nk.nn.Conv2d(2, 3, 3, { rng: new nk.Rng(22) }));
+  conv.eval();
+  const W = conv.weight!;
+  const out = conv.forward(nk.randn([1, 2, 5, 5], { rng: new nk.Rng(23) }));
+  const direct = nk.F.conv2d(nk.randn([1, 2, 5, 5], { rng: new nk.Rng(23) }), W, conv.bias);
+  assertClose(out.data, direct.data, { atol: 1e-6 });
+});
