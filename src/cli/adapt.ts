@@ -174,10 +174,11 @@ async function progressReporter(enabled: boolean): Promise<{ update: (b: number,
   return {
     update: (b, t) => {
       const pct = t > 0 ? (100 * b) / t : 100;
-      while (pct >= nextPct && nextPct <= 100) {
-        process.stderr.write(`adapt: ${nextPct}% (${b} of ${t} bytes)\n`);
-        nextPct += 10;
-      }
+      if (pct < nextPct) return;
+      // one line per chunk, at the last 10% step it passed
+      const step = Math.min(100, Math.floor(pct / 10) * 10);
+      process.stderr.write(`adapt: ${step}% (${b} of ${t} bytes)\n`);
+      nextPct = step + 10;
     },
     stop: () => {},
   };
@@ -198,7 +199,7 @@ export function registerAdapt(program: Command, write: (text: string) => void = 
     .option('--header', 'the first row is a header (default: detected: a header when a field of the first row is not a number)')
     .option('--no-header', 'the first row is data')
     .option('--delimiter <char>', "field separator: one character, or 'tab', 'semicolon', 'space', 'pipe'", ',')
-    .option('--missing <mode>', "empty fields: 'error' (default) or 'nan' (skipped in that column's statistics)", 'error')
+    .option('--missing <mode>', "empty fields: 'error' or 'nan' (skipped in that column's statistics)", 'error')
     .option('--no-progress', 'no progress bar or progress lines')
     .addHelpText('after', `
 Statistics use an exact streaming merge (two-pass blocks in float64, Chan et al. 1983);
@@ -208,7 +209,8 @@ and a non-zero exit status; no JSON is written then.
 
 Example:
   normkit adapt data.csv --out stats.json
-  # then: new nk.Normalization({ mean: stats.columns.map(c => c.mean), variance: stats.columns.map(c => c.variance) })`)
+  # then: new nk.Normalization({ mean: stats.columns.map(c => c.mean), variance: stats.columns.map(c => c.variance) })
+`)
     .action(async (file: string, o: { out?: string; header?: boolean; delimiter: string; missing: string; progress: boolean }) => {
       if (o.missing !== 'error' && o.missing !== 'nan') throw new Error(`--missing must be 'error' or 'nan', got '${o.missing}'`);
       const progress = await progressReporter(o.progress !== false);
