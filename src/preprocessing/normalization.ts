@@ -12,6 +12,7 @@ import { fmtShape, normalizeAxis, numel, stridesOf } from '../tensor/shape.js';
 import { tensor } from '../tensor/create.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { add, div, mul, sub } from '../functional/elementwise.js';
+import { reshape } from '../functional/shape-ops.js';
 import { Module, fmtValue } from '../nn/module.js';
 import { RunningMoments } from './moments.js';
 
@@ -64,6 +65,8 @@ function flatStat(v: StatInput): Float64Array {
  * exactly in float64 with the parallel algorithm of Chan, Golub & LeVeque
  * (1983), so streaming gives the same result as one big batch. Each call to
  * `adapt` starts afresh (as in Keras).
+ *
+ * As in Keras, 1-D data is read as a batch of scalars (`[N]` -> `[N, 1]`).
  *
  * Differences from Keras: statistics are kept in float64 and the forward pass
  * subtracts the float64 mean before rounding, so float32 inputs with a large
@@ -156,6 +159,8 @@ export class Normalization extends Module {
     let acc: RunningMoments | null = null;
     const feed = (batch: Tensor) => {
       if (!(batch instanceof Tensor)) batch = tensor(batch as never, null, { dtype: 'float64' });
+      // Keras: 1-D data is a batch of scalars, [N] -> [N, 1]
+      if (batch.ndim === 1) batch = new Tensor(batch.data, [batch.size, 1]);
       const kept = this.resolveAxes(batch.ndim);
       const ks = this.checkKept(batch.shape, kept, 'batch');
       if (!acc) {
@@ -223,6 +228,11 @@ export class Normalization extends Module {
    * must match the adapted data's. Arithmetic is float64; the result has x's dtype.
    */
   forward(x: Tensor): Tensor {
+    if (x.ndim === 1) {
+      // Keras: a 1-D input is a batch of scalars
+      const y = this.forward(reshape(x, [x.size, 1]));
+      return reshape(y, x.shape);
+    }
     const kept = this.resolveAxes(x.ndim);
     const ks = this.checkKept(x.shape, kept, 'input');
     const { mean, std } = this.statsFor(ks);

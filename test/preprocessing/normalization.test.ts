@@ -58,6 +58,10 @@ test('Normalization: streamed batches (array, iterable, async iterable) merge ex
   }
   const s = new nk.Normalization().adapt(gen());
   const a = await new nk.Normalization().adapt(agen());
+  // 1-D data is a batch of scalars (Keras)
+  const flat = new nk.Normalization().adapt(nk.tensor([1, 2, 3, 4, 5]));
+  assert.deepEqual(flat.mean!.toList(), [3]);
+  assert.deepEqual(flat.forward(nk.tensor([3, 5], null, { dtype: 'float64' })).toList(), [0, 2 / Math.sqrt(2)]);
   assert.deepEqual(s.mean!.toList(), [3]);
   assert.deepEqual(a.mean!.toList(), [3]);
   assert.deepEqual(a.variance!.toList(), [2]);
