@@ -9,6 +9,9 @@ import { numerics } from './numerics.js';
 import { classicMlp } from './classic-mlp.js';
 import { signalPropagation } from './signal-propagation.js';
 import { batchSize } from './batch-size.js';
+import { transformerPlacement } from './transformer-placement.js';
+import { gradientThroughStatistics } from './gradient-through-statistics.js';
+import { cost } from './cost.js';
 
 export const experiments: Experiment[] = [
   invariances,
@@ -16,4 +19,7 @@ export const experiments: Experiment[] = [
   classicMlp,
   signalPropagation,
   batchSize,
+  transformerPlacement,
+  gradientThroughStatistics,
+  cost,
 ];
