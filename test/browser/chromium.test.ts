@@ -9,7 +9,8 @@
  * page must log no console error, raise no uncaught exception and have no
  * failed request.
  *
- * Skipped, with the reason, when /usr/bin/chromium or playwright-core is missing.
+ * Skipped, with the reason, when /usr/bin/chromium (or $NORMKIT_CHROMIUM) or
+ * playwright-core is missing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +25,8 @@ import { runScenario, type ScenarioResult, type ScenarioInfo } from './scenario.
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DIST = join(ROOT, 'dist');
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium; NORMKIT_CHROMIUM overrides the path (e.g. to check the skip). */
+const CHROMIUM = process.env.NORMKIT_CHROMIUM ?? '/usr/bin/chromium';
 const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 async function loadPlaywright(): Promise<typeof import('playwright-core') | string> {
@@ -52,6 +54,8 @@ interface PageRun {
   wasm: { result: ScenarioResult; info: ScenarioInfo } | null;
   threads: { result: ScenarioResult; info: ScenarioInfo } | null;
   threadsError: string | null;
+  /** Milliseconds: module graph loaded (since navigation start), and each scenario run. */
+  ms: Record<string, number>;
 }
 
 /** The page: imports the library as an ES module and exposes one runner. */
@@ -62,14 +66,19 @@ const PAGE = `<!doctype html>
 import * as nk from '/dist/src/index.js';
 import { runScenario } from '/dist/test/browser/scenario.js';
 import { wasmState, wasmMemoryUsage } from '/dist/src/kernels/wasm/loader.js';
+const loadedAt = performance.now();
 window.__run = async () => {
+  const ms = { moduleLoad: loadedAt };
+  let t = performance.now();
   const backendBeforeInit = nk.getBackend();
   const wasmLoaded = await nk.initWasm();
   const backendAfterInit = nk.getBackend();
   const js = await runScenario(nk, 'js');
+  ms.js = performance.now() - t; t = performance.now();
   let wasm = null, threads = null, threadsError = null, residentBytesDuringBig = 0;
   if (wasmLoaded) {
     wasm = await runScenario(nk, 'wasm');
+    ms.wasm = performance.now() - t; t = performance.now();
     const big = nk.randn([256, 128]);
     residentBytesDuringBig = wasmMemoryUsage().residentBytes;
     void big;
@@ -78,6 +87,7 @@ window.__run = async () => {
       nk.setThreadCrossover(0);
       threads = await runScenario(nk, 'wasm');
       threads.info.threads = nk.getThreads();
+      ms.threads = performance.now() - t;
     } catch (e) {
       threadsError = String(e && e.message || e);
     } finally {
@@ -88,7 +98,7 @@ window.__run = async () => {
   return {
     env: { crossOriginIsolated: self.crossOriginIsolated === true, sharedArrayBuffer: typeof SharedArrayBuffer !== 'undefined', userAgent: navigator.userAgent },
     backendBeforeInit, wasmLoaded, backendAfterInit, wasmShared: wasmState() ? wasmState().shared : null, residentBytesDuringBig,
-    js, wasm, threads, threadsError,
+    js, wasm, threads, threadsError, ms,
   };
 };
 window.__loaded = true;
@@ -214,7 +224,7 @@ test('Chromium runs the library core and matches Node number for number', { skip
     const tPlain = Date.now();
     const isolated = await runPage('/isolated.html');
     const tIsolated = Date.now();
-    console.log(`timings: node ${tNode - t0} ms, chromium launch ${tLaunch - tNode} ms, plain page ${tPlain - tLaunch} ms, isolated page ${tIsolated - tPlain} ms`);
+    console.log(`timings: node ${tNode - t0} ms, chromium launch ${tLaunch - tNode} ms, plain page ${tPlain - tLaunch} ms ${JSON.stringify(plain.ms)}, isolated page ${tIsolated - tPlain} ms ${JSON.stringify(isolated.ms)}`);
     assert.deepEqual(failures, [], `the pages reported problems:\n${failures.join('\n')}`);
 
     const problems: string[] = [];

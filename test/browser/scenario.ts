@@ -107,6 +107,10 @@ export async function runScenario(nk: Nk, backend: 'js' | 'wasm'): Promise<{ res
     randomizeParams(m, rng);
     forwardBackward(nk, out, 'dyt', m, [5, 12], rng);
   });
+  await run('LocalResponseNorm', () => {
+    const rng = new nk.Rng(13);
+    forwardBackward(nk, out, 'lrn', new nk.LocalResponseNorm(3, { alpha: 0.1 }), [2, 7, 5], rng);
+  });
   await run('weightNorm(Linear)', () => {
     const rng = new nk.Rng(8);
     const m = nk.weightNorm(new nk.nn.Linear(8, 5, { rng }));
@@ -169,6 +173,13 @@ export async function runScenario(nk: Nk, backend: 'js' | 'wasm'): Promise<{ res
     await streamed.adapt(batches());
     out['normalization.streamedMean'] = flat(streamed.mean);
     out['normalization.streamedVariance'] = flat(streamed.variance);
+  });
+  await run('StandardScaler', () => {
+    const rng = new nk.Rng(14);
+    const X = nk.randn([10, 3], { rng, dtype: 'float64' });
+    const scaler = new nk.StandardScaler().fit(X);
+    out['standardScaler.y'] = flat(scaler.transform(X));
+    out['standardScaler.back'] = flat(scaler.inverseTransform(scaler.transform(X)));
   });
   await run('onnx.exportModel(LayerNorm)', () => {
     const rng = new nk.Rng(12);
