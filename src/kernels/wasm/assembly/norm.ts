@@ -8,27 +8,12 @@
  * skip). Every kernel works on rows [n0, n1) so threads can split the rows.
  *
  * Exactness: statistics shift each row by its first element K, promote to
- * f64 before subtracting, and accumulate in f64x2 lanes (two passes: shifted
- * mean, then the variance around it), as the TypeScript kernels do. The
+ * f64 before subtracting, and accumulate in f64x2 lanes; LayerNorm takes the
+ * shifted sum and sum of squares in one pass (see shiftedMoments for why
+ * that stays exact in f64), then normalizes the row while it is in L1. The
  * output pass runs in f32x4 on (x - K) - (mean - K): x - K is exact for x
  * near K, and mean - K is small, so a large common offset costs no digits.
  */
-
-// sum over the row of (x - K), in f64
-@inline function sumShifted(p: usize, C: i32, K: f64): f64 {
-  const k2 = f64x2.splat(K);
-  let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
-  let c = 0;
-  for (; c + 4 <= C; c += 4) {
-    const v = v128.load(p + (<usize>c << 2));
-    a0 = f64x2.add(a0, f64x2.sub(f64x2.promote_low_f32x4(v), k2));
-    a1 = f64x2.add(a1, f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), k2));
-  }
-  const a = f64x2.add(a0, a1);
-  let s = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
-  for (; c < C; c++) s += <f64>load<f32>(p + (<usize>c << 2)) - K;
-  return s;
-}
 
 // sum over the row of (x - S)^2, in f64
 @inline function sumSquares(p: usize, C: i32, S: f64): f64 {
@@ -51,6 +36,34 @@
   return s;
 }
 
+// One pass over the row: sum of d and of d^2 with d = x - K, both in f64
+// (results in the globals below). With K an element of the row,
+// (mean - K)^2 <= C var, so var = S2/C - (S1/C)^2 loses at most log10(C)
+// of f64's 16 digits: exact for float32 data, and one pass fewer than
+// mean-then-variance.
+let gS1: f64 = 0;
+let gS2: f64 = 0;
+@inline function shiftedMoments(p: usize, C: i32, K: f64): void {
+  const k2 = f64x2.splat(K);
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0), q0 = f64x2.splat(0), q1 = f64x2.splat(0);
+  let c = 0;
+  for (; c + 4 <= C; c += 4) {
+    const v = v128.load(p + (<usize>c << 2));
+    const d0 = f64x2.sub(f64x2.promote_low_f32x4(v), k2);
+    const d1 = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), k2);
+    a0 = f64x2.add(a0, d0); a1 = f64x2.add(a1, d1);
+    q0 = f64x2.add(q0, f64x2.mul(d0, d0)); q1 = f64x2.add(q1, f64x2.mul(d1, d1));
+  }
+  const a = f64x2.add(a0, a1), q = f64x2.add(q0, q1);
+  let s1 = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
+  let s2 = f64x2.extract_lane(q, 0) + f64x2.extract_lane(q, 1);
+  for (; c < C; c++) {
+    const d = <f64>load<f32>(p + (<usize>c << 2)) - K;
+    s1 += d; s2 += d * d;
+  }
+  gS1 = s1; gS2 = s2;
+}
+
 /** LayerNorm forward on rows [n0, n1): out, mean, rstd from inp (weight/bias may be 0). */
 export function layernormForward(
   out: usize, mean: usize, rstd: usize, inp: usize, weight: usize, bias: usize,
@@ -61,8 +74,9 @@ export function layernormForward(
     const x = inp + <usize>n * rowBytes;
     const y = out + <usize>n * rowBytes;
     const K = <f64>load<f32>(x);
-    const ms = sumShifted(x, C, K) / <f64>C;
-    const v = sumSquares(x, C, K + ms) / <f64>C;
+    shiftedMoments(x, C, K);
+    const ms = gS1 / <f64>C;
+    const v = max(gS2 / <f64>C - ms * ms, 0);
     const r = 1.0 / Math.sqrt(v + eps);
     store<f64>(mean + (<usize>n << 3), K + ms);
     store<f64>(rstd + (<usize>n << 3), r);
