@@ -11,6 +11,8 @@ import { signalPropagation } from './signal-propagation.js';
 import { batchSize } from './batch-size.js';
 import { transformerPlacement } from './transformer-placement.js';
 import { gradientThroughStatistics } from './gradient-through-statistics.js';
+import { recurrent } from './recurrent.js';
+import { weightAndSpectral } from './weight-and-spectral.js';
 import { cost } from './cost.js';
 
 export const experiments: Experiment[] = [
@@ -21,5 +23,7 @@ export const experiments: Experiment[] = [
   batchSize,
   transformerPlacement,
   gradientThroughStatistics,
+  recurrent,
+  weightAndSpectral,
   cost,
 ];
