@@ -229,16 +229,25 @@ export const weightAndSpectral: Experiment = {
     const text =
       `(a) WN reaches the plain model's final loss in ${f(100 * ratio)}% of its steps (median), ms/step plain ${f(ms('plain'))}, WN ${f(ms('weightnorm'))}, BN ${f(ms('batchnorm'))}: ${aHolds ? 'holds' : aFails ? 'fails' : 'partly'}. ` +
       `(b) At lr 1e-3 the generator covers ${f(snHarsh)} modes with SN vs ${f(plainHarsh)} without (of ${RING.modes}; at lr 1e-4: ${f(modes(true, 1e-4))} vs ${f(modes(false, 1e-4))}): ${bHolds ? 'holds' : bFails ? 'fails' : 'partly'}.`;
+    const hqHarsh = mean(gan.filter((r) => r.config.lr === 1e-3).map((r) => r.metrics.highQualityShare));
+    metrics.highQualityShareHarsh = finiteOrNull(hqHarsh);
+    const notes: string[] = [];
+    if (Number.isFinite(ratio) && ratio <= WS_RULE.wnStepRatio && !(ms('weightnorm') < ms('batchnorm'))) {
+      notes.push("WN converges faster but is not cheaper than BN here: recomputing g v / ||v|| at every forward costs as much as BN's statistics when batches and layers are this small (the paper's saving is for large convolutional activations).");
+    }
+    if (Number.isFinite(hqHarsh) && hqHarsh < 0.3) {
+      notes.push(`Only ${(100 * hqHarsh).toFixed(0)}% of the samples at lr 1e-3 lie within 3 std of a mode: the GANs are still far from converged at this budget, so mode counts are noisy.`);
+    }
     if (!wn.length || !gan.length) return { verdict: 'inconclusive', metrics, explanation: `Missing runs. ${text}` };
-    if (aHolds && bHolds) return { verdict: 'reproduced', metrics, explanation: text };
+    if (aHolds && bHolds) return { verdict: 'reproduced', metrics, explanation: `${text} ${notes.join(' ')}`.trim() };
     if (aFails && bFails) {
       return {
         verdict: 'not reproduced',
         metrics,
-        explanation: `${text} Neither effect shows at this scale: Adam already rescales each weight's step (blunting WN's reparametrization), and a 2-D GAN with small networks is easy enough that the unnormalized discriminator does not collapse.`,
+        explanation: `${text} Neither effect shows at this scale: Adam already rescales each weight's step (blunting WN's reparametrization), and a 2-D GAN with small networks is easy enough that the unnormalized discriminator does not collapse. ${notes.join(' ')}`.trim(),
       };
     }
-    return { verdict: 'inconclusive', metrics, explanation: `${text} The two parts disagree or fall between the thresholds.` };
+    return { verdict: 'inconclusive', metrics, explanation: `${text} The two parts disagree or fall between the thresholds. ${notes.join(' ')}`.trim() };
   },
   charts(runs: RunResult[]): ChartSpec[] {
     const wn = runs.filter((r) => r.config.part === 'wn');
