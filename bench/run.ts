@@ -182,8 +182,7 @@ async function benchNorm(op: NormOp, N: number, C: number): Promise<void> {
     { name: 'normkit wasm 2T', run: () => undefined, y: yr, dx: dxr, x: xr, g: gr, threads: 2, js: false },
   ];
   const timed: { fwd: number[]; bwd: number[] } = { fwd: [], bwd: [] };
-  // BatchNorm has no WebAssembly kernel yet: its 'wasm' rows would time the TypeScript fallback
-  for (const mth of op === 'batchnorm' ? methods.filter((m) => m.js) : methods) {
+  for (const mth of methods) {
     if (mth.threads !== nk.getThreads()) await nk.setThreads(mth.threads);
     nk.setBackend(mth.js ? 'js' : 'wasm');
     fwd(mth.y, mth.x, mean, rstd, w, b, mth.js);

@@ -13,6 +13,8 @@ import { layernormForward, layernormBackward } from '../../src/kernels/js/layern
 import { rmsnormForward, rmsnormBackward } from '../../src/kernels/js/rmsnorm.js';
 import { layernormRef, layernormBackwardRef } from '../../src/kernels/reference/layernorm.js';
 import { rmsnormRef, rmsnormBackwardRef } from '../../src/kernels/reference/rmsnorm.js';
+import { batchnormForwardTrain, batchnormBackward, batchnormForwardEval } from '../../src/kernels/js/batchnorm.js';
+import { batchnormRef, batchnormBackwardRef } from '../../src/kernels/reference/batchnorm.js';
 import { allocateResident, isResident, wasmState } from '../../src/kernels/wasm/loader.js';
 import { assertClose } from '../helpers.js';
 
@@ -134,6 +136,32 @@ test('wasm rmsnorm forward and backward match the float64 references', () => {
     const scale = Math.max(1, ...Array.from(ref.rstd));
     assertClose(dinp, bref.dinp, { atol: 2e-6 * scale, rtol: 1e-4 });
     assertClose(dw, bref.dweight, { atol: 1e-5 * N, rtol: 1e-5 });
+  }), { numRuns: 60 });
+});
+
+test('wasm batchnorm ([N, C]) train forward, backward and eval forward match the float64 references', () => {
+  fc.assert(fc.property(rowShapes, ({ N, C, offset, constant, affine, seed }) => {
+    const M = N + 1; // at least 2 rows: a batch of one has zero variance everywhere
+    const x = data(M * C, seed, offset, constant), g = data(M * C, seed + 3);
+    const w = affine ? data(C, seed + 1) : null, b = affine ? data(C, seed + 2) : null;
+    const ref = batchnormRef(x, [M, C], w, b, 1e-5);
+    const out = new Float32Array(M * C), mean = new Float64Array(C), rstd = new Float64Array(C);
+    withBackend('wasm', () => batchnormForwardTrain(out, mean, rstd, x, w, b, M, C, 1, 1e-5));
+    assertClose(out, ref.out, { atol: 3e-5, rtol: 1e-5, msg: `M=${M} C=${C} offset=${offset}` });
+    assertClose(mean, ref.mean, { atol: 1e-9, rtol: 1e-12 });
+    assertClose(rstd, ref.var.map((v) => 1 / Math.sqrt(v + 1e-5)), { atol: 0, rtol: 1e-8 });
+    const bref = batchnormBackwardRef(g, x, [M, C], w, 1e-5);
+    const dinp = new Float32Array(M * C), dw = new Float32Array(C).fill(7), db = new Float32Array(C).fill(7);
+    withBackend('wasm', () => batchnormBackward(dinp, dw, db, g, x, w, mean, rstd, M, C, 1));
+    const scale = Math.max(1, ...Array.from(rstd));
+    assertClose(dinp, bref.dinp, { atol: 3e-5 * scale, rtol: 1e-4, msg: `dinp M=${M} C=${C} offset=${offset}` });
+    assertClose(dw, bref.dweight, { atol: 1e-5 * M, rtol: 1e-5 }); // overwritten, not accumulated
+    assertClose(db, bref.dbias, { atol: 1e-5 * M, rtol: 1e-5 });
+    const rm = data(C, seed + 4, offset), rv = data(C, seed + 5).map((v) => v * v + 0.5);
+    const eref = batchnormRef(x, [M, C], w, b, 1e-5, { mean: rm, var: rv });
+    const eout = new Float32Array(M * C);
+    withBackend('wasm', () => batchnormForwardEval(eout, x, rm, rv, w, b, M, C, 1, 1e-5));
+    assertClose(eout, eref.out, { atol: 1e-4, rtol: 1e-5 });
   }), { numRuns: 60 });
 });
 

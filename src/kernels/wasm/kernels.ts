@@ -11,6 +11,7 @@ import { registerWasmKernel } from '../backend.js';
 import { gemm } from '../js/gemm.js';
 import { layernormForward, layernormBackward } from '../js/layernorm.js';
 import { rmsnormForward, rmsnormBackward } from '../js/rmsnorm.js';
+import { batchnormForwardTrain, batchnormBackward, batchnormForwardEval } from '../js/batchnorm.js';
 import { Frame, wasmState, type WasmExports } from './loader.js';
 import { parallelRows, parallelParts } from '../threads/pool.js';
 
@@ -136,6 +137,78 @@ export function registerWasmKernels(): void {
     parallelRows('rmsnormBackward', N, 1.2 * C, (n0, n1, part) =>
       [pd, pdw ? pdw + part * C * 8 : 0, pg, px, pw, pr, N, C, n0, n1], parts);
     if (dweight) for (let p = 0; p < parts; p++) addBack(dweight, pdw + p * C * 8, C);
+    f.finish();
+  });
+
+  // BatchNorm: the [N, C] layout only (S = 1), single thread; larger S keeps
+  // the TypeScript kernel, whose channel runs are contiguous there.
+  registerWasmKernel(batchnormForwardTrain, function batchnormForwardTrainWasm(
+    out: TypedArray, mean: Float64Array, rstd: Float64Array,
+    inp: TypedArray, weight: TypedArray | null, bias: TypedArray | null,
+    N: number, C: number, S: number, eps: number,
+  ): void {
+    if (S !== 1 || N === 0 || C === 0 || !(f32(out) && f32(inp) && f32(weight) && f32(bias))) {
+      return batchnormForwardTrain.js(out, mean, rstd, inp, weight, bias, N, C, S, eps);
+    }
+    const f = new Frame();
+    const pi = f.input(inp, 0, N * C);
+    const pw = weight ? f.input(weight, 0, C) : 0;
+    const pb = bias ? f.input(bias, 0, C) : 0;
+    const po = f.output(out, 0, N * C);
+    const pm = f.output(mean, 0, C);
+    const pr = f.output(rstd, 0, C);
+    const s1 = f.scratch(C * 8), s2 = f.scratch(C * 8), mk = f.scratch(C * 4), sc = f.scratch(C * 4), sh = f.scratch(C * 4);
+    if (!f.ok) { f.release(); return batchnormForwardTrain.js(out, mean, rstd, inp, weight, bias, N, C, S, eps); }
+    exportsOrThrow().batchnormForwardTrain1(po, pm, pr, pi, pw, pb, N, C, eps, s1, s2, mk, sc, sh);
+    f.finish();
+  });
+
+  registerWasmKernel(batchnormBackward, function batchnormBackwardWasm(
+    dinp: TypedArray | null, dweight: TypedArray | null, dbias: TypedArray | null,
+    dout: TypedArray, inp: TypedArray, weight: TypedArray | null,
+    mean: Float64Array, rstd: Float64Array, N: number, C: number, S: number,
+  ): void {
+    if (S !== 1 || N === 0 || C === 0 || !(f32(dinp) && f32(dout) && f32(inp) && f32(weight))) {
+      return batchnormBackward.js(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, S);
+    }
+    const f = new Frame();
+    const pg = f.input(dout, 0, N * C);
+    const px = f.input(inp, 0, N * C);
+    const pw = weight ? f.input(weight, 0, C) : 0;
+    const pm = f.input(mean, 0, C);
+    const pr = f.input(rstd, 0, C);
+    const pd = dinp ? f.output(dinp, 0, N * C) : 0;
+    const sD = f.scratch(C * 8), sX = f.scratch(C * 8);
+    const mk = f.scratch(C * 8), a = f.scratch(C * 8), bD = f.scratch(C * 8), bX = f.scratch(C * 8);
+    if (!f.ok) { f.release(); return batchnormBackward.js(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, S); }
+    exportsOrThrow().batchnormBackward1(pd, pg, px, pw, pm, pr, N, C, sD, sX, mk, a, bD, bX);
+    // dweight/dbias are overwritten (the TypeScript kernel's contract), from the f64 sums
+    const buf = wasmState()!.memory.buffer;
+    if (dbias) dbias.set(new Float64Array(buf, sD, C));
+    if (dweight) dweight.set(new Float64Array(buf, sX, C));
+    f.finish();
+  });
+
+  registerWasmKernel(batchnormForwardEval, function batchnormForwardEvalWasm(
+    out: TypedArray, inp: TypedArray, runningMean: TypedArray, runningVar: TypedArray,
+    weight: TypedArray | null, bias: TypedArray | null, N: number, C: number, S: number, eps: number,
+  ): void {
+    if (S !== 1 || N === 0 || C === 0 || !(f32(out) && f32(inp))) {
+      return batchnormForwardEval.js(out, inp, runningMean, runningVar, weight, bias, N, C, S, eps);
+    }
+    const f = new Frame();
+    const pi = f.input(inp, 0, N * C);
+    const po = f.output(out, 0, N * C);
+    const rm = f.scratch(C * 4), sc = f.scratch(C * 4), sh = f.scratch(C * 4);
+    if (!f.ok) { f.release(); return batchnormForwardEval.js(out, inp, runningMean, runningVar, weight, bias, N, C, S, eps); }
+    const buf = wasmState()!.memory.buffer;
+    const vm = new Float32Array(buf, rm, C), vs = new Float32Array(buf, sc, C), vh = new Float32Array(buf, sh, C);
+    for (let c = 0; c < C; c++) {
+      vm[c] = runningMean[c]!;
+      vs[c] = (weight ? weight[c]! : 1) / Math.sqrt(runningVar[c]! + eps);
+      vh[c] = bias ? bias[c]! : 0;
+    }
+    exportsOrThrow().batchnormForwardEval1(po, pi, rm, sc, sh, N, C);
     f.finish();
   });
 }

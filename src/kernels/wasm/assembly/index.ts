@@ -6,3 +6,4 @@
  */
 export { gemmRows, packTranspose } from './gemm';
 export { layernormForward, layernormBackward, rmsnormForward, rmsnormBackward } from './norm';
+export { batchnormForwardTrain1, batchnormBackward1, batchnormForwardEval1 } from './batchnorm';
