@@ -14,6 +14,8 @@ import { gradientThroughStatistics } from './gradient-through-statistics.js';
 import { recurrent } from './recurrent.js';
 import { weightAndSpectral } from './weight-and-spectral.js';
 import { cost } from './cost.js';
+import { learningRate } from './learning-rate.js';
+import { landscape } from './landscape.js';
 
 export const experiments: Experiment[] = [
   invariances,
@@ -26,4 +28,6 @@ export const experiments: Experiment[] = [
   recurrent,
   weightAndSpectral,
   cost,
+  learningRate,
+  landscape,
 ];
