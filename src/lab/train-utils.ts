@@ -9,15 +9,9 @@ import { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../tensor/random.js';
 import { fmtShape, numel } from '../tensor/shape.js';
 import { noGrad } from '../autograd/grad-mode.js';
-import type { Module } from '../nn/module.js';
+import type { UnaryModule } from '../nn/layer.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { crossEntropy } from '../functional/losses.js';
-import { BatchNorm1d, BatchNorm2d } from '../nn/norm/batch-norm.js';
-import { GroupNorm } from '../nn/norm/group-norm.js';
-import { LayerNorm } from '../nn/norm/layer-norm.js';
-import { RMSNorm } from '../nn/norm/rms-norm.js';
-import { InstanceNorm2d } from '../nn/norm/instance-norm.js';
-import { DyT } from '../nn/norm/dyt.js';
 
 /** An in-memory classification dataset: `n` examples of shape `featureShape`, labels in [0, numClasses). */
 export interface ClassificationData {
@@ -285,38 +279,17 @@ export function downsample<T>(xs: readonly T[], points: number): { index: number
 // ---------------------------------------------------------------------------
 // Normalization layers by name, and a classifier training loop
 
-/** The normalization variants the lab's MLP/CNN experiments compare. */
-export type NormKind = 'none' | 'batchnorm' | 'layernorm' | 'rmsnorm' | 'groupnorm' | 'instancenorm' | 'dyt';
-
-/** A module mapping one tensor to one tensor. */
-export type TensorModule = Module & { forward(x: Tensor): Tensor };
-
 /**
- * A normalization layer by name, for features `[N, C]` (`conv: false`) or
- * feature maps `[N, C, H, W]` (`conv: true`); null for `'none'`.
- * Conventions (Wu & He 2018): for feature maps LayerNorm normalizes over
- * (C, H, W) with a per-channel affine (GroupNorm with 1 group) and
- * InstanceNorm has an affine too; for features GroupNorm uses `groups`
- * groups of the C units (default 8, or C when C < 8).
+ * Normalization layers by name come from the library's one factory,
+ * `nn/norm-factory.ts` (`makeNorm(kind, features, { layout: 'channels' })`
+ * for [N, C, H, W] feature maps), so "layernorm" means the same layer in the
+ * lab as everywhere else; re-exported here for experiments that import
+ * their training helpers from this file. 'none' gives an Identity.
  */
-export function makeNorm(kind: NormKind, channels: number, opts: { conv?: boolean; groups?: number } = {}): TensorModule | null {
-  const conv = opts.conv ?? false;
-  const groups = opts.groups ?? Math.min(8, channels);
-  switch (kind) {
-    case 'none': return null;
-    case 'batchnorm': return conv ? new BatchNorm2d(channels) : new BatchNorm1d(channels);
-    case 'layernorm': return conv ? new GroupNorm(1, channels) : new LayerNorm([channels]);
-    case 'rmsnorm':
-      if (conv) throw new RangeError("makeNorm: 'rmsnorm' is only defined here for features [N, C]");
-      return new RMSNorm([channels]);
-    case 'groupnorm': return new GroupNorm(groups, channels);
-    case 'instancenorm':
-      if (!conv) throw new RangeError("makeNorm: 'instancenorm' needs feature maps (conv: true)");
-      return new InstanceNorm2d(channels, { affine: true });
-    case 'dyt': return new DyT([channels]) as TensorModule;
-    default: throw new RangeError(`makeNorm: unknown normalization ${JSON.stringify(kind)}`);
-  }
-}
+export { makeNorm, type NormKind } from '../nn/norm-factory.js';
+
+/** A module mapping one tensor to one tensor (the library's `UnaryModule`). */
+export type TensorModule = UnaryModule;
 
 /** Options of {@link trainClassifier}. */
 export interface TrainClassifierOptions {

@@ -32,6 +32,28 @@ test('warpedMixture: shapes, balanced classes, deterministic by seed', () => {
   assert.deepEqual(counts(small.y, 3), [10, 10, 10]);
 });
 
+test('warpedMixture: logScaleRange and offsetFactor widen the spread of scales and move the means', () => {
+  const n = 400;
+  const stats = (d: { x: Float32Array }) => {
+    const sd: number[] = [];
+    const zs: number[] = []; // |mean| / sd per feature: how far off-centre
+    for (let j = 0; j < 32; j++) {
+      const col = Array.from({ length: n }, (_, i) => d.x[i * 32 + j]!);
+      const m = col.reduce((a, b) => a + b, 0) / n;
+      sd.push(std(col));
+      zs.push(Math.abs(m) / std(col));
+    }
+    return { ratio: Math.max(...sd) / Math.min(...sd), offCentre: zs.reduce((a, b) => a + b, 0) / 32 };
+  };
+  const base = stats(warpedMixture({ n, seed: 3 }));
+  const wide = stats(warpedMixture({ n, seed: 3, logScaleRange: 2, offsetFactor: 5 }));
+  assert.ok(wide.ratio > 30 * base.ratio, `scale ratio ${wide.ratio} vs ${base.ratio}`);
+  assert.ok(wide.offCentre > 1.8 * base.offCentre, `offsets ${wide.offCentre} vs ${base.offCentre}`);
+  // the labels do not depend on the conditioning
+  assert.deepEqual(warpedMixture({ n, seed: 3, logScaleRange: 2 }).y, warpedMixture({ n, seed: 3 }).y);
+  assert.throws(() => warpedMixture({ n: 10, seed: 1, logScaleRange: -1 }), /logScaleRange must be a finite number >= 0, got -1/);
+});
+
 test('warpedMixture: a nearest-class-mean classifier is well above chance but far from perfect', () => {
   const tr = warpedMixture({ n: 2000, seed: 1, illConditioned: false });
   const te = warpedMixture({ n: 500, seed: 2, illConditioned: false });

@@ -52,6 +52,8 @@ function mlpRuns(curves: Record<string, number[]>): RunResult[] {
 test('classic-mlp rule: reproduced / not reproduced / inconclusive', () => {
   const slow = [0.3, 0.4, 0.5, 0.6, 0.7];
   const fast = [0.6, 0.7, 0.7, 0.7, 0.71];
+  // mean accuracy over epochs only 1 point above the baseline's: not faster
+  const barely = [0.32, 0.41, 0.51, 0.61, 0.71];
   const five = (a: number[], b: number[], c: number[], d: number[], e: number[]) => ({ none: slow, batchnorm: a, layernorm: b, rmsnorm: c, groupnorm: d, dyt: e });
   assert.equal(judgeClassicMlp(mlpRuns(five(fast, fast, fast, slow, slow))).verdict, 'reproduced');
   assert.equal(judgeClassicMlp(mlpRuns(five(fast, slow, slow, slow, slow))).verdict, 'not reproduced');
@@ -59,6 +61,11 @@ test('classic-mlp rule: reproduced / not reproduced / inconclusive', () => {
   // fast but worse at the end does not count
   const fastButWorse = [0.68, 0.68, 0.68, 0.68, 0.68];
   assert.equal(judgeClassicMlp(mlpRuns(five(fastButWorse, fastButWorse, fastButWorse, slow, slow))).verdict, 'not reproduced');
+  const j = judgeClassicMlp(mlpRuns(five(fast, barely, barely, barely, slow)));
+  assert.equal(j.verdict, 'not reproduced');
+  assert.ok(Math.abs((j.metrics['none.meanAcc'] as number) - 0.5) < 1e-9);
+  assert.ok(Math.abs((j.metrics['batchnorm.meanAcc'] as number) - 0.684) < 1e-9);
+  assert.equal(j.metrics.fasterCount, 1);
 });
 
 function spRuns(growth: Record<string, number>): RunResult[] {
@@ -101,4 +108,19 @@ test('batch-size rule: reproduced / not reproduced / inconclusive; diverged coun
   const j = judgeBatchSize(runs);
   assert.equal(j.verdict, 'reproduced');
   assert.ok(Math.abs((j.metrics.bnDegradation as number) - 0.7) < 1e-9);
+});
+
+test('batch-size runs: BN and GN at every batch size, LN and IN only at the largest (as the paper); judge copes', () => {
+  for (const profile of ['smoke', 'quick', 'full'] as const) {
+    const specs = batchSize.runs(profile);
+    const batches = [...new Set(specs.map((s) => s.config.batch as number))];
+    const largest = Math.max(...batches);
+    for (const norm of ['batchnorm', 'groupnorm']) assert.deepEqual([...new Set(specs.filter((s) => s.config.norm === norm).map((s) => s.config.batch))].sort(), [...batches].sort());
+    for (const norm of ['layernorm', 'instancenorm']) assert.deepEqual([...new Set(specs.filter((s) => s.config.norm === norm).map((s) => s.config.batch))], [largest]);
+  }
+  const j = judgeBatchSize(bsRuns({ batchnorm: { 32: 0.2, 2: 0.35 }, groupnorm: { 32: 0.22, 2: 0.23 }, layernorm: { 32: 0.3 }, instancenorm: { 32: 0.6 } }));
+  assert.equal(j.verdict, 'reproduced');
+  assert.equal(j.metrics['LN.err.bs2'], undefined);
+  assert.ok(Math.abs((j.metrics['IN.err.bs32'] as number) - 0.6) < 1e-9);
+  assert.match(j.explanation, /at 32: LN 30\.0%, IN 60\.0%/);
 });

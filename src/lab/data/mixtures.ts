@@ -40,8 +40,12 @@ export interface MixtureOptions {
   warp?: number;
   /** Per-feature noise added after the projection, relative to the feature's scale (default 0.3). */
   noise?: number;
-  /** Give features scales 10^U(-1,1) and offsets (default true). */
+  /** Give features scales 10^U(-r, r) and offsets (default true). */
   illConditioned?: boolean;
+  /** r above: half-width of the log10 range of the feature scales (default 1: scales 0.1..10). */
+  logScaleRange?: number;
+  /** Offsets are offsetFactor * N(0, 1) * scale, i.e. this many feature spreads from 0 (default 2). */
+  offsetFactor?: number;
 }
 
 /** The fixed parts of a mixture task, derived from `taskSeed`. */
@@ -54,7 +58,7 @@ interface MixtureTask {
   offset: Float64Array; // [dim]
 }
 
-function makeTask(classes: number, modes: number, latent: number, dim: number, sep: number, ill: boolean, taskSeed: number): MixtureTask {
+function makeTask(classes: number, modes: number, latent: number, dim: number, sep: number, ill: boolean, taskSeed: number, logRange = 1, offsetFactor = 2): MixtureTask {
   const rng = new Rng(taskSeed);
   const centers = new Float64Array(classes * modes * latent);
   for (let i = 0; i < centers.length; i++) centers[i] = sep * rng.normal();
@@ -68,8 +72,8 @@ function makeTask(classes: number, modes: number, latent: number, dim: number, s
   const offset = new Float64Array(dim);
   if (ill) {
     for (let j = 0; j < dim; j++) {
-      scale[j] = 10 ** (2 * rng.uniform() - 1);
-      offset[j] = 2 * rng.normal() * scale[j]!;
+      scale[j] = 10 ** (logRange * (2 * rng.uniform() - 1));
+      offset[j] = offsetFactor * rng.normal() * scale[j]!;
     }
   }
   return { centers, warpW, warpB, proj, scale, offset };
@@ -90,7 +94,11 @@ export function warpedMixture(o: MixtureOptions): ClassificationData {
   const noise = o.noise ?? 0.3;
   if (!(Number.isInteger(o.n) && o.n > 0)) throw new RangeError(`warpedMixture: n must be a positive integer, got ${o.n}`);
   if (!(Number.isInteger(classes) && classes >= 2)) throw new RangeError(`warpedMixture: classes must be an integer >= 2, got ${classes}`);
-  const task = makeTask(classes, modes, latent, dim, sep, o.illConditioned ?? true, o.taskSeed ?? 1234);
+  const logRange = o.logScaleRange ?? 1;
+  const offsetFactor = o.offsetFactor ?? 2;
+  if (!(logRange >= 0 && Number.isFinite(logRange))) throw new RangeError(`warpedMixture: logScaleRange must be a finite number >= 0, got ${logRange}`);
+  if (!Number.isFinite(offsetFactor)) throw new RangeError(`warpedMixture: offsetFactor must be finite, got ${offsetFactor}`);
+  const task = makeTask(classes, modes, latent, dim, sep, o.illConditioned ?? true, o.taskSeed ?? 1234, logRange, offsetFactor);
   const rng = new Rng(o.seed);
   const x = new Float32Array(o.n * dim);
   const y = new Int32Array(o.n);

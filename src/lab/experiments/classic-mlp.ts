@@ -2,7 +2,15 @@
  * Experiment 1, classic-mlp: the set-up in the source material (3 fully
  * connected layers, ReLU, a normalization before each activation, Adam 1e-3,
  * batch 32) on warped Gaussian mixtures with badly scaled features; does a
- * normalization layer speed up training to a target accuracy?
+ * normalization layer speed up training?
+ *
+ * The raw features are deliberately ill-scaled (scales 10^U(-2, 2), offsets
+ * of 5 spreads): the source material's motivation for normalization is
+ * features on very different scales, which make the first layer's
+ * pre-activations dominated by a few large, off-centre inputs. The speed
+ * measure is the mean test accuracy over the epochs (area under the
+ * accuracy curve), continuous and so less fragile than an integer
+ * epochs-to-target (still reported).
  */
 import type { Experiment, Profile, RunOutput, RunResult, RunSpec, Judgement, ChartSpec, ReportTable } from '../experiment.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -12,7 +20,9 @@ import { Linear } from '../../nn/linear.js';
 import { relu } from '../../functional/elementwise.js';
 import { Adam } from '../../optim/adam.js';
 import { warpedMixture } from '../data/mixtures.js';
-import { makeNorm, trainClassifier, mean, std, finiteOrNull, firstReach, type NormKind, type TensorModule } from '../train-utils.js';
+import { trainClassifier, mean, std, finiteOrNull, firstReach } from '../train-utils.js';
+import { makeNorm, type NormKind } from '../../nn/norm-factory.js';
+import type { UnaryModule } from '../../nn/layer.js';
 import { lineChart, barChart, seriesRows } from '../report/charts.js';
 
 const VARIANTS: NormKind[] = ['none', 'batchnorm', 'layernorm', 'rmsnorm', 'groupnorm', 'dyt'];
@@ -20,16 +30,19 @@ const VARIANTS: NormKind[] = ['none', 'batchnorm', 'layernorm', 'rmsnorm', 'grou
 interface Size { nTrain: number; nTest: number; epochs: number; hidden: number; seeds: number }
 const SIZES: Record<Profile, Size> = {
   smoke: { nTrain: 192, nTest: 200, epochs: 2, hidden: 32, seeds: 1 },
-  quick: { nTrain: 2400, nTest: 1000, epochs: 10, hidden: 64, seeds: 2 },
+  quick: { nTrain: 2400, nTest: 1000, epochs: 20, hidden: 64, seeds: 3 },
   full: { nTrain: 6000, nTest: 2000, epochs: 20, hidden: 128, seeds: 3 },
 };
 const BATCH = 32;
 const DIM = 32;
+/** The task's ill-conditioning (see the file comment). */
+const LOG_SCALE_RANGE = 2;
+const OFFSET_FACTOR = 5;
 
 /** Linear -> norm -> ReLU -> Linear -> norm -> ReLU -> Linear. */
 class ClassicMlp extends Module {
   private readonly layers: Linear[];
-  private readonly norms: (TensorModule | null)[];
+  private readonly norms: UnaryModule[];
   constructor(norm: NormKind, hidden: number, rng: Rng) {
     super();
     this.layers = [new Linear(DIM, hidden, { rng }), new Linear(hidden, hidden, { rng }), new Linear(hidden, 10, { rng })];
@@ -41,9 +54,7 @@ class ClassicMlp extends Module {
     let h = x;
     for (let i = 0; i < 2; i++) {
       h = this.layers[i]!.forward(h);
-      const n = this.norms[i];
-      if (n) h = n.forward(h);
-      h = relu(h);
+      h = relu(this.norms[i]!.forward(h));
     }
     return this.layers[2]!.forward(h);
   }
@@ -56,11 +67,16 @@ function epochsTo(r: RunResult, target: number): number {
   return e ?? acc.length + 1;
 }
 
+/** Mean of a run's test-accuracy curve over its epochs (area under the curve / epochs). */
+function auc(r: RunResult): number {
+  return mean((r.series?.testAcc ?? []) as (number | null)[]);
+}
+
 const RULE =
-  'Target = 97% of the un-normalized MLP\'s best test accuracy (mean over seeds of each seed\'s best epoch). ' +
-  'A normalized variant is "faster" when its mean epochs-to-target (never reached counts as epochs + 1) is at most 0.75x the baseline\'s ' +
+  'Speed = mean test accuracy over all epochs (area under the accuracy curve), averaged over seeds. ' +
+  'A normalized variant is "faster" when its speed exceeds the un-normalized baseline\'s by at least 2 points ' +
   'and its mean final accuracy is at least the baseline\'s minus 1 point. Reproduced if at least 3 of the 5 normalized variants are faster; ' +
-  'not reproduced if at most 1 is; inconclusive otherwise.';
+  'not reproduced if at most 1 is; inconclusive otherwise. Epochs to 97% of the baseline\'s best accuracy are reported, not judged.';
 
 /** The verdict rule, on finished runs (exported for tests). */
 export function judgeClassicMlp(runs: RunResult[]): Judgement {
@@ -71,7 +87,8 @@ export function judgeClassicMlp(runs: RunResult[]): Judgement {
   const target = 0.97 * baseBest;
   const baseEpochs = mean(base.map((r) => epochsTo(r, target)));
   const baseFinal = mean(base.map((r) => r.metrics.finalAcc ?? null));
-  const metrics: Judgement['metrics'] = { target: finiteOrNull(target), 'none.epochsToTarget': finiteOrNull(baseEpochs), 'none.finalAcc': finiteOrNull(baseFinal) };
+  const baseAuc = mean(base.map(auc));
+  const metrics: Judgement['metrics'] = { target: finiteOrNull(target), 'none.epochsToTarget': finiteOrNull(baseEpochs), 'none.finalAcc': finiteOrNull(baseFinal), 'none.meanAcc': finiteOrNull(baseAuc) };
   const faster: string[] = [];
   const parts: string[] = [];
   for (const v of VARIANTS.slice(1)) {
@@ -79,17 +96,19 @@ export function judgeClassicMlp(runs: RunResult[]): Judgement {
     if (rs.length === 0) continue;
     const ep = mean(rs.map((r) => epochsTo(r, target)));
     const fin = mean(rs.map((r) => r.metrics.finalAcc ?? null));
+    const a = mean(rs.map(auc));
+    metrics[`${v}.meanAcc`] = finiteOrNull(a);
     metrics[`${v}.epochsToTarget`] = finiteOrNull(ep);
     metrics[`${v}.finalAcc`] = finiteOrNull(fin);
     metrics[`${v}.finalAccStd`] = finiteOrNull(std(rs.map((r) => r.metrics.finalAcc ?? null)));
-    const ok = ep <= 0.75 * baseEpochs && fin >= baseFinal - 0.01;
+    const ok = a >= baseAuc + 0.02 && fin >= baseFinal - 0.01;
     if (ok) faster.push(v);
-    parts.push(`${v} ${ep.toFixed(1)} ep / ${(100 * fin).toFixed(1)}%`);
+    parts.push(`${v} mean ${(100 * a).toFixed(1)}% / final ${(100 * fin).toFixed(1)}% / ${ep.toFixed(1)} ep`);
   }
   metrics.fasterCount = faster.length;
   const verdict = faster.length >= 3 ? 'reproduced' : faster.length <= 1 ? 'not reproduced' : 'inconclusive';
   const explanation =
-    `Baseline reaches the target ${(100 * target).toFixed(1)}% in ${baseEpochs.toFixed(1)} epochs (final ${(100 * baseFinal).toFixed(1)}%); ` +
+    `Baseline: mean accuracy over epochs ${(100 * baseAuc).toFixed(1)}%, final ${(100 * baseFinal).toFixed(1)}%, reaches ${(100 * target).toFixed(1)}% in ${baseEpochs.toFixed(1)} epochs; ` +
     `${parts.join(', ')}. Faster: ${faster.length ? faster.join(', ') : 'none'}.` +
     (verdict === 'not reproduced' ? ' Adam already rescales each weight\'s step, which removes much of the ill-conditioning normalization fixes, so at this size the gap can vanish.' : '');
   return { verdict, metrics, explanation };
@@ -106,7 +125,7 @@ export const classicMlp: Experiment = {
   },
   setup(profile) {
     const s = SIZES[profile];
-    return `Warped 10-class Gaussian mixture, 32 features with scales 0.1..10 and offsets; ${s.nTrain} training / ${s.nTest} test examples; ` +
+    return `Warped 10-class Gaussian mixture, 32 features with scales 10^U(-${LOG_SCALE_RANGE}, ${LOG_SCALE_RANGE}) and offsets ${OFFSET_FACTOR} x N(0,1) x scale (fed raw, not standardized); ${s.nTrain} training / ${s.nTest} test examples; ` +
       `MLP 32-${s.hidden}-${s.hidden}-10, norm before each ReLU (GroupNorm 8 groups, DyT alpha0 0.5); Adam lr 1e-3, batch ${BATCH}, ${s.epochs} epochs; test accuracy after every epoch; ${s.seeds} seed(s).`;
   },
   rule: RULE,
@@ -118,8 +137,9 @@ export const classicMlp: Experiment = {
   },
   run(spec, ctx): RunOutput {
     const s = SIZES[ctx.profile];
-    const train = warpedMixture({ n: s.nTrain, seed: 100 + spec.seed });
-    const test = warpedMixture({ n: s.nTest, seed: 9000 + spec.seed });
+    const task = { logScaleRange: LOG_SCALE_RANGE, offsetFactor: OFFSET_FACTOR };
+    const train = warpedMixture({ n: s.nTrain, seed: 100 + spec.seed, ...task });
+    const test = warpedMixture({ n: s.nTest, seed: 9000 + spec.seed, ...task });
     const model = new ClassicMlp(spec.config.norm as NormKind, s.hidden, new Rng(spec.seed));
     const opt = new Adam(model.parameters(), { lr: 1e-3 });
     const stepsPerEpoch = Math.floor(s.nTrain / BATCH);
@@ -145,9 +165,9 @@ export const classicMlp: Experiment = {
   tables(runs): ReportTable[] {
     const j = judgeClassicMlp(runs);
     return [{
-      title: 'Epochs to the target accuracy and final accuracy (mean over seeds)',
-      columns: ['variant', 'epochs to target', 'final test accuracy', 'paper'],
-      rows: VARIANTS.map((v) => [v, j.metrics[`${v}.epochsToTarget`] ?? null, j.metrics[`${v}.finalAcc`] ?? null, v === 'none' ? 'baseline' : 'faster than baseline (qualitative)']),
+      title: 'Mean accuracy over epochs, epochs to the target accuracy and final accuracy (mean over seeds)',
+      columns: ['variant', 'mean accuracy over epochs', 'epochs to target', 'final test accuracy', 'paper'],
+      rows: VARIANTS.map((v) => [v, j.metrics[`${v}.meanAcc`] ?? null, j.metrics[`${v}.epochsToTarget`] ?? null, j.metrics[`${v}.finalAcc`] ?? null, v === 'none' ? 'baseline' : 'faster than baseline (qualitative)']),
     }];
   },
 };

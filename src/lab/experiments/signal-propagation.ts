@@ -15,7 +15,9 @@ import { relu, tanh, add } from '../../functional/elementwise.js';
 import { crossEntropy } from '../../functional/losses.js';
 import { SGD } from '../../optim/sgd.js';
 import { warpedMixture } from '../data/mixtures.js';
-import { makeNorm, trainClassifier, gather, mean, std, finiteOrNull, type ClassificationData, type TensorModule } from '../train-utils.js';
+import { trainClassifier, gather, mean, std, finiteOrNull, type ClassificationData } from '../train-utils.js';
+import { makeNorm } from '../../nn/norm-factory.js';
+import type { UnaryModule } from '../../nn/layer.js';
 import { lineChart, barChart, seriesRows, metricRows } from '../report/charts.js';
 
 /** The configurations: activation, weight variance (times 1/fan_in), normalization, residual. */
@@ -41,7 +43,7 @@ const IN_DIM = 32;
 /** h <- act(norm(W h + b)), or h <- h + act(norm(W h + b)) with residuals (after the first layer). */
 class DeepMlp extends Module {
   readonly layers: Linear[] = [];
-  private readonly norms: (TensorModule | null)[] = [];
+  private readonly norms: UnaryModule[] = [];
   private readonly head: Linear;
   /** When set, forward keeps each layer's pre-activation (linear output) with retainGrad, for the probes. */
   probe: Tensor[] | null = null;
@@ -64,8 +66,7 @@ class DeepMlp extends Module {
     this.layers.forEach((lin, l) => {
       let z = lin.forward(h);
       if (this.probe) this.probe.push(z.retainGrad());
-      const n = this.norms[l];
-      if (n) z = n.forward(z);
+      z = this.norms[l]!.forward(z);
       z = this.cfg.act === 'tanh' ? tanh(z) : relu(z);
       h = this.cfg.residual && l > 0 ? add(h, z) : z;
     });
