@@ -64,7 +64,7 @@ test('classic-mlp rule: reproduced / not reproduced / inconclusive', () => {
   const j = judgeClassicMlp(mlpRuns(five(fast, barely, barely, barely, slow)));
   assert.equal(j.verdict, 'not reproduced');
   assert.ok(Math.abs((j.metrics['none.meanAcc'] as number) - 0.5) < 1e-9);
-  assert.ok(Math.abs((j.metrics['batchnorm.meanAcc'] as number) - 0.684) < 1e-9);
+  assert.ok(Math.abs((j.metrics['batchnorm.meanAcc'] as number) - 0.682) < 1e-9);
   assert.equal(j.metrics.fasterCount, 1);
 });
 
