@@ -184,8 +184,8 @@ function probeLandscape(model: LandscapeMlp, b: Batch, lr: number): ProbeResult 
     });
     const r = lossGrad();
     losses.push(r.loss);
+    // Math.max propagates NaN: one non-finite probe makes the whole measurement null
     change = Math.max(change, Number.isFinite(r.loss) ? gradDist(r.grads) : NaN);
-    if (Number.isNaN(change)) change = NaN;
   }
   // Internal covariate shift (Santurkar et al., Definition 2.1) of the last hidden Linear:
   // G = its gradient now; G' = its gradient after every earlier layer takes its SGD step.
