@@ -2,7 +2,8 @@
  * BatchNorm modules: BatchNorm1d/2d/3d (channels at dim 1, as PyTorch) and a
  * generic BatchNorm with the channel axis as an option (Keras' `axis`).
  */
-import { Module, fmtValue } from '../module.js';
+import { fmtValue } from '../module.js';
+import { NormLayer } from './norm-layer.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { type DType, allocate } from '../../tensor/dtype.js';
 import { full } from '../../tensor/create.js';
@@ -59,7 +60,7 @@ export interface BatchNormConfig {
  * `_NormBase`): the parameters `weight`, `bias` and the buffers
  * `running_mean`, `running_var`, `num_batches_tracked`, with PyTorch names.
  */
-export abstract class NormBase extends Module {
+export abstract class NormBase extends NormLayer {
   readonly numFeatures: number;
   readonly eps: number;
   readonly momentum: number | null;
@@ -94,32 +95,6 @@ export abstract class NormBase extends Module {
     this.registerBuffer('num_batches_tracked', this.trackRunningStats ? new Tensor(allocate('float64', 1), []) : null);
   }
 
-  /** Per-channel scale (ones at start), or null when `affine` is false. */
-  get weight(): Tensor | null {
-    return this.param('weight');
-  }
-
-  /** Per-channel shift (zeros at start), or null when `affine` is false. */
-  get bias(): Tensor | null {
-    return this.param('bias');
-  }
-
-  /** Running mean (buffer `running_mean`), or null without `trackRunningStats`. */
-  get runningMean(): Tensor | null {
-    return this.getBuffer('running_mean');
-  }
-
-  /** Running variance (buffer `running_var`), or null without `trackRunningStats`. */
-  get runningVar(): Tensor | null {
-    return this.getBuffer('running_var');
-  }
-
-  /** Training steps seen (buffer `num_batches_tracked`); 0 without `trackRunningStats`. */
-  get numBatchesTracked(): number {
-    const t = this.getBuffer('num_batches_tracked');
-    return t ? t.data[0]! : 0;
-  }
-
   /** Running mean 0, running variance 1, numBatchesTracked 0. */
   resetRunningStats(): void {
     this.runningMean?.data.fill(0);
@@ -128,10 +103,9 @@ export abstract class NormBase extends Module {
   }
 
   /** Reset the running statistics, weight to ones and bias to zeros. */
-  resetParameters(): void {
+  override resetParameters(): void {
     this.resetRunningStats();
-    this.getParameter('weight')?.data.fill(1);
-    this.getParameter('bias')?.data.fill(0);
+    super.resetParameters();
   }
 
   /**

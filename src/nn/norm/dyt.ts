@@ -1,7 +1,8 @@
 /**
  * DyT module: Dynamic Tanh, the normalization-free replacement of LayerNorm.
  */
-import { Module, fmtValue } from '../module.js';
+import { fmtValue } from '../module.js';
+import { NormLayer } from './norm-layer.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { DType } from '../../tensor/dtype.js';
 import { full } from '../../tensor/create.js';
@@ -26,7 +27,7 @@ export interface DyTOptions {
  * `weight` (ones) and `bias` (zeros) of shape `normalizedShape`. It computes
  * no statistics: it mimics the S-shaped input-output map of LayerNorm.
  */
-export class DyT extends Module {
+export class DyT extends NormLayer {
   readonly normalizedShape: number[];
   readonly alphaInit: number;
   readonly dtype: DType;
@@ -47,36 +48,10 @@ export class DyT extends Module {
     return this.param('alpha')!;
   }
 
-  /** Per-element gain. */
-  get weight(): Tensor | null {
-    return this.param('weight');
-  }
-
-  /** Per-element shift. */
-  get bias(): Tensor | null {
-    return this.param('bias');
-  }
-
-  /** Always null: DyT keeps no statistics. */
-  get runningMean(): Tensor | null {
-    return null;
-  }
-
-  /** Always null: DyT keeps no statistics. */
-  get runningVar(): Tensor | null {
-    return null;
-  }
-
-  /** Always 0: DyT keeps no statistics. */
-  get numBatchesTracked(): number {
-    return 0;
-  }
-
   /** alpha to `alphaInit`, weight to ones, bias to zeros. */
-  resetParameters(): void {
+  override resetParameters(): void {
+    super.resetParameters();
     this.getParameter('alpha')?.data.fill(this.alphaInit);
-    this.getParameter('weight')?.data.fill(1);
-    this.getParameter('bias')?.data.fill(0);
   }
 
   /** Apply to `x` of shape `[*, ...normalizedShape]`. */

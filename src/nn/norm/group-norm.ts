@@ -1,7 +1,8 @@
 /**
  * GroupNorm module (PyTorch's nn.GroupNorm).
  */
-import { Module, fmtValue } from '../module.js';
+import { fmtValue } from '../module.js';
+import { NormLayer } from './norm-layer.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { DType } from '../../tensor/dtype.js';
 import { full } from '../../tensor/create.js';
@@ -30,7 +31,7 @@ export interface GroupNormOptions {
  * evaluation. numGroups = 1 gives LayerNorm over (C, *) with per-channel
  * affine; numGroups = numChannels gives InstanceNorm (with affine).
  */
-export class GroupNorm extends Module {
+export class GroupNorm extends NormLayer {
   readonly numGroups: number;
   readonly numChannels: number;
   readonly eps: number;
@@ -52,37 +53,6 @@ export class GroupNorm extends Module {
     this.dtype = opts.dtype ?? 'float32';
     this.registerParameter('weight', this.affine ? full([numChannels], 1, { dtype: this.dtype }) : null);
     this.registerParameter('bias', this.affine ? full([numChannels], 0, { dtype: this.dtype }) : null);
-  }
-
-  /** Per-channel scale, or null when `affine` is false. */
-  get weight(): Tensor | null {
-    return this.param('weight');
-  }
-
-  /** Per-channel shift, or null when `affine` is false. */
-  get bias(): Tensor | null {
-    return this.param('bias');
-  }
-
-  /** Always null: GroupNorm keeps no running statistics. */
-  get runningMean(): Tensor | null {
-    return null;
-  }
-
-  /** Always null: GroupNorm keeps no running statistics. */
-  get runningVar(): Tensor | null {
-    return null;
-  }
-
-  /** Always 0: GroupNorm keeps no running statistics. */
-  get numBatchesTracked(): number {
-    return 0;
-  }
-
-  /** Weight to ones, bias to zeros. */
-  resetParameters(): void {
-    this.getParameter('weight')?.data.fill(1);
-    this.getParameter('bias')?.data.fill(0);
   }
 
   /** Normalize `x` of shape [N, numChannels, *]. */

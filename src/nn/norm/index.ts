@@ -7,3 +7,4 @@ export { DyT, type DyTOptions } from './dyt.js';
 export { LocalResponseNorm, type LocalResponseNormOptions } from './local-response-norm.js';
 export { weightNorm, removeWeightNorm, dataDependentInit, type WeightNormOptions, type DataDependentInitOptions } from './weight-norm.js';
 export { spectralNorm, removeSpectralNorm, type SpectralNormOptions } from './spectral-norm.js';
+export { NormLayer } from './norm-layer.js';

@@ -1,7 +1,8 @@
 /**
  * LayerNorm module (PyTorch's nn.LayerNorm).
  */
-import { Module, fmtValue } from '../module.js';
+import { fmtValue } from '../module.js';
+import { NormLayer } from './norm-layer.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { DType } from '../../tensor/dtype.js';
 import { full } from '../../tensor/create.js';
@@ -30,7 +31,7 @@ export interface LayerNormOptions {
  * why it suits RNNs and Transformers. Input `[*, ...normalizedShape]`;
  * a mismatch throws "expected input with shape [*, 3, 5], got [2, 4, 5]".
  */
-export class LayerNorm extends Module {
+export class LayerNorm extends NormLayer {
   readonly normalizedShape: number[];
   readonly eps: number;
   readonly elementwiseAffine: boolean;
@@ -48,37 +49,6 @@ export class LayerNorm extends Module {
     const ns = this.normalizedShape;
     this.registerParameter('weight', this.elementwiseAffine ? full(ns, 1, { dtype: this.dtype }) : null);
     this.registerParameter('bias', this.elementwiseAffine && this.useBias ? full(ns, 0, { dtype: this.dtype }) : null);
-  }
-
-  /** Per-element gain, or null when `elementwiseAffine` is false. */
-  get weight(): Tensor | null {
-    return this.param('weight');
-  }
-
-  /** Per-element shift, or null when `elementwiseAffine` or `bias` is false. */
-  get bias(): Tensor | null {
-    return this.param('bias');
-  }
-
-  /** Always null: LayerNorm keeps no running statistics. */
-  get runningMean(): Tensor | null {
-    return null;
-  }
-
-  /** Always null: LayerNorm keeps no running statistics. */
-  get runningVar(): Tensor | null {
-    return null;
-  }
-
-  /** Always 0: LayerNorm keeps no running statistics. */
-  get numBatchesTracked(): number {
-    return 0;
-  }
-
-  /** Weight to ones, bias to zeros. */
-  resetParameters(): void {
-    this.getParameter('weight')?.data.fill(1);
-    this.getParameter('bias')?.data.fill(0);
   }
 
   /** Normalize `x` of shape `[*, ...normalizedShape]`. */

@@ -1,7 +1,8 @@
 /**
  * LocalResponseNorm module (PyTorch's nn.LocalResponseNorm).
  */
-import { Module, fmtValue } from '../module.js';
+import { fmtValue } from '../module.js';
+import { NormLayer } from './norm-layer.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { localResponseNorm } from '../../functional/local-response-norm.js';
 
@@ -24,7 +25,7 @@ export interface LocalResponseNormOptions {
  * with zero padding at the channel edges. Input `[N, C, *]` (rank >= 3);
  * no parameters.
  */
-export class LocalResponseNorm extends Module {
+export class LocalResponseNorm extends NormLayer {
   readonly size: number;
   readonly alpha: number;
   readonly beta: number;
@@ -38,19 +39,6 @@ export class LocalResponseNorm extends Module {
     this.beta = opts.beta ?? 0.75;
     this.k = opts.k ?? 1;
   }
-
-  /** Always null: no parameters. */
-  get weight(): Tensor | null {
-    return null;
-  }
-
-  /** Always null: no parameters. */
-  get bias(): Tensor | null {
-    return null;
-  }
-
-  /** Nothing to reset (no parameters); kept for the common module shape. */
-  resetParameters(): void {}
 
   /** Normalize `x` of shape [N, C, *]. */
   forward(x: Tensor): Tensor {

@@ -1,7 +1,8 @@
 /**
  * RMSNorm module (PyTorch's nn.RMSNorm).
  */
-import { Module, fmtValue } from '../module.js';
+import { fmtValue } from '../module.js';
+import { NormLayer } from './norm-layer.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { DType } from '../../tensor/dtype.js';
 import { full } from '../../tensor/create.js';
@@ -27,7 +28,7 @@ export interface RMSNormOptions {
  * over the last `normalizedShape.length` dims. Cheaper than LayerNorm (one
  * statistic instead of two).
  */
-export class RMSNorm extends Module {
+export class RMSNorm extends NormLayer {
   readonly normalizedShape: number[];
   readonly eps: number | null;
   readonly elementwiseAffine: boolean;
@@ -41,36 +42,6 @@ export class RMSNorm extends Module {
     this.elementwiseAffine = opts.elementwiseAffine ?? true;
     this.dtype = opts.dtype ?? 'float32';
     this.registerParameter('weight', this.elementwiseAffine ? full(this.normalizedShape, 1, { dtype: this.dtype }) : null);
-  }
-
-  /** Per-element gain, or null when `elementwiseAffine` is false. */
-  get weight(): Tensor | null {
-    return this.param('weight');
-  }
-
-  /** Always null: RMSNorm has no bias. */
-  get bias(): Tensor | null {
-    return null;
-  }
-
-  /** Always null: RMSNorm keeps no running statistics. */
-  get runningMean(): Tensor | null {
-    return null;
-  }
-
-  /** Always null: RMSNorm keeps no running statistics. */
-  get runningVar(): Tensor | null {
-    return null;
-  }
-
-  /** Always 0: RMSNorm keeps no running statistics. */
-  get numBatchesTracked(): number {
-    return 0;
-  }
-
-  /** Weight to ones. */
-  resetParameters(): void {
-    this.getParameter('weight')?.data.fill(1);
   }
 
   /** Normalize `x` of shape `[*, ...normalizedShape]`. */
