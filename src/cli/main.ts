@@ -2,7 +2,7 @@
  * The `normkit` command line (Node only).
  *
  * ```
- * normkit why [--profile smoke|quick|full] [--out DIR] [--seeds N] [--only NAMES] [--jobs N]
+ * normkit why [--profile smoke|quick|full] [--out DIR] [--seeds N] [--only NAMES] [--jobs N] [--backend js|wasm]
  * normkit run EXPERIMENT... [same options]
  * normkit list
  * normkit report DIR... [--out DIR]
@@ -47,6 +47,7 @@ interface StudyCliOptions {
   jobs?: number;
   inProcess?: boolean;
   progress?: boolean;
+  backend?: 'js' | 'wasm';
 }
 
 function studyOptions(cmd: Command): Command {
@@ -57,6 +58,7 @@ function studyOptions(cmd: Command): Command {
     .option('--only <names>', 'comma-separated experiment names to run', names)
     .option('--jobs <n>', `worker threads (default: number of CPU cores, ${defaultJobs()} here)`, positiveInt('--jobs'))
     .option('--in-process', 'run in the main thread instead of worker threads (debugging; same numbers)')
+    .addOption(new Option('--backend <name>', 'kernel backend for every run (default: wasm where WebAssembly loads, else js)').choices(['js', 'wasm']))
     .option('--no-progress', 'no progress bar or progress lines');
 }
 
@@ -65,6 +67,8 @@ async function study(selected: Experiment[], all: Experiment[], o: StudyCliOptio
     process.stderr.write('normkit: no experiment is registered yet (src/lab/experiments/index.ts)\n');
     return 1;
   }
+  // Worker threads inherit the environment, so every run sees the choice.
+  if (o.backend) process.env.NORMKIT_BACKEND = o.backend;
   const outcome = await runStudy({
     profile: o.profile,
     out: o.out,

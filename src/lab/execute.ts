@@ -7,12 +7,29 @@
  * (non-finite numbers become null, as on disk).
  */
 import { manualSeed } from '../tensor/random.js';
+import { type BackendName, getBackend, setBackend } from '../kernels/backend.js';
+// The lab runs on the library's default backend whichever experiment modules
+// happen to be loaded: import the WebAssembly backend for its effect here.
+import '../kernels/wasm/index.js';
 import { Diverged, type Experiment, type Profile, type RunOutput, type RunResult, type RunSpec } from './experiment.js';
 import type { StoredRun } from './store.js';
+
+/**
+ * Select the kernel backend named by NORMKIT_BACKEND ('js' | 'wasm'), set by
+ * the CLI's `--backend` and inherited by worker threads; unset = the default
+ * (WebAssembly where it loads). Throws on an unknown name.
+ */
+export function applyBackendFromEnv(): void {
+  const b = process.env.NORMKIT_BACKEND;
+  if (!b) return;
+  if (b !== 'js' && b !== 'wasm') throw new Error(`NORMKIT_BACKEND must be 'js' or 'wasm', got '${b}'`);
+  if (getBackend() !== b) setBackend(b as BackendName);
+}
 
 /** Run `spec` of `exp`; never throws (a throw becomes an `error` result, `Diverged` a `diverged` one). */
 export async function executeRun(exp: Experiment, spec: RunSpec, profile: Profile, progress: (f: number) => void): Promise<StoredRun> {
   const t0 = performance.now();
+  applyBackendFromEnv();
   manualSeed(spec.seed);
   let out: RunOutput;
   try {
@@ -30,6 +47,6 @@ export async function executeRun(exp: Experiment, spec: RunSpec, profile: Profil
     }
   }
   const wallMs = performance.now() - t0;
-  const result: RunResult = { id: spec.id, seed: spec.seed, config: spec.config, experiment: exp.name, ...out, wallMs };
+  const result: RunResult = { id: spec.id, seed: spec.seed, config: spec.config, experiment: exp.name, ...out, wallMs, backend: getBackend() };
   return JSON.parse(JSON.stringify(result)) as RunResult;
 }

@@ -41,6 +41,8 @@ export interface RunOutput {
 export interface RunResult extends RunSpec, RunOutput {
   experiment: string;
   wallMs: number;
+  /** The kernel backend the run computed on ('js' | 'wasm'). */
+  backend?: string;
 }
 
 /** Passed to a run: the profile, and a progress callback (fraction 0..1). */

@@ -69,3 +69,19 @@ test('normkit report rebuilds and merges result directories', async () => {
   assert.match(again.stdout, /toy-descent\s+reproduced/);
   assert.match(again.stdout, /numerics\s+reproduced/);
 });
+
+test('--backend chooses the kernel backend of every run, in workers too, and is recorded per run', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const backendsOf = (dir: string) =>
+    readdirSync(join(dir, 'runs', 'numerics')).map((f) => (JSON.parse(readFileSync(join(dir, 'runs', 'numerics', f), 'utf8')) as { backend?: string }).backend);
+  const js = tmp('cli-js');
+  const r = await runCli(['run', 'numerics', '--profile', 'smoke', '--out', js, '--no-progress', '--backend', 'js']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(backendsOf(js).length > 0 && backendsOf(js).every((b) => b === 'js'), JSON.stringify(backendsOf(js)));
+  const def = tmp('cli-wasm');
+  assert.equal((await runCli(['run', 'numerics', '--profile', 'smoke', '--out', def, '--no-progress'])).code, 0);
+  assert.ok(backendsOf(def).every((b) => b === 'wasm'), `default backend should be wasm in Node: ${JSON.stringify(backendsOf(def))}`);
+  const bad = await runCli(['run', 'numerics', '--backend', 'gpu']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /'gpu' is invalid/);
+});
