@@ -97,7 +97,7 @@ interface Sizes {
 
 const SIZES: Record<Profile, Sizes> = {
   smoke: { depth: 4, width: 32, nTrain: 128, nVal: 256, steps: 30, batch: 32, evalEvery: 10, seeds: 2 },
-  quick: { depth: 8, width: 64, nTrain: 384, nVal: 600, steps: 450, batch: 32, evalEvery: 50, seeds: 2 },
+  quick: { depth: 8, width: 64, nTrain: 384, nVal: 600, steps: 450, batch: 32, evalEvery: 50, seeds: 3 },
   full: { depth: 10, width: 128, nTrain: 512, nVal: 4000, steps: 2000, batch: 32, evalEvery: 50, seeds: 3 },
 };
 

@@ -53,7 +53,7 @@ const SIDE = 8;
 interface Sizes { nTrain: number; nTest: number; nProbe: number; steps: number; evalEvery: number; seeds: number }
 const SIZES: Record<Profile, Sizes> = {
   smoke: { nTrain: 360, nTest: 200, nProbe: 120, steps: 24, evalEvery: 8, seeds: 1 },
-  quick: { nTrain: 3000, nTest: 1000, nProbe: 300, steps: 1200, evalEvery: 50, seeds: 2 },
+  quick: { nTrain: 3000, nTest: 1000, nProbe: 300, steps: 1200, evalEvery: 50, seeds: 3 },
   full: { nTrain: 12000, nTest: 2000, nProbe: 500, steps: 6000, evalEvery: 100, seeds: 3 },
 };
 

@@ -53,7 +53,7 @@ interface Sizes {
 
 const SIZES: Record<Profile, Sizes> = {
   smoke: { hidden: 8, length: 6, batch: 8, steps: 12, seeds: 2 },
-  quick: { hidden: 32, length: 20, batch: 16, steps: 300, seeds: 2 },
+  quick: { hidden: 32, length: 20, batch: 16, steps: 300, seeds: 3 },
   full: { hidden: 64, length: 40, batch: 32, steps: 1500, seeds: 3 },
 };
 

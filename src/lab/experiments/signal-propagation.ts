@@ -35,7 +35,7 @@ const NAMES = Object.keys(CONFIGS);
 interface Size { width: number; batch: number; depths: number[]; seeds: number; train: { depth: number; width: number; batch: number; steps: number; n: number } }
 const SIZES: Record<Profile, Size> = {
   smoke: { width: 32, batch: 32, depths: [6], seeds: 1, train: { depth: 6, width: 16, batch: 16, steps: 10, n: 160 } },
-  quick: { width: 128, batch: 64, depths: [10, 20, 50], seeds: 2, train: { depth: 20, width: 48, batch: 32, steps: 60, n: 1600 } },
+  quick: { width: 128, batch: 64, depths: [10, 20, 50], seeds: 3, train: { depth: 20, width: 48, batch: 32, steps: 60, n: 1600 } },
   full: { width: 256, batch: 128, depths: [10, 20, 50], seeds: 3, train: { depth: 50, width: 128, batch: 64, steps: 400, n: 4000 } },
 };
 const IN_DIM = 32;

@@ -105,7 +105,7 @@ interface Sizes {
 
 const SIZES: Record<Profile, Sizes> = {
   smoke: { d: 8, heads: 2, dFF: 16, depths: [2], initDepths: [2, 3], length: 4, vocab: 4, batch: 4, steps: 5, seeds: 2, allWarmups: false },
-  quick: { d: 64, heads: 4, dFF: 128, depths: [4], initDepths: [2, 4, 6, 8], length: 6, vocab: 6, batch: 8, steps: 100, seeds: 2, allWarmups: false },
+  quick: { d: 64, heads: 4, dFF: 128, depths: [4, 8], initDepths: [2, 4, 6, 8], length: 6, vocab: 6, batch: 8, steps: 150, seeds: 2, allWarmups: false },
   full: { d: 64, heads: 4, dFF: 128, depths: [4, 8], initDepths: [2, 4, 6, 8], length: 8, vocab: 8, batch: 16, steps: 500, seeds: 3, allWarmups: false },
 };
 

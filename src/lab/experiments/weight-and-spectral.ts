@@ -122,7 +122,7 @@ interface Sizes {
 
 const SIZES: Record<Profile, Sizes> = {
   smoke: { wn: { width: 16, depth: 2, nTrain: 256, batch: 32, steps: 20 }, gan: { width: 16, depth: 3, batch: 32, steps: 15, noise: 4, samples: 400 }, seeds: 2 },
-  quick: { wn: { width: 64, depth: 3, nTrain: 2000, batch: 32, steps: 300 }, gan: { width: 64, depth: 3, batch: 64, steps: 400, noise: 4, samples: 2500 }, seeds: 2 },
+  quick: { wn: { width: 64, depth: 3, nTrain: 2000, batch: 32, steps: 300 }, gan: { width: 64, depth: 3, batch: 64, steps: 1200, noise: 4, samples: 2500 }, seeds: 2 },
   full: { wn: { width: 128, depth: 3, nTrain: 5000, batch: 64, steps: 2000 }, gan: { width: 128, depth: 3, batch: 64, steps: 2000, noise: 4, samples: 2500 }, seeds: 3 },
 };
 
