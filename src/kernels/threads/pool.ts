@@ -24,7 +24,9 @@ const SLOT = 4;
 const MAX_ARGS = 16;
 
 /** Kernel names a worker may run (the index is what travels). */
-const KERNELS = ['gemmRows', 'layernormForward', 'layernormBackward', 'rmsnormForward', 'rmsnormBackward'] as const;
+const KERNELS = ['gemmRows', 'layernormForward', 'layernormBackward', 'rmsnormForward', 'rmsnormBackward',
+  'groupnormForward', 'groupnormBackward', 'batchnormForwardTrainS', 'batchnormBackwardS', 'batchnormForwardEvalS',
+  'softmaxForward', 'softmaxBackward'] as const;
 type KernelName = (typeof KERNELS)[number];
 
 interface Handle { terminate(): unknown }

@@ -11,7 +11,9 @@ import { registerWasmKernel } from '../backend.js';
 import { gemm } from '../js/gemm.js';
 import { layernormForward, layernormBackward } from '../js/layernorm.js';
 import { rmsnormForward, rmsnormBackward } from '../js/rmsnorm.js';
-import { batchnormForwardTrain, batchnormBackward, batchnormForwardEval } from '../js/batchnorm.js';
+import { batchnormForwardTrain, batchnormBackward, batchnormForwardEval, batchnormBackwardEval } from '../js/batchnorm.js';
+import { groupnormForward, groupnormBackward } from '../js/groupnorm.js';
+import { softmaxForward, softmaxBackward } from '../js/softmax.js';
 import { Frame, wasmState, type WasmExports } from './loader.js';
 import { parallelRows, parallelParts } from '../threads/pool.js';
 
@@ -34,6 +36,16 @@ function zeros64(f: Frame, n: number): number {
 function addBack(dst: TypedArray, ptr: number, n: number): void {
   const acc = new Float64Array(wasmState()!.memory.buffer, ptr, n);
   for (let i = 0; i < n; i++) dst[i] += acc[i]!;
+}
+
+/** Overwrite `dst` with the sum of `parts` f64 accumulators of n values each (the kernels' overwrite contract). */
+function setFromParts(dst: TypedArray, ptr: number, n: number, parts: number): void {
+  const acc = new Float64Array(wasmState()!.memory.buffer, ptr, n * parts);
+  for (let i = 0; i < n; i++) {
+    let v = 0;
+    for (let p = 0; p < parts; p++) v += acc[p * n + i]!;
+    dst[i] = v;
+  }
 }
 
 /** Register every WebAssembly kernel (called once by the wasm entry point). */
@@ -140,16 +152,18 @@ export function registerWasmKernels(): void {
     f.finish();
   });
 
-  // BatchNorm: the [N, C] layout only (S = 1), single thread; larger S keeps
-  // the TypeScript kernel, whose channel runs are contiguous there.
+  // BatchNorm: S = 1 ([N, C], channels strided) runs vectorized across
+  // channels on one thread; S > 1 (NCHW) runs channel by channel over the N
+  // contiguous runs of S values, channels split over threads.
   registerWasmKernel(batchnormForwardTrain, function batchnormForwardTrainWasm(
     out: TypedArray, mean: Float64Array, rstd: Float64Array,
     inp: TypedArray, weight: TypedArray | null, bias: TypedArray | null,
     N: number, C: number, S: number, eps: number,
   ): void {
-    if (S !== 1 || N === 0 || C === 0 || !(f32(out) && f32(inp) && f32(weight) && f32(bias))) {
+    if (N === 0 || C === 0 || S === 0 || !(f32(out) && f32(inp) && f32(weight) && f32(bias))) {
       return batchnormForwardTrain.js(out, mean, rstd, inp, weight, bias, N, C, S, eps);
     }
+    if (S > 1) return batchnormForwardTrainSpatial(out, mean, rstd, inp, weight, bias, N, C, S, eps);
     const f = new Frame();
     const pi = f.input(inp, 0, N * C);
     const pw = weight ? f.input(weight, 0, C) : 0;
@@ -168,9 +182,10 @@ export function registerWasmKernels(): void {
     dout: TypedArray, inp: TypedArray, weight: TypedArray | null,
     mean: Float64Array, rstd: Float64Array, N: number, C: number, S: number,
   ): void {
-    if (S !== 1 || N === 0 || C === 0 || !(f32(dinp) && f32(dout) && f32(inp) && f32(weight))) {
+    if (N === 0 || C === 0 || S === 0 || !(f32(dinp) && f32(dout) && f32(inp) && f32(weight))) {
       return batchnormBackward.js(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, S);
     }
+    if (S > 1) return batchnormBackwardSpatial(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, S, true);
     const f = new Frame();
     const pg = f.input(dout, 0, N * C);
     const px = f.input(inp, 0, N * C);
@@ -193,12 +208,12 @@ export function registerWasmKernels(): void {
     out: TypedArray, inp: TypedArray, runningMean: TypedArray, runningVar: TypedArray,
     weight: TypedArray | null, bias: TypedArray | null, N: number, C: number, S: number, eps: number,
   ): void {
-    if (S !== 1 || N === 0 || C === 0 || !(f32(out) && f32(inp))) {
+    if (N === 0 || C === 0 || S === 0 || !(f32(out) && f32(inp))) {
       return batchnormForwardEval.js(out, inp, runningMean, runningVar, weight, bias, N, C, S, eps);
     }
     const f = new Frame();
-    const pi = f.input(inp, 0, N * C);
-    const po = f.output(out, 0, N * C);
+    const pi = f.input(inp, 0, N * C * S);
+    const po = f.output(out, 0, N * C * S);
     const rm = f.scratch(C * 4), sc = f.scratch(C * 4), sh = f.scratch(C * 4);
     if (!f.ok) { f.release(); return batchnormForwardEval.js(out, inp, runningMean, runningVar, weight, bias, N, C, S, eps); }
     const buf = wasmState()!.memory.buffer;
@@ -208,7 +223,153 @@ export function registerWasmKernels(): void {
       vs[c] = (weight ? weight[c]! : 1) / Math.sqrt(runningVar[c]! + eps);
       vh[c] = bias ? bias[c]! : 0;
     }
-    exportsOrThrow().batchnormForwardEval1(po, pi, rm, sc, sh, N, C);
+    if (S === 1) exportsOrThrow().batchnormForwardEval1(po, pi, rm, sc, sh, N, C);
+    else parallelRows('batchnormForwardEvalS', C, 0.5 * N * S, (c0, c1) => [po, pi, rm, sc, sh, N, C, S, c0, c1]);
     f.finish();
   });
+
+  registerWasmKernel(batchnormBackwardEval, function batchnormBackwardEvalWasm(
+    dinp: TypedArray | null, dweight: TypedArray | null, dbias: TypedArray | null,
+    dout: TypedArray, inp: TypedArray, weight: TypedArray | null,
+    mean: Float64Array, rstd: Float64Array, N: number, C: number, S: number,
+  ): void {
+    if (N === 0 || C === 0 || S === 0 || !(f32(dinp) && f32(dout) && f32(inp) && f32(weight))) {
+      return batchnormBackwardEval.js(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, S);
+    }
+    if (S > 1) return batchnormBackwardSpatial(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, S, false);
+    const f = new Frame();
+    const pg = f.input(dout, 0, N * C);
+    const px = f.input(inp, 0, N * C);
+    const pm = f.input(mean, 0, C);
+    const pr = f.input(rstd, 0, C);
+    const pd = dinp ? f.output(dinp, 0, N * C) : 0;
+    const sD = f.scratch(C * 8), sX = f.scratch(C * 8), pa = f.scratch(C * 4);
+    if (!f.ok) { f.release(); return batchnormBackwardEval.js(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, S); }
+    const buf = wasmState()!.memory.buffer;
+    const a = new Float32Array(buf, pa, C);
+    for (let c = 0; c < C; c++) a[c] = (weight ? weight[c]! : 1) * rstd[c]!;
+    exportsOrThrow().batchnormBackwardEval1(pd, sD, sX, pg, px, pm, pr, pa, N, C);
+    if (dbias) dbias.set(new Float64Array(buf, sD, C));
+    if (dweight) dweight.set(new Float64Array(buf, sX, C));
+    f.finish();
+  });
+
+  registerWasmKernel(groupnormForward, function groupnormForwardWasm(
+    out: TypedArray, mean: Float64Array, rstd: Float64Array,
+    inp: TypedArray, weight: TypedArray | null, bias: TypedArray | null,
+    N: number, C: number, S: number, G: number, eps: number,
+  ): void {
+    const D = (C / G) * S;
+    if (N === 0 || D === 0 || !(f32(out) && f32(inp) && f32(weight) && f32(bias))) {
+      return groupnormForward.js(out, mean, rstd, inp, weight, bias, N, C, S, G, eps);
+    }
+    const f = new Frame();
+    const pi = f.input(inp, 0, N * C * S);
+    const pw = weight ? f.input(weight, 0, C) : 0;
+    const pb = bias ? f.input(bias, 0, C) : 0;
+    const po = f.output(out, 0, N * C * S);
+    const pm = f.output(mean, 0, N * G);
+    const pr = f.output(rstd, 0, N * G);
+    if (!f.ok) { f.release(); return groupnormForward.js(out, mean, rstd, inp, weight, bias, N, C, S, G, eps); }
+    parallelRows('groupnormForward', N * G, 0.8 * D, (r0, r1) => [po, pm, pr, pi, pw, pb, N, C, S, G, eps, r0, r1]);
+    f.finish();
+  });
+
+  registerWasmKernel(groupnormBackward, function groupnormBackwardWasm(
+    dinp: TypedArray | null, dweight: TypedArray | null, dbias: TypedArray | null,
+    dout: TypedArray, inp: TypedArray, weight: TypedArray | null,
+    mean: Float64Array, rstd: Float64Array, N: number, C: number, S: number, G: number,
+  ): void {
+    const D = (C / G) * S;
+    if (N === 0 || D === 0 || !(f32(dinp) && f32(dout) && f32(inp) && f32(weight))) {
+      return groupnormBackward.js(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, S, G);
+    }
+    const f = new Frame();
+    const pg = f.input(dout, 0, N * C * S);
+    const px = f.input(inp, 0, N * C * S);
+    const pw = weight ? f.input(weight, 0, C) : 0;
+    const pm = f.input(mean, 0, N * G);
+    const pr = f.input(rstd, 0, N * G);
+    const pd = dinp ? f.output(dinp, 0, N * C * S) : 0;
+    // one pair of f64 per-channel accumulators per thread, summed afterwards
+    const parts = parallelParts(N * G, 1.5 * D);
+    const pdw = dweight ? zeros64(f, C * parts) : 0;
+    const pdb = dbias ? zeros64(f, C * parts) : 0;
+    if (!f.ok) { f.release(); return groupnormBackward.js(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, S, G); }
+    parallelRows('groupnormBackward', N * G, 1.5 * D, (r0, r1, part) =>
+      [pd, pdw ? pdw + part * C * 8 : 0, pdb ? pdb + part * C * 8 : 0, pg, px, pw, pm, pr, N, C, S, G, r0, r1], parts);
+    // dweight/dbias are overwritten (the TypeScript kernel's contract)
+    if (dweight) setFromParts(dweight, pdw, C, parts);
+    if (dbias) setFromParts(dbias, pdb, C, parts);
+    f.finish();
+  });
+
+  // softmax: the last axis (inner = 1) only; other axes keep the TypeScript kernel
+  registerWasmKernel(softmaxForward, function softmaxForwardWasm(
+    out: TypedArray, inp: TypedArray, outer: number, D: number, inner: number, log: boolean,
+  ): void {
+    if (inner !== 1 || outer === 0 || D === 0 || !(f32(out) && f32(inp))) return softmaxForward.js(out, inp, outer, D, inner, log);
+    const f = new Frame();
+    const pi = f.input(inp, 0, outer * D);
+    const po = f.output(out, 0, outer * D);
+    if (!f.ok) { f.release(); return softmaxForward.js(out, inp, outer, D, inner, log); }
+    parallelRows('softmaxForward', outer, 2 * D, (r0, r1) => [po, pi, D, log ? 1 : 0, r0, r1]);
+    f.finish();
+  });
+
+  registerWasmKernel(softmaxBackward, function softmaxBackwardWasm(
+    dinp: TypedArray, dout: TypedArray, out: TypedArray, outer: number, D: number, inner: number, log: boolean,
+  ): void {
+    if (inner !== 1 || outer === 0 || D === 0 || !(f32(dinp) && f32(dout) && f32(out))) {
+      return softmaxBackward.js(dinp, dout, out, outer, D, inner, log);
+    }
+    const f = new Frame();
+    const pg = f.input(dout, 0, outer * D);
+    const py = f.input(out, 0, outer * D);
+    const pd = f.output(dinp, 0, outer * D);
+    if (!f.ok) { f.release(); return softmaxBackward.js(dinp, dout, out, outer, D, inner, log); }
+    parallelRows('softmaxBackward', outer, (log ? 2 : 1) * D, (r0, r1) => [pd, pg, py, D, log ? 1 : 0, r0, r1]);
+    f.finish();
+  });
+}
+
+/** BatchNorm training forward for S > 1 (NCHW), channels split over threads. */
+function batchnormForwardTrainSpatial(
+  out: TypedArray, mean: Float64Array, rstd: Float64Array, inp: TypedArray, weight: TypedArray | null, bias: TypedArray | null,
+  N: number, C: number, S: number, eps: number,
+): void {
+  const f = new Frame();
+  const pi = f.input(inp, 0, N * C * S);
+  const pw = weight ? f.input(weight, 0, C) : 0;
+  const pb = bias ? f.input(bias, 0, C) : 0;
+  const po = f.output(out, 0, N * C * S);
+  const pm = f.output(mean, 0, C);
+  const pr = f.output(rstd, 0, C);
+  if (!f.ok) { f.release(); return batchnormForwardTrain.js(out, mean, rstd, inp, weight, bias, N, C, S, eps); }
+  parallelRows('batchnormForwardTrainS', C, 1.0 * N * S, (c0, c1) => [po, pm, pr, pi, pw, pb, N, C, S, eps, c0, c1]);
+  f.finish();
+}
+
+/** BatchNorm backward for S > 1, training (through the batch statistics) or evaluation mode. */
+function batchnormBackwardSpatial(
+  dinp: TypedArray | null, dweight: TypedArray | null, dbias: TypedArray | null,
+  dout: TypedArray, inp: TypedArray, weight: TypedArray | null,
+  mean: Float64Array, rstd: Float64Array, N: number, C: number, S: number, train: boolean,
+): void {
+  const js = train ? batchnormBackward.js : batchnormBackwardEval.js;
+  const f = new Frame();
+  const pg = f.input(dout, 0, N * C * S);
+  const px = f.input(inp, 0, N * C * S);
+  const pw = weight ? f.input(weight, 0, C) : 0;
+  const pm = f.input(mean, 0, C);
+  const pr = f.input(rstd, 0, C);
+  const pd = dinp ? f.output(dinp, 0, N * C * S) : 0;
+  const sD = f.scratch(C * 8), sX = f.scratch(C * 8);
+  if (!f.ok) { f.release(); return js(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, S); }
+  parallelRows('batchnormBackwardS', C, 1.5 * N * S, (c0, c1) => [pd, sD, sX, pg, px, pw, pm, pr, N, C, S, train ? 1 : 0, c0, c1]);
+  // dweight/dbias are overwritten (the TypeScript kernel's contract), from the f64 sums
+  const buf = wasmState()!.memory.buffer;
+  if (dbias) dbias.set(new Float64Array(buf, sD, C));
+  if (dweight) dweight.set(new Float64Array(buf, sX, C));
+  f.finish();
 }

@@ -7,3 +7,6 @@
 export { gemmRows, packTranspose } from './gemm';
 export { layernormForward, layernormBackward, rmsnormForward, rmsnormBackward } from './norm';
 export { batchnormForwardTrain1, batchnormBackward1, batchnormForwardEval1 } from './batchnorm';
+export { batchnormForwardTrainS, batchnormBackwardS, batchnormForwardEvalS, batchnormBackwardEval1 } from './batchnorm-spatial';
+export { groupnormForward, groupnormBackward } from './groupnorm';
+export { softmaxForward, softmaxBackward } from './softmax';

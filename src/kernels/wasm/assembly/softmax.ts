@@ -1,0 +1,162 @@
+/**
+ * Softmax and log-softmax over the last axis (lines of D contiguous values:
+ * the [outer, D, 1] case of src/kernels/js/softmax.ts, which attention and
+ * cross-entropy use), forward above backward, 128-bit SIMD; same formulas as
+ * the TypeScript kernel:
+ *
+ *   softmax:     y_i = exp(x_i - m) / sum_j exp(x_j - m),  m = max_j x_j
+ *   backward:    dx_i = y_i (dy_i - sum_j dy_j y_j)
+ *   logSoftmax:  y_i = x_i - (m + log(sum_j exp(x_j - m)))
+ *   backward:    dx_i = dy_i - exp(y_i) sum_j dy_j
+ *
+ * Shapes: inp, out, dout, dinp [rows, D] f32. Kernels work on rows [r0, r1).
+ *
+ * Numerics: x - m is one correctly rounded f32 subtraction (what rounding an
+ * exact f64 difference to f32 gives), exp is a vector polynomial accurate to
+ * about 1 ulp of f32 (expf4 below), sums accumulate in f64; log-softmax
+ * subtracts m + log(s) from the promoted x in f64 and rounds once; the
+ * softmax backward forms y (dy - s) in f64 too.
+ */
+
+@inline function lo(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
+@inline function hi(v: v128): v128 { return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)); }
+@inline function hsum(v: v128): f64 { return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1); }
+
+/**
+ * exp of four f32 lanes (Cephes expf): x = n ln2 + r with |r| <= ln2/2 (ln2
+ * split in two so n ln2 is exact), exp(r) by a degree-7 minimax polynomial,
+ * times 2^n built in the exponent bits. Below -87.3 (where 2^n would leave
+ * the normal range) the result is 0, as the true value rounds to at most
+ * 1.2e-38; NaN stays NaN; exp(-inf) = 0.
+ */
+@inline function expf4(x: v128): v128 {
+  const under = f32x4.lt(x, f32x4.splat(-87.33));
+  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-87.33)), f32x4.splat(88.3));
+  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return v128.andnot(f32x4.mul(p, scale), under);
+}
+
+/** Scalar exp through the same polynomial (row tails), so every element of a row is computed alike. */
+@inline function expf1(x: f32): f32 {
+  return f32x4.extract_lane(expf4(f32x4.splat(x)), 0);
+}
+
+/** Row maximum; a row of all -inf gives 0 (keeps exp finite, as the TypeScript kernel). */
+@inline function rowMax(x: usize, D: i32): f32 {
+  let mv = f32x4.splat(-Infinity);
+  let i = 0;
+  for (; i + 4 <= D; i += 4) mv = f32x4.max(mv, v128.load(x + (<usize>i << 2)));
+  let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  for (; i < D; i++) m = max(m, load<f32>(x + (<usize>i << 2)));
+  return m === -Infinity ? 0 : m;
+}
+
+/** Forward on rows [r0, r1): softmax (log = 0) or log-softmax (log = 1). */
+export function softmaxForward(out: usize, inp: usize, D: i32, log: i32, r0: i32, r1: i32): void {
+  const rowBytes = <usize>D << 2;
+  for (let row = r0; row < r1; row++) {
+    const x = inp + <usize>row * rowBytes, y = out + <usize>row * rowBytes;
+    const m = rowMax(x, D);
+    const mv = f32x4.splat(m);
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+    let i = 0;
+    if (log) {
+      for (; i + 4 <= D; i += 4) {
+        const e = expf4(f32x4.sub(v128.load(x + (<usize>i << 2)), mv));
+        a0 = f64x2.add(a0, lo(e)); a1 = f64x2.add(a1, hi(e));
+      }
+      let s = hsum(f64x2.add(a0, a1));
+      for (; i < D; i++) s += <f64>expf1(load<f32>(x + (<usize>i << 2)) - m);
+      const ls = <f64>m + Math.log(s);
+      const lv = f64x2.splat(ls);
+      i = 0;
+      for (; i + 4 <= D; i += 4) {
+        const v = v128.load(x + (<usize>i << 2));
+        const d0 = f32x4.demote_f64x2_zero(f64x2.sub(lo(v), lv));
+        const d1 = f32x4.demote_f64x2_zero(f64x2.sub(hi(v), lv));
+        v128.store(y + (<usize>i << 2), i32x4.shuffle(d0, d1, 0, 1, 4, 5));
+      }
+      for (; i < D; i++) store<f32>(y + (<usize>i << 2), <f32>(<f64>load<f32>(x + (<usize>i << 2)) - ls));
+    } else {
+      // exp once: store it, then scale in place while the row is in L1
+      for (; i + 4 <= D; i += 4) {
+        const e = expf4(f32x4.sub(v128.load(x + (<usize>i << 2)), mv));
+        v128.store(y + (<usize>i << 2), e);
+        a0 = f64x2.add(a0, lo(e)); a1 = f64x2.add(a1, hi(e));
+      }
+      let s = hsum(f64x2.add(a0, a1));
+      for (; i < D; i++) {
+        const e = expf1(load<f32>(x + (<usize>i << 2)) - m);
+        store<f32>(y + (<usize>i << 2), e);
+        s += <f64>e;
+      }
+      const rS = <f32>(1.0 / s);
+      const rv = f32x4.splat(rS);
+      i = 0;
+      for (; i + 4 <= D; i += 4) v128.store(y + (<usize>i << 2), f32x4.mul(v128.load(y + (<usize>i << 2)), rv));
+      for (; i < D; i++) store<f32>(y + (<usize>i << 2), load<f32>(y + (<usize>i << 2)) * rS);
+    }
+  }
+}
+
+/** Backward on rows [r0, r1): dinp from dout and the forward output `out`. */
+export function softmaxBackward(dinp: usize, dout: usize, out: usize, D: i32, log: i32, r0: i32, r1: i32): void {
+  const rowBytes = <usize>D << 2;
+  for (let row = r0; row < r1; row++) {
+    const g = dout + <usize>row * rowBytes, y = out + <usize>row * rowBytes, d = dinp + <usize>row * rowBytes;
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+    let i = 0;
+    if (log) {
+      for (; i + 4 <= D; i += 4) {
+        const gv = v128.load(g + (<usize>i << 2));
+        a0 = f64x2.add(a0, lo(gv)); a1 = f64x2.add(a1, hi(gv));
+      }
+      let s = hsum(f64x2.add(a0, a1));
+      for (; i < D; i++) s += <f64>load<f32>(g + (<usize>i << 2));
+      const sS = <f32>s;
+      const sv = f32x4.splat(sS);
+      i = 0;
+      for (; i + 4 <= D; i += 4) {
+        const o = <usize>i << 2;
+        v128.store(d + o, f32x4.sub(v128.load(g + o), f32x4.mul(expf4(v128.load(y + o)), sv)));
+      }
+      for (; i < D; i++) {
+        const o = <usize>i << 2;
+        store<f32>(d + o, load<f32>(g + o) - expf1(load<f32>(y + o)) * sS);
+      }
+    } else {
+      for (; i + 4 <= D; i += 4) {
+        const o = <usize>i << 2;
+        const gv = v128.load(g + o), yv = v128.load(y + o);
+        a0 = f64x2.add(a0, f64x2.mul(lo(gv), lo(yv))); a1 = f64x2.add(a1, f64x2.mul(hi(gv), hi(yv)));
+      }
+      let s = hsum(f64x2.add(a0, a1));
+      for (; i < D; i++) s += <f64>load<f32>(g + (<usize>i << 2)) * <f64>load<f32>(y + (<usize>i << 2));
+      // dy - s in f64: where one probability saturates, dy_i and s agree to
+      // many digits and an f32 difference would be noise
+      const sv = f64x2.splat(s);
+      i = 0;
+      for (; i + 4 <= D; i += 4) {
+        const o = <usize>i << 2;
+        const gv = v128.load(g + o), yv = v128.load(y + o);
+        const d0 = f32x4.demote_f64x2_zero(f64x2.mul(lo(yv), f64x2.sub(lo(gv), sv)));
+        const d1 = f32x4.demote_f64x2_zero(f64x2.mul(hi(yv), f64x2.sub(hi(gv), sv)));
+        v128.store(d + o, i32x4.shuffle(d0, d1, 0, 1, 4, 5));
+      }
+      for (; i < D; i++) {
+        const o = <usize>i << 2;
+        store<f32>(d + o, <f32>(<f64>load<f32>(y + o) * (<f64>load<f32>(g + o) - s)));
+      }
+    }
+  }
+}
