@@ -10,6 +10,7 @@ import { batchnormBackwardRef, batchnormRef } from '../../src/kernels/reference/
 import { groupnormBackwardRef, groupnormRef } from '../../src/kernels/reference/groupnorm.js';
 import { instancenormRef } from '../../src/kernels/reference/instancenorm.js';
 import { relError } from '../helpers.js';
+import { testEachBackend } from '../backends.js';
 
 /** float32 data: offset + scale * randn, from a seeded generator. */
 function data(n: number, seed: number, offset = 0, scale = 1): Float32Array {
@@ -28,7 +29,7 @@ const TOL = 1e-5;
 
 const spatial = (shape: number[]) => shape.slice(2).reduce((a, b) => a * b, 1);
 
-test('batchnormForwardTrain and batchnormBackward equal the float64 reference (float32, random shapes)', () => {
+testEachBackend('batchnormForwardTrain and batchnormBackward equal the float64 reference (float32, random shapes)', () => {
   fc.assert(fc.property(caseArb, ({ shape, seed, offset, scale, affine }) => {
     const [N, C] = shape as [number, number];
     const S = spatial(shape);
@@ -57,7 +58,7 @@ test('batchnormForwardTrain and batchnormBackward equal the float64 reference (f
   }), RUNS);
 });
 
-test('batchnormForwardEval and batchnormBackwardEval equal the reference with running statistics', () => {
+testEachBackend('batchnormForwardEval and batchnormBackwardEval equal the reference with running statistics', () => {
   fc.assert(fc.property(caseArb, ({ shape, seed, offset, scale, affine }) => {
     const [N, C] = shape as [number, number];
     const S = spatial(shape);
@@ -90,7 +91,7 @@ test('batchnormForwardEval and batchnormBackwardEval equal the reference with ru
   }), RUNS);
 });
 
-test('groupnorm fast path equals its reshape + row-wise reference, forward and backward', () => {
+testEachBackend('groupnorm fast path equals its reshape + row-wise reference, forward and backward', () => {
   const gArb = fc.record({ N: dimArb, G: fc.constantFrom(1, 2, 3, 5), Cg: fc.constantFrom(1, 2, 3, 7), sp: fc.array(fc.constantFrom(1, 2, 3, 5), { maxLength: 2 }), seed: fc.integer({ min: 0, max: 1e6 }), offset: fc.constantFrom(0, -7, 500), affine: fc.boolean() });
   fc.assert(fc.property(gArb, ({ N, G, Cg, sp, seed, offset, affine }) => {
     const C = G * Cg;
@@ -120,7 +121,7 @@ test('groupnorm fast path equals its reshape + row-wise reference, forward and b
   }), RUNS);
 });
 
-test('instance norm (group norm with G = C) equals the instance-norm reference and LayerNorm over spatial dims', () => {
+testEachBackend('instance norm (group norm with G = C) equals the instance-norm reference and LayerNorm over spatial dims', () => {
   fc.assert(fc.property(caseArb, ({ shape, seed, offset, scale }) => {
     const [N, C] = shape as [number, number];
     const S = spatial(shape);
@@ -134,7 +135,7 @@ test('instance norm (group norm with G = C) equals the instance-norm reference a
   }), { numRuns: 30, seed: 7 });
 });
 
-test('the functional ops use the same kernels: batchNorm/groupNorm outputs equal the references in float32', () => {
+testEachBackend('the functional ops use the same kernels: batchNorm/groupNorm outputs equal the references in float32', () => {
   const x = nk.tensor(data(2 * 6 * 5, 1, 2000), [2, 6, 5]);
   assert.ok(relError(nk.batchNorm(x, null, null, null, null, true).data, batchnormRef(x.data, x.shape, null, null, 1e-5).out) < TOL);
   assert.ok(relError(nk.groupNorm(x, 3).data, groupnormRef(x.data, x.shape, 3, null, null, 1e-5).out) < TOL);
@@ -142,7 +143,7 @@ test('the functional ops use the same kernels: batchNorm/groupNorm outputs equal
 
 // ---------------------------------------------------------------- numerics
 
-test('offsets up to 1e6 with spread 1e-2: within 1e-2 relative of float64 truth (float32 and float64 inputs)', () => {
+testEachBackend('offsets up to 1e6 with spread 1e-2: within 1e-2 relative of float64 truth (float32 and float64 inputs)', () => {
   for (const offset of [1e4, 1e5, 1e6]) {
     // float32 storage: the truth is the float64 statistics of the stored values
     const x32 = nk.tensor(data(4 * 3 * 16, 11, offset, 1e-2), [4, 3, 16]);
@@ -163,7 +164,7 @@ test('offsets up to 1e6 with spread 1e-2: within 1e-2 relative of float64 truth 
   assert.ok(relError(nk.batchNorm(y, null, null, null, null, true).data, batchnormRef(y.data, y.shape, null, null, 1e-5).out) < 1e-5);
 });
 
-test('constant channels above 1e7 give the bias (0), not NaN, with finite gradients', () => {
+testEachBackend('constant channels above 1e7 give the bias (0), not NaN, with finite gradients', () => {
   const x = nk.full([3, 2, 4], 1.5e7).requiresGrad_();
   x.data.fill(3.3e7, 4, 8); // sample 0, channel 1: a different constant (channel 1 is not constant)
   const w = nk.ones([2]).requiresGrad_();
@@ -180,7 +181,7 @@ test('constant channels above 1e7 give the bias (0), not NaN, with finite gradie
   }
 });
 
-test('inputs near 1e30 do not overflow', () => {
+testEachBackend('inputs near 1e30 do not overflow', () => {
   const x = nk.tensor(data(3 * 2 * 6, 21, 0, 1e30), [3, 2, 6]);
   const check = (out: nk.Tensor, ref: Float64Array, what: string) => {
     assert.ok(out.data.every((v) => Number.isFinite(v)), `${what}: non-finite output`);

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { relError } from '../helpers.js';
+import { testEachBackend } from '../backends.js';
 import { Rng } from '../../src/tensor/random.js';
 import { layernormForward, layernormBackward } from '../../src/kernels/js/layernorm.js';
 import { rmsnormForward, rmsnormBackward } from '../../src/kernels/js/rmsnorm.js';
@@ -39,7 +40,7 @@ const params = fc.record({
   affine: fc.boolean(),
 });
 
-test('layernormForward equals the float64 reference (float32, rel err < 1e-5)', () => {
+testEachBackend('layernormForward equals the float64 reference (float32, rel err < 1e-5)', () => {
   fc.assert(fc.property(params, ({ N, C, seed, offset, spread, affine }) => {
     const x = data32(N * C, seed, offset, spread);
     const w = affine ? data32(C, seed + 1, 1, 0.5) : null;
@@ -55,7 +56,7 @@ test('layernormForward equals the float64 reference (float32, rel err < 1e-5)', 
   }), { numRuns: 60, seed: 42 });
 });
 
-test('layernormBackward equals the Jacobian reference and accumulates dweight/dbias', () => {
+testEachBackend('layernormBackward equals the Jacobian reference and accumulates dweight/dbias', () => {
   fc.assert(fc.property(params.filter((p) => p.C <= 257), ({ N, C, seed, offset, spread, affine }) => {
     const x = data32(N * C, seed, offset, spread);
     const dy = data32(N * C, seed + 3, 0, 1);
@@ -74,7 +75,7 @@ test('layernormBackward equals the Jacobian reference and accumulates dweight/db
   }), { numRuns: 40, seed: 43 });
 });
 
-test('rmsnormForward and rmsnormBackward equal the float64 references', () => {
+testEachBackend('rmsnormForward and rmsnormBackward equal the float64 references', () => {
   fc.assert(fc.property(params.filter((p) => p.C <= 1024), ({ N, C, seed, offset, spread, affine }) => {
     const x = data32(N * C, seed, offset, spread);
     const dy = data32(N * C, seed + 3, 0, 1);
@@ -95,7 +96,7 @@ test('rmsnormForward and rmsnormBackward equal the float64 references', () => {
   }), { numRuns: 40, seed: 44 });
 });
 
-test('dytForward equals the reference; dytBackward matches finite differences of the reference', () => {
+testEachBackend('dytForward equals the reference; dytBackward matches finite differences of the reference', () => {
   fc.assert(fc.property(params.filter((p) => p.offset === 0 && p.C <= 257), fc.integer({ min: -2000, max: 2000 }), ({ N, C, seed, spread, affine }, alphaK) => {
     const alpha = alphaK / 1000;
     const x = data32(N * C, seed, 0, spread);
@@ -115,7 +116,7 @@ test('dytForward equals the reference; dytBackward matches finite differences of
   }), { numRuns: 30, seed: 45 });
 });
 
-test('lrnForward and normalizeForward equal their float64 references', () => {
+testEachBackend('lrnForward and normalizeForward equal their float64 references', () => {
   fc.assert(fc.property(
     fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 11 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 6 }),
     fc.integer({ min: 0, max: 1e6 }), fc.constantFrom(1, 2, 3, 0.5, Infinity),
@@ -130,7 +131,7 @@ test('lrnForward and normalizeForward equal their float64 references', () => {
     }), { numRuns: 60, seed: 46 });
 });
 
-test('float32 rows with offsets up to 1e6 and spread 1e-2 stay within 1e-2 of float64 truth', () => {
+testEachBackend('float32 rows with offsets up to 1e6 and spread 1e-2 stay within 1e-2 of float64 truth', () => {
   for (const offset of [1e2, 1e4, 1e5, 1e6, -1e6]) {
     for (const spread of [1e-2, 1]) {
       const N = 4;
@@ -157,7 +158,7 @@ test('float32 rows with offsets up to 1e6 and spread 1e-2 stay within 1e-2 of fl
   assert.ok(Math.abs(naiveVar - trueVar) / trueVar > 1e-2, 'naive float32 variance should be visibly wrong here');
 });
 
-test('constant rows give finite zeros (forward and backward)', () => {
+testEachBackend('constant rows give finite zeros (forward and backward)', () => {
   for (const v of [0, 1, 3.7, 1e7, -1e30]) {
     const C = 33;
     const x = new Float32Array(2 * C).fill(v);
@@ -172,7 +173,7 @@ test('constant rows give finite zeros (forward and backward)', () => {
   }
 });
 
-test('1e30-scale float32 inputs and 1e200-scale float64 inputs do not overflow', () => {
+testEachBackend('1e30-scale float32 inputs and 1e200-scale float64 inputs do not overflow', () => {
   const N = 3;
   const C = 100;
   const base = data32(N * C, 9, 0.5, 1);

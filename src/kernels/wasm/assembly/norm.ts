@@ -145,13 +145,15 @@ export function layernormBackward(
     let sumDX = f64x2.extract_lane(aX, 0) + f64x2.extract_lane(aX, 1);
     for (let t = c; t < C; t++) {
       const o = <usize>t << 2;
-      const gs = load<f32>(g + o);
-      const xh = (load<f32>(x + o) - K - <f32>(m - <f64>K)) * <f32>r;
-      const dn = weight ? gs * load<f32>(weight + o) : gs;
-      sumD += <f64>dn;
-      sumDX += <f64>(dn * xh);
-      if (dwAcc) store<f64>(dwAcc + (<usize>t << 3), load<f64>(dwAcc + (<usize>t << 3)) + <f64>(gs * xh));
-      if (dbAcc) store<f64>(dbAcc + (<usize>t << 3), load<f64>(dbAcc + (<usize>t << 3)) + <f64>gs);
+      // Scalar tail in f64, like the TypeScript kernel: rows of 1-3 columns
+      // (whose true gradient is pure cancellation) stay exact.
+      const gs = <f64>load<f32>(g + o);
+      const xh = (<f64>load<f32>(x + o) - m) * r;
+      const dn = weight ? gs * <f64>load<f32>(weight + o) : gs;
+      sumD += dn;
+      sumDX += dn * xh;
+      if (dwAcc) store<f64>(dwAcc + (<usize>t << 3), load<f64>(dwAcc + (<usize>t << 3)) + gs * xh);
+      if (dbAcc) store<f64>(dbAcc + (<usize>t << 3), load<f64>(dbAcc + (<usize>t << 3)) + gs);
     }
     if (!dinp) continue;
     const d = dinp + <usize>n * rowBytes;
@@ -165,11 +167,13 @@ export function layernormBackward(
       const dn = weight ? f32x4.mul(gv, v128.load(weight + o)) : gv;
       v128.store(d + o, f32x4.mul(f32x4.sub(f32x4.sub(dn, mD), f32x4.mul(xh, mDX)), rf));
     }
+    const meanD64 = sumD / <f64>C, meanDX64 = sumDX / <f64>C;
     for (; c < C; c++) {
       const o = <usize>c << 2;
-      const xh = (load<f32>(x + o) - K - <f32>(m - <f64>K)) * <f32>r;
-      const dn = weight ? load<f32>(g + o) * load<f32>(weight + o) : load<f32>(g + o);
-      store<f32>(d + o, (dn - meanD - xh * meanDX) * <f32>r);
+      const xh = (<f64>load<f32>(x + o) - m) * r;
+      const gs = <f64>load<f32>(g + o);
+      const dn = weight ? gs * <f64>load<f32>(weight + o) : gs;
+      store<f32>(d + o, <f32>((dn - meanD64 - xh * meanDX64) * r));
     }
   }
 }
@@ -232,10 +236,11 @@ export function rmsnormBackward(
     let sumDX = f64x2.extract_lane(aX, 0) + f64x2.extract_lane(aX, 1);
     for (let t = c; t < C; t++) {
       const o = <usize>t << 2;
-      const gs = load<f32>(g + o);
-      const xh = load<f32>(x + o) * <f32>r;
-      sumDX += <f64>((weight ? gs * load<f32>(weight + o) : gs) * xh);
-      if (dwAcc) store<f64>(dwAcc + (<usize>t << 3), load<f64>(dwAcc + (<usize>t << 3)) + <f64>(gs * xh));
+      // Scalar tail in f64, like the TypeScript kernel (see layernormBackward).
+      const gs = <f64>load<f32>(g + o);
+      const xh = <f64>load<f32>(x + o) * r;
+      sumDX += (weight ? gs * <f64>load<f32>(weight + o) : gs) * xh;
+      if (dwAcc) store<f64>(dwAcc + (<usize>t << 3), load<f64>(dwAcc + (<usize>t << 3)) + gs * xh);
     }
     if (!dinp) continue;
     const d = dinp + <usize>n * rowBytes;
@@ -249,11 +254,13 @@ export function rmsnormBackward(
       const dn = weight ? f32x4.mul(gv, v128.load(weight + o)) : gv;
       v128.store(d + o, f32x4.mul(f32x4.sub(dn, f32x4.mul(xh, mDX)), rf));
     }
+    const meanDX64 = sumDX / <f64>C;
     for (; c < C; c++) {
       const o = <usize>c << 2;
-      const xh = load<f32>(x + o) * <f32>r;
-      const dn = weight ? load<f32>(g + o) * load<f32>(weight + o) : load<f32>(g + o);
-      store<f32>(d + o, (dn - xh * meanDX) * <f32>r);
+      const xh = <f64>load<f32>(x + o) * r;
+      const gs = <f64>load<f32>(g + o);
+      const dn = weight ? gs * <f64>load<f32>(weight + o) : gs;
+      store<f32>(d + o, <f32>((dn - xh * meanDX64) * r));
     }
   }
 }
