@@ -51,6 +51,7 @@ export interface OpSaved {
   // group norm, and instance norm as G = C (functional/group-norm.ts): inputs [x, weight, bias]; mean/rstd [N, G]
   groupNorm: { G: number; mean: Float64Array; rstd: Float64Array };
   softmax: { axis: number };
+  weightNorm: { dim: number | null; norms: Float64Array };
   logSoftmax: { axis: number };
   // nn ops (functional/linear.ts, conv.ts, pool.ts, losses.ts)
   linear: null;

@@ -12,6 +12,7 @@ import { expandReduced } from '../functional/reduce.js';
 import { reshape, permute, slice } from '../functional/shape-ops.js';
 import { batchedGemm } from '../functional/matmul.js';
 import { softmaxBackward } from '../kernels/js/softmax.js';
+import { weightNormBackward } from '../functional/weight-norm.js';
 import { lines } from '../functional/softmax.js';
 import { layerNormBackward } from '../functional/layer-norm.js';
 import { rmsNormBackward } from '../functional/rms-norm.js';
@@ -121,6 +122,7 @@ export const rules: { [K in OpName]: BackwardRule<K> } = {
   dyt: dytBackwardRule,
   localResponseNorm: localResponseNormBackward,
   normalize: normalizeBackwardRule,
+  weightNorm: ({ dout, inputs: [g, v], saved: { dim, norms } }) => weightNormBackward(dout, g!, v!, dim, norms),
   softmax: ({ dout, out, saved: { axis } }) => {
     const g = allocate(dout.dtype, dout.size);
     const [o, d, i] = lines(out.shape, axis);

@@ -18,6 +18,7 @@ export { batchNorm, type BatchNormOptions } from './batch-norm.js';
 export { groupNorm } from './group-norm.js';
 export { instanceNorm } from './instance-norm.js';
 export { detachNorm, adaNorm, type AdaNormOptions } from './detach-norm.js';
+export { weightNormCompose } from './weight-norm.js';
 // nn ops (losses, conv, pooling, dropout)
 export { linear } from './linear.js';
 export { conv2d, type Conv2dOptions, type Size2 } from './conv.js';

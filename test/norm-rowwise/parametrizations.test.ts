@@ -222,3 +222,20 @@ test('removeSpectralNorm leaves a plain weight equal to W / sigma and removes u,
   assertClose(lin.getParameter('weight')!.data, before, { atol: 0, rtol: 0 });
   assert.throws(() => nk.removeSpectralNorm(lin), /spectral_norm of 'weight' not found in TinyLinear/);
 });
+
+test('the fused weightNormCompose op equals g * v / ||v|| composed from generic ops, and its gradients match finite differences', () => {
+  const cases: { shape: number[]; dim: number | null }[] = [
+    { shape: [5, 3], dim: 0 }, { shape: [5, 3], dim: 1 }, { shape: [4, 3, 2], dim: 1 }, { shape: [4, 3, 2], dim: 2 }, { shape: [3, 4], dim: null },
+  ];
+  cases.forEach(({ shape, dim }, k) => {
+    const v = nk.randn(shape, { dtype: 'float64', rng: new nk.Rng(100 + k) }).requiresGrad_();
+    const gShape = dim === null ? [] : shape.map((d, i) => (i === dim ? d : 1));
+    const g = nk.add(nk.rand(gShape, { dtype: 'float64', rng: new nk.Rng(200 + k) }), 0.5).detach().requiresGrad_();
+    const axes = shape.map((_, i) => i).filter((i) => i !== dim);
+    const composed = nk.mul(g, nk.div(v, nk.sqrt(nk.sum(nk.mul(v, v), axes, true))));
+    assertClose(nk.F.weightNormCompose(g, v, dim).data, composed.data, { atol: 1e-15, rtol: 1e-13, msg: `dim ${dim}` });
+    const r = nk.gradcheck((gg, vv) => nk.F.weightNormCompose(gg, vv, dim), [g, v]);
+    assert.ok(r.ok, `dim ${dim}: ${JSON.stringify(r.worst)}`);
+  });
+  assert.throws(() => nk.F.weightNormCompose(nk.ones([2]), nk.ones([3, 4]), 0), /g must hold 3 values .* got shape \[2\]/);
+});

@@ -3,10 +3,11 @@
  * (PyTorch's torch.nn.utils.weight_norm names).
  */
 import type { Module } from '../module.js';
+import { weightNormCompose } from '../../functional/weight-norm.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { fmtShape } from '../../tensor/shape.js';
 import { noGrad } from '../../autograd/grad-mode.js';
-import { mul, div, sqrt } from '../../functional/elementwise.js';
+import { mul, sqrt } from '../../functional/elementwise.js';
 import { sum } from '../../functional/reduce.js';
 
 /** weightNorm options (defaults are PyTorch's). */
@@ -30,11 +31,6 @@ interface WeightNormInfo {
 
 /** What weightNorm applied to each module, by parameter name. */
 const applied = new WeakMap<Module, Map<string, WeightNormInfo>>();
-
-/** w = g * v / ||v||, the norm over `axes` (kept as size-1 dims so g broadcasts). */
-function composeWeight(g: Tensor, v: Tensor, axes: number[]): Tensor {
-  return mul(g, div(v, sqrt(sum(mul(v, v), axes, true))));
-}
 
 /**
  * Weight normalization (Salimans & Kingma 2016, "Weight Normalization: A
@@ -81,7 +77,7 @@ export function weightNorm<M extends Module>(module: M, opts: WeightNormOptions 
   const vName = `${name}_v`;
   module.registerParameter(gName, g);
   module.registerParameter(vName, v);
-  module.registerParametrization(name, (m) => composeWeight(m.getParameter(gName)!, m.getParameter(vName)!, axes));
+  module.registerParametrization(name, (m) => weightNormCompose(m.getParameter(gName)!, m.getParameter(vName)!, dim));
   let byName = applied.get(module);
   if (!byName) applied.set(module, (byName = new Map()));
   byName.set(name, { axes, dim });
