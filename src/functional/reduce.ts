@@ -25,6 +25,19 @@ function outStrides(shape: readonly number[], axes: readonly number[]): number[]
   return st.map((s, i) => (axes.includes(i) ? 0 : s));
 }
 
+/**
+ * When the reduced axes form one contiguous block, the input is a
+ * [outer, R, inner] view and the output [outer, inner]: the fast path of
+ * every common reduction (rows, columns, channels, trailing dims).
+ */
+function contiguousBlock(shape: readonly number[], axes: readonly number[]): [number, number, number] | null {
+  if (axes.length === 0) return null;
+  const a = axes[0]!;
+  const b = axes[axes.length - 1]!;
+  if (b - a + 1 !== axes.length) return null;
+  return [numel(shape.slice(0, a)), numel(shape.slice(a, b + 1)), numel(shape.slice(b + 1))];
+}
+
 /** Walk every input element, calling visit(inputIndex, outputIndex). */
 function walk(shape: readonly number[], ost: readonly number[], visit: (i: number, o: number) => void): void {
   const nd = shape.length;
@@ -55,10 +68,21 @@ export function sum(x: Tensor, axes?: number | readonly number[] | null, keepdim
   const shape = reducedShape(x.shape, ax, keepdim);
   const acc = new Float64Array(numel(shape));
   const d = x.data;
+  const blk = contiguousBlock(x.shape, ax);
   if (ax.length === x.ndim) {
     let s = 0;
     for (let i = 0; i < d.length; i++) s += d[i]!;
     acc[0] = s;
+  } else if (blk) {
+    const [outer, R, inner] = blk;
+    for (let o = 0; o < outer; o++) {
+      const ob = o * inner;
+      for (let r = 0; r < R; r++) {
+        const ib = (o * R + r) * inner;
+        if (inner === 1) acc[ob] += d[ib]!;
+        else for (let i = 0; i < inner; i++) acc[ob + i] += d[ib + i]!;
+      }
+    }
   } else {
     walk(x.shape, outStrides(x.shape, ax), (i, o) => {
       acc[o] += d[i]!;
@@ -114,6 +138,18 @@ export function max(x: Tensor, axes?: number | readonly number[] | null, keepdim
 export function expandReduced(g: Tensor, inShape: readonly number[], axes: readonly number[]): Tensor {
   const out = allocate(g.dtype, numel(inShape));
   const gd = g.data;
+  const blk = contiguousBlock(inShape, axes);
+  if (blk) {
+    const [outer, R, inner] = blk;
+    for (let o = 0; o < outer; o++) {
+      for (let r = 0; r < R; r++) {
+        const ib = (o * R + r) * inner;
+        if (inner === 1) out[ib] = gd[o]!;
+        else out.set(gd.subarray(o * inner, (o + 1) * inner), ib);
+      }
+    }
+    return new Tensor(out, inShape);
+  }
   walk(inShape, outStrides(inShape, axes), (i, o) => {
     out[i] = gd[o]!;
   });
