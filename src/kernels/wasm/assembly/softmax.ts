@@ -25,14 +25,19 @@
 /**
  * exp of four f32 lanes (Cephes expf): x = n ln2 + r with |r| <= ln2/2 (ln2
  * split in two so n ln2 is exact), exp(r) by a degree-7 minimax polynomial,
- * times 2^n built in the exponent bits. Below -87.3 (where 2^n would leave
- * the normal range) the result is 0, as the true value rounds to at most
- * 1.2e-38; NaN stays NaN; exp(-inf) = 0.
+ * times 2^n built in the exponent bits. n is rounded with the 1.5 * 2^23
+ * trick, whose float bits also hold n + 0x4B400000, so 2^n needs no
+ * float-to-int conversion. Below -87.33 (where 2^n would leave the normal
+ * range) the result is 0, as the true value rounds to at most 1.2e-38;
+ * NaN stays NaN (pmax/pmin return their first operand when it is NaN);
+ * exp(-inf) = 0.
  */
 @inline function expf4(x: v128): v128 {
   const under = f32x4.lt(x, f32x4.splat(-87.33));
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-87.33)), f32x4.splat(88.3));
-  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.33)), f32x4.splat(88.3));
+  const big = f32x4.splat(12582912.0); // 1.5 * 2^23
+  const t = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), big);
+  const n = f32x4.sub(t, big);
   let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
@@ -42,7 +47,8 @@
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // low 9 bits of t's bits are n (two's complement), + 127 is the biased exponent
+  const scale = i32x4.shl(i32x4.add(t, i32x4.splat(127)), 23);
   return v128.andnot(f32x4.mul(p, scale), under);
 }
 
@@ -55,7 +61,8 @@
 @inline function rowMax(x: usize, D: i32): f32 {
   let mv = f32x4.splat(-Infinity);
   let i = 0;
-  for (; i + 4 <= D; i += 4) mv = f32x4.max(mv, v128.load(x + (<usize>i << 2)));
+  // pmax(m, v) = m < v ? v : m: ignores a NaN v, as the TypeScript kernel's `v > m` (the NaN then poisons the sum)
+  for (; i + 4 <= D; i += 4) mv = f32x4.pmax(mv, v128.load(x + (<usize>i << 2)));
   let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
   for (; i < D; i++) m = max(m, load<f32>(x + (<usize>i << 2)));
   return m === -Infinity ? 0 : m;
