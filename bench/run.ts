@@ -29,8 +29,8 @@ const jsonAt = args.indexOf('--json');
 const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
 const REPS = quick ? 5 : 12;
 
-/** One measured row of the table. */
-interface Row {
+/** One measured row of the table (also read back by bench/table.ts). */
+export interface Row {
   op: string;
   shape: string;
   method: string;

@@ -4,18 +4,8 @@
  * the run's numbers: `node dist/bench/table.js bench/results-2cpu.json`.
  */
 import { readFileSync } from 'node:fs';
+import type { Row } from './run.js';
 
-interface Row {
-  op: string;
-  shape: string;
-  method: string;
-  ms: number | null;
-  nsPerElement: number | null;
-  gbPerS: number | null;
-  ratioToCopy: number | null;
-  maxError: number | null;
-  note?: string;
-}
 
 const f = (v: number | null | undefined, d: number) => (v === null || v === undefined ? '-' : v.toFixed(d));
 const file = process.argv[2];

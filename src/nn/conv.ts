@@ -6,7 +6,7 @@ import { zeros } from '../tensor/create.js';
 import type { Rng } from '../tensor/random.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { type Size2, conv2d, pair } from '../functional/conv.js';
-import { kaimingUniform, uniform_, fans } from './init.js';
+import { defaultLayerInit } from './init.js';
 import { Layer } from './layer.js';
 
 /** Options of `Conv2d`. */
@@ -64,14 +64,7 @@ export class Conv2d extends Layer {
   resetParameters(rng?: Rng): void {
     const w = this.getParameter('weight');
     if (!w) return;
-    noGrad(() => {
-      kaimingUniform(w, { a: Math.sqrt(5), rng });
-      const b = this.getParameter('bias');
-      if (b) {
-        const bound = 1 / Math.sqrt(fans(w)[0]);
-        uniform_(b, -bound, bound, { rng });
-      }
-    });
+    noGrad(() => defaultLayerInit(w, this.getParameter('bias'), rng));
   }
 
   forward(x: Tensor): Tensor {

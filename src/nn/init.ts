@@ -142,3 +142,18 @@ export function kaimingUniform(t: Tensor, opts: KaimingOptions = {}): Tensor {
 export function kaimingNormal(t: Tensor, opts: KaimingOptions = {}): Tensor {
   return normal_(t, 0, kaimingStd(t, opts), opts);
 }
+
+/**
+ * PyTorch's default initialization of `nn.Linear` and `nn.Conv*d`:
+ * weight ~ kaiming_uniform(a = sqrt(5)), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+ * and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (a zero bound when fan_in is 0).
+ * In place, outside autograd.
+ */
+export function defaultLayerInit(weight: Tensor, bias: Tensor | null, rng?: Rng): void {
+  kaimingUniform(weight, { a: Math.sqrt(5), rng });
+  if (bias) {
+    const fi = fans(weight)[0];
+    const bound = fi > 0 ? 1 / Math.sqrt(fi) : 0;
+    uniform_(bias, -bound, bound, { rng });
+  }
+}

@@ -6,7 +6,7 @@ import { zeros } from '../tensor/create.js';
 import type { Rng } from '../tensor/random.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { linear } from '../functional/linear.js';
-import { kaimingUniform, uniform_, fans } from './init.js';
+import { defaultLayerInit } from './init.js';
 import { Layer } from './layer.js';
 import { fmtValue } from './module.js';
 
@@ -55,15 +55,7 @@ export class Linear extends Layer {
   resetParameters(rng?: Rng): void {
     const w = this.getParameter('weight');
     if (!w) return;
-    noGrad(() => {
-      kaimingUniform(w, { a: Math.sqrt(5), rng });
-      const b = this.getParameter('bias');
-      if (b) {
-        const fi = fans(w)[0];
-        const bound = fi > 0 ? 1 / Math.sqrt(fi) : 0;
-        uniform_(b, -bound, bound, { rng });
-      }
-    });
+    noGrad(() => defaultLayerInit(w, this.getParameter('bias'), rng));
   }
 
   forward(x: Tensor): Tensor {

@@ -64,6 +64,24 @@ function mapMatrix(m: Mat, f: (v: number, j: number) => number): Tensor {
   return new Tensor(out, [m.rows, m.cols]);
 }
 
+/** `(x - center) / scale` per feature, each step only when enabled (StandardScaler, RobustScaler). */
+function centerScale(m: Mat, center: Float64Array, scale: Float64Array, doCenter: boolean, doScale: boolean): Tensor {
+  return mapMatrix(m, (v, j) => {
+    let z = doCenter ? v - center[j]! : v;
+    if (doScale) z /= scale[j]!;
+    return z;
+  });
+}
+
+/** The inverse of `centerScale`: `x * scale + center`. */
+function uncenterScale(m: Mat, center: Float64Array, scale: Float64Array, doCenter: boolean, doScale: boolean): Tensor {
+  return mapMatrix(m, (v, j) => {
+    let z = doScale ? v * scale[j]! : v;
+    if (doCenter) z += center[j]!;
+    return z;
+  });
+}
+
 /** Options of {@link StandardScaler}. */
 export interface StandardScalerOptions {
   /** Subtract the mean. Default true. */
@@ -138,13 +156,7 @@ export class StandardScaler {
     const m = asMatrix(X, 'StandardScaler');
     if (!this.mean || !this.scale) notFitted('StandardScaler');
     checkFeatures(m, this.nFeaturesIn, 'StandardScaler');
-    const mean = this.mean;
-    const scale = this.scale;
-    return mapMatrix(m, (v, j) => {
-      let z = this.withMean ? v - mean[j]! : v;
-      if (this.withStd) z /= scale[j]!;
-      return z;
-    });
+    return centerScale(m, this.mean, this.scale, this.withMean, this.withStd);
   }
 
   /** `x * scale + mean`, undoing transform. */
@@ -152,13 +164,7 @@ export class StandardScaler {
     const m = asMatrix(X, 'StandardScaler');
     if (!this.mean || !this.scale) notFitted('StandardScaler');
     checkFeatures(m, this.nFeaturesIn, 'StandardScaler');
-    const mean = this.mean;
-    const scale = this.scale;
-    return mapMatrix(m, (v, j) => {
-      let z = this.withStd ? v * scale[j]! : v;
-      if (this.withMean) z += mean[j]!;
-      return z;
-    });
+    return uncenterScale(m, this.mean, this.scale, this.withMean, this.withStd);
   }
 
   /** fit then transform. */
@@ -381,26 +387,14 @@ export class RobustScaler {
     const m = asMatrix(X, 'RobustScaler');
     if (!this.center || !this.scale) notFitted('RobustScaler');
     checkFeatures(m, this.nFeatures, 'RobustScaler');
-    const c = this.center;
-    const s = this.scale;
-    return mapMatrix(m, (v, j) => {
-      let z = this.withCentering ? v - c[j]! : v;
-      if (this.withScaling) z /= s[j]!;
-      return z;
-    });
+    return centerScale(m, this.center, this.scale, this.withCentering, this.withScaling);
   }
 
   inverseTransform(X: Matrix): Tensor {
     const m = asMatrix(X, 'RobustScaler');
     if (!this.center || !this.scale) notFitted('RobustScaler');
     checkFeatures(m, this.nFeatures, 'RobustScaler');
-    const c = this.center;
-    const s = this.scale;
-    return mapMatrix(m, (v, j) => {
-      let z = this.withScaling ? v * s[j]! : v;
-      if (this.withCentering) z += c[j]!;
-      return z;
-    });
+    return uncenterScale(m, this.center, this.scale, this.withCentering, this.withScaling);
   }
 
   fitTransform(X: Matrix): Tensor {
