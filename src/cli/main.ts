@@ -14,6 +14,7 @@
  * experiments can be added with NORMKIT_EXTRA_EXPERIMENTS=path[:path...]
  * (see src/lab/registry.ts).
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -85,11 +86,18 @@ async function study(selected: Experiment[], all: Experiment[], o: StudyCliOptio
   return 0;
 }
 
+/** The version in the package's package.json (dist/src/cli/ -> the package root). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 /** Build the commander program (exported for tests and for subcommands added by other modules). */
 export function buildProgram(all: Experiment[]): Command {
   const program = new Command();
   program
     .name('normkit')
+    .version(packageVersion(), '-V, --version', 'print the normkit version')
     .description('normkit: normalization layers for JavaScript, and a lab that measures why layer normalization is useful.')
     .showHelpAfterError('(run "normkit --help" for usage)')
     .addHelpText(

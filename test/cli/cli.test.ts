@@ -15,6 +15,14 @@ test('normkit --help lists the commands', async () => {
   }
 });
 
+test('normkit --version prints the package version', async () => {
+  const { readFileSync } = await import('node:fs');
+  const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const r = await runCli(['--version']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), version);
+});
+
 test('normkit list prints every registered experiment', async () => {
   const r = await runCli(['list']);
   assert.equal(r.code, 0, r.stderr);
