@@ -142,16 +142,12 @@ export function evaluate(
   return { accuracy: correct / d.n, loss: lossFn ? lossSum / d.n : NaN };
 }
 
-/** Options of {@link trainLoop}. */
-export interface TrainLoopOptions {
-  data: ClassificationData;
-  batchSize: number;
-  /** Total optimizer steps (batches); epochs repeat as needed with fresh shuffles. */
+/** Options of {@link stepLoop}. */
+export interface StepLoopOptions {
+  /** Total optimizer steps. */
   steps: number;
-  /** Seed of the shuffling. */
-  seed: number;
-  /** One optimizer step on a batch; returns the batch loss. */
-  step: (batch: Batch, stepIndex: number) => number;
+  /** One optimizer step (0-based index); returns the step's loss. */
+  step: (stepIndex: number) => number;
   /** Called after steps `evalEvery, 2*evalEvery, ...` and after the last step (not after a divergence). */
   evalEvery?: number;
   onEval?: (stepsDone: number) => void;
@@ -159,7 +155,17 @@ export interface TrainLoopOptions {
   progress?: (fraction: number) => void;
 }
 
-/** What {@link trainLoop} returns: the loss of every step until the end or the first non-finite loss. */
+/** Options of {@link trainLoop}: a {@link StepLoopOptions} whose steps take shuffled batches of `data`. */
+export interface TrainLoopOptions extends Omit<StepLoopOptions, 'step'> {
+  data: ClassificationData;
+  batchSize: number;
+  /** Seed of the shuffling (epochs repeat as needed with fresh shuffles). */
+  seed: number;
+  /** One optimizer step on a batch; returns the batch loss. */
+  step: (batch: Batch, stepIndex: number) => number;
+}
+
+/** What {@link stepLoop} and {@link trainLoop} return: the loss of every step until the end or the first non-finite loss. */
 export interface TrainLoopResult {
   status: 'ok' | 'diverged';
   /** 1-based step whose loss was NaN or Inf. */
@@ -169,31 +175,43 @@ export interface TrainLoopResult {
 }
 
 /**
- * Run `steps` optimizer steps over seeded shuffled epochs, stopping at the
- * first NaN/Inf loss: a diverged run is a result (the lab reports "diverged
- * at step N"), not an exception.
+ * Run `steps` optimizer steps, stopping at the first NaN/Inf loss: a diverged
+ * run is a result (the lab reports "diverged at step N"), not an exception.
+ * Tasks that draw a fresh batch every step (sequences, GANs) call this
+ * directly; fixed datasets go through {@link trainLoop}.
+ */
+export function stepLoop(o: StepLoopOptions): TrainLoopResult {
+  const losses: number[] = [];
+  for (let step = 1; step <= o.steps; step++) {
+    const loss = o.step(step - 1);
+    if (!Number.isFinite(loss)) return { status: 'diverged', divergedAt: step, losses, stepsDone: step };
+    losses.push(loss);
+    if (o.onEval && ((o.evalEvery && step % o.evalEvery === 0) || step === o.steps)) o.onEval(step);
+    if (o.progress && (step & 15) === 0) o.progress(step / o.steps);
+  }
+  o.progress?.(1);
+  return { status: 'ok', losses, stepsDone: o.steps };
+}
+
+/**
+ * {@link stepLoop} over seeded shuffled epochs of `data` (a new shuffle each
+ * time an epoch runs out).
  */
 export function trainLoop(o: TrainLoopOptions): TrainLoopResult {
   const rng = new Rng(o.seed);
-  const losses: number[] = [];
-  let step = 0;
-  while (step < o.steps) {
-    let any = false;
-    for (const batch of epochBatches(o.data, o.batchSize, rng)) {
-      any = true;
-      const loss = o.step(batch, step);
-      step++;
-      if (!Number.isFinite(loss)) return { status: 'diverged', divergedAt: step, losses, stepsDone: step };
-      losses.push(loss);
-      if (o.evalEvery && o.onEval && step % o.evalEvery === 0) o.onEval(step);
-      else if (o.onEval && step === o.steps) o.onEval(step);
-      if (o.progress && (step & 15) === 0) o.progress(step / o.steps);
-      if (step >= o.steps) break;
-    }
-    if (!any) throw new RangeError(`trainLoop: dataset of ${o.data.n} examples has no full batch of ${o.batchSize}`);
-  }
-  o.progress?.(1);
-  return { status: 'ok', losses, stepsDone: step };
+  let epoch: Iterator<Batch> | null = null;
+  return stepLoop({
+    ...o,
+    step: (i) => {
+      let next = epoch?.next();
+      if (!next || next.done) {
+        epoch = epochBatches(o.data, o.batchSize, rng);
+        next = epoch.next();
+        if (next.done) throw new RangeError(`trainLoop: dataset of ${o.data.n} examples has no full batch of ${o.batchSize}`);
+      }
+      return o.step(next.value, i);
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------

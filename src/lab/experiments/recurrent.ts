@@ -17,7 +17,7 @@ import { reshape, slice } from '../../functional/shape-ops.js';
 import { mseLoss } from '../../functional/losses.js';
 import { Adam } from '../../optim/adam.js';
 import { addingBatch } from '../data/sequences.js';
-import { finiteOrNull, mean, median, std, smooth, downsample, firstReach } from '../train-utils.js';
+import { finiteOrNull, mean, median, std, smooth, downsample, firstReach, stepLoop } from '../train-utils.js';
 import { lineChart, barChart, metricRows, seriesRows } from '../report/charts.js';
 
 /** Variants: plain LSTM, LN-LSTM with gains initialized to 1, LN-LSTM with gains initialized to 0.1. */
@@ -102,23 +102,22 @@ export const recurrent: Experiment = {
     const model = new AddingLstm(s.hidden, variant, new Rng(spec.seed));
     const opt = new Adam(model.parameters(), { lr: 1e-3 });
     const data = new Rng(500 + spec.seed);
-    const losses: number[] = [];
-    let divergedAt: number | undefined;
     const t0 = performance.now();
-    for (let step = 1; step <= s.steps; step++) {
-      const b = addingBatch(data, s.batch, s.length);
-      opt.zeroGrad();
-      const loss = mseLoss(model.forward(new Tensor(b.inputs, [s.batch, s.length, 2])), new Tensor(b.targets, [s.batch]));
-      const v = loss.item();
-      if (!Number.isFinite(v)) {
-        divergedAt = step;
-        break;
-      }
-      loss.backward();
-      opt.step();
-      losses.push(v);
-      if ((step & 15) === 0) ctx.progress(step / s.steps);
-    }
+    const { losses, divergedAt } = stepLoop({
+      steps: s.steps,
+      step: () => {
+        const b = addingBatch(data, s.batch, s.length);
+        opt.zeroGrad();
+        const loss = mseLoss(model.forward(new Tensor(b.inputs, [s.batch, s.length, 2])), new Tensor(b.targets, [s.batch]));
+        const v = loss.item();
+        if (Number.isFinite(v)) {
+          loss.backward();
+          opt.step();
+        }
+        return v;
+      },
+      progress: ctx.progress,
+    });
     const stepMs = (performance.now() - t0) / Math.max(1, losses.length);
     const sm = smooth(losses, RNN_RULE.window);
     const reach = firstReach(sm.map((v, i) => (i + 1 >= RNN_RULE.window ? v : null)), sm.map((_, i) => i + 1), RNN_RULE.threshold, false);

@@ -29,7 +29,7 @@ import { crossEntropy } from '../../functional/losses.js';
 import { Adam } from '../../optim/adam.js';
 import { linearWarmup } from '../../optim/schedules.js';
 import { sortingBatch, type TokenBatch } from '../data/sequences.js';
-import { finiteOrNull, mean, std, downsample, smooth } from '../train-utils.js';
+import { finiteOrNull, mean, std, downsample, smooth, stepLoop } from '../train-utils.js';
 import { lineChart, barChart, seriesRows } from '../report/charts.js';
 
 /** Architectures compared: where the normalization sits, and which one. */
@@ -212,23 +212,22 @@ export const transformerPlacement: Experiment = {
     const model = modelFor(s, variant, depth, spec.seed);
     const opt = new Adam(model.parameters(), { lr: LR, betas: BETAS, schedule: linearWarmup(warm ? warmupSteps(s.steps) : 0) });
     const data = new Rng(1000 + spec.seed);
-    const losses: number[] = [];
     const t0 = performance.now();
-    let divergedAt: number | undefined;
-    for (let step = 1; step <= s.steps; step++) {
-      const b = sortingBatch(data, s.batch, s.length, s.vocab);
-      opt.zeroGrad();
-      const loss = lossOn(model, b);
-      const v = loss.item();
-      if (!Number.isFinite(v)) {
-        divergedAt = step;
-        break;
-      }
-      loss.backward();
-      opt.step();
-      losses.push(v);
-      if ((step & 15) === 0) ctx.progress(step / s.steps);
-    }
+    const { losses, divergedAt } = stepLoop({
+      steps: s.steps,
+      step: () => {
+        const b = sortingBatch(data, s.batch, s.length, s.vocab);
+        opt.zeroGrad();
+        const loss = lossOn(model, b);
+        const v = loss.item();
+        if (Number.isFinite(v)) {
+          loss.backward();
+          opt.step();
+        }
+        return v;
+      },
+      progress: ctx.progress,
+    });
     const stepMs = (performance.now() - t0) / Math.max(1, losses.length);
     // Token accuracy on a fresh evaluation batch.
     const ev = sortingBatch(new Rng(5000 + spec.seed), 128, s.length, s.vocab);
