@@ -194,6 +194,23 @@ export function stepLoop(o: StepLoopOptions): TrainLoopResult {
 }
 
 /**
+ * One optimizer step for {@link stepLoop}: zero the gradients, compute the
+ * loss, and backpropagate and step only when it is finite (a non-finite loss
+ * ends the loop as a divergence, so the model is left as it was). Returns the
+ * loss value.
+ */
+export function finiteStep(opt: { zeroGrad(): void; step(): void }, lossOf: () => Tensor): number {
+  opt.zeroGrad();
+  const loss = lossOf();
+  const v = loss.item();
+  if (Number.isFinite(v)) {
+    loss.backward();
+    opt.step();
+  }
+  return v;
+}
+
+/**
  * {@link stepLoop} over seeded shuffled epochs of `data` (a new shuffle each
  * time an epoch runs out).
  */

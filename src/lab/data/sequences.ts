@@ -27,20 +27,26 @@ function checkPositive(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
 }
 
+/** `[batch, length]` uniform token ids from `vocab` symbols, row by row (arguments checked). */
+function randomTokens(rng: Rng, batch: number, length: number, vocab: number): Int32Array {
+  checkPositive('batch', batch);
+  checkPositive('length', length);
+  if (!Number.isInteger(vocab) || vocab < 2) throw new RangeError(`vocab must be an integer >= 2, got ${vocab}`);
+  const tokens = new Int32Array(batch * length);
+  for (let i = 0; i < tokens.length; i++) tokens[i] = rng.int(vocab);
+  return tokens;
+}
+
 /**
  * Reversal: a random sequence of `length` tokens from `vocab` symbols; the
  * target at position i is the input at position length-1-i. Every position
  * is scored. Solving it requires attention (or memory) across the sequence.
  */
 export function reversalBatch(rng: Rng, batch: number, length: number, vocab: number): TokenBatch {
-  checkPositive('batch', batch);
-  checkPositive('length', length);
-  if (!Number.isInteger(vocab) || vocab < 2) throw new RangeError(`vocab must be an integer >= 2, got ${vocab}`);
-  const inputs = new Int32Array(batch * length);
+  const inputs = randomTokens(rng, batch, length, vocab);
   const targets = new Int32Array(batch * length);
   for (let b = 0; b < batch; b++) {
     const o = b * length;
-    for (let t = 0; t < length; t++) inputs[o + t] = rng.int(vocab);
     for (let t = 0; t < length; t++) targets[o + t] = inputs[o + length - 1 - t]!;
   }
   return { inputs, targets, mask: new Float32Array(batch * length).fill(1), batch, length, vocab };
@@ -51,14 +57,10 @@ export function reversalBatch(rng: Rng, batch: number, length: number, vocab: nu
  * target is the same multiset in ascending order. Every position is scored.
  */
 export function sortingBatch(rng: Rng, batch: number, length: number, vocab: number): TokenBatch {
-  checkPositive('batch', batch);
-  checkPositive('length', length);
-  if (!Number.isInteger(vocab) || vocab < 2) throw new RangeError(`vocab must be an integer >= 2, got ${vocab}`);
-  const inputs = new Int32Array(batch * length);
+  const inputs = randomTokens(rng, batch, length, vocab);
   const targets = new Int32Array(batch * length);
   for (let b = 0; b < batch; b++) {
     const o = b * length;
-    for (let t = 0; t < length; t++) inputs[o + t] = rng.int(vocab);
     const sorted = inputs.slice(o, o + length).sort();
     targets.set(sorted, o);
   }

@@ -17,7 +17,7 @@ import { reshape, slice } from '../../functional/shape-ops.js';
 import { mseLoss } from '../../functional/losses.js';
 import { Adam } from '../../optim/adam.js';
 import { addingBatch } from '../data/sequences.js';
-import { finiteOrNull, mean, median, std, smooth, downsample, firstReach, stepLoop } from '../train-utils.js';
+import { finiteOrNull, mean, median, std, smooth, downsample, firstReach, stepLoop, finiteStep } from '../train-utils.js';
 import { lineChart, barChart, metricRows, seriesRows } from '../report/charts.js';
 
 /** Variants: plain LSTM, LN-LSTM with gains initialized to 1, LN-LSTM with gains initialized to 0.1. */
@@ -107,14 +107,7 @@ export const recurrent: Experiment = {
       steps: s.steps,
       step: () => {
         const b = addingBatch(data, s.batch, s.length);
-        opt.zeroGrad();
-        const loss = mseLoss(model.forward(new Tensor(b.inputs, [s.batch, s.length, 2])), new Tensor(b.targets, [s.batch]));
-        const v = loss.item();
-        if (Number.isFinite(v)) {
-          loss.backward();
-          opt.step();
-        }
-        return v;
+        return finiteStep(opt, () => mseLoss(model.forward(new Tensor(b.inputs, [s.batch, s.length, 2])), new Tensor(b.targets, [s.batch])));
       },
       progress: ctx.progress,
     });

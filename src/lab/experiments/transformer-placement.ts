@@ -29,7 +29,7 @@ import { crossEntropy } from '../../functional/losses.js';
 import { Adam } from '../../optim/adam.js';
 import { linearWarmup } from '../../optim/schedules.js';
 import { sortingBatch, type TokenBatch } from '../data/sequences.js';
-import { finiteOrNull, mean, std, downsample, smooth, stepLoop } from '../train-utils.js';
+import { finiteOrNull, mean, std, downsample, smooth, stepLoop, finiteStep } from '../train-utils.js';
 import { lineChart, barChart, seriesRows } from '../report/charts.js';
 
 /** Architectures compared: where the normalization sits, and which one. */
@@ -217,14 +217,7 @@ export const transformerPlacement: Experiment = {
       steps: s.steps,
       step: () => {
         const b = sortingBatch(data, s.batch, s.length, s.vocab);
-        opt.zeroGrad();
-        const loss = lossOn(model, b);
-        const v = loss.item();
-        if (Number.isFinite(v)) {
-          loss.backward();
-          opt.step();
-        }
-        return v;
+        return finiteStep(opt, () => lossOn(model, b));
       },
       progress: ctx.progress,
     });
