@@ -1,22 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Experiment, RunResult, RunSpec, RunOutput } from '../../src/lab/experiment.js';
+import type { RunResult } from '../../src/lab/experiment.js';
 import { classicMlp, judgeClassicMlp } from '../../src/lab/experiments/classic-mlp.js';
 import { signalPropagation, judgeSignalPropagation, growthPerLayer } from '../../src/lab/experiments/signal-propagation.js';
 import { batchSize, judgeBatchSize } from '../../src/lab/experiments/batch-size.js';
-
-function result(spec: RunSpec, out: RunOutput, name = 'x'): RunResult {
-  return { ...spec, ...out, experiment: name, wallMs: 0 };
-}
-
-async function smoke(exp: Experiment): Promise<RunResult[]> {
-  const specs = exp.runs('smoke');
-  assert.ok(specs.length > 0);
-  assert.equal(new Set(specs.map((s) => s.id)).size, specs.length, 'run ids are unique');
-  const out: RunResult[] = [];
-  for (const s of specs) out.push(result(s, await exp.run(s, { profile: 'smoke', progress: () => {} }), exp.name));
-  return out;
-}
+import { result, smoke } from '../lab/experiment-helpers.js';
 
 for (const exp of [classicMlp, signalPropagation, batchSize]) {
   test(`${exp.name}: smoke profile runs, is deterministic, and judge returns a verdict from the data`, async () => {

@@ -3,12 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as nk from '../../src/index.js';
 import { detachNorm, adaNorm } from '../../src/functional/detach-norm.js';
-
-const f64 = (shape: number[], seed: number, scale = 1, shift = 0) => {
-  const t = nk.randn(shape, { dtype: 'float64', rng: new nk.Rng(seed) });
-  for (let i = 0; i < t.size; i++) t.data[i] = t.data[i]! * scale + shift;
-  return t.requiresGrad_();
-};
+import { f64 } from '../helpers.js';
 
 /** Row statistics of x [..., D] (two-pass, float64): mean and 1/sqrt(var + eps). */
 function stats(x: Float64Array | Float32Array, d: number, eps: number) {
@@ -58,7 +53,7 @@ const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: st
 };
 
 test('detachNorm forward equals LayerNorm forward (float32 and float64, large offset)', () => {
-  const x = f64([3, 4, 6], 1, 2, 1000);
+  const x = f64([3, 4, 6], 1, 1000, 2);
   const y = detachNorm(x, 1e-5);
   close(y.data, composedLayerNorm(x.detach(), 1e-5).data, 1e-9, 'f64');
   const x32 = nk.tensor(Float32Array.from(x.data), x.shape);
@@ -70,8 +65,8 @@ test('detachNorm forward equals LayerNorm forward (float32 and float64, large of
 test('REQUIRED: detachNorm backward = finite differences of the function with mean and std held constant, = rstd * (dy * gamma)', () => {
   const D = 5;
   const eps = 1e-5;
-  const x = f64([3, D], 2, 1.5, 0.3);
-  const gamma = f64([D], 3, 0.5, 1);
+  const x = f64([3, D], 2, 0.3, 1.5);
+  const gamma = f64([D], 3, 1, 0.5);
   const w = nk.randn([3, D], { dtype: 'float64', rng: new nk.Rng(4) }); // dy of the scalar sum(out * w)
   const out = nk.mul(detachNorm(x, eps), gamma);
   out.backward(w);
@@ -126,7 +121,7 @@ test('adaNorm forward is C (1 - k y) y and its backward matches finite differenc
   const eps = 1e-5;
   const c = 1.3;
   const k = 0.1;
-  const x = f64([4, D], 7, 2, -1);
+  const x = f64([4, D], 7, -1, 2);
   const w = nk.randn([4, D], { dtype: 'float64', rng: new nk.Rng(8) });
   const z = adaNorm(x, { c, k, eps });
   const y = composedLayerNorm(x.detach(), eps).data;
@@ -151,7 +146,7 @@ test('adaNorm forward is C (1 - k y) y and its backward matches finite differenc
 test('detachNorm and adaNorm gradients match the frozen-statistics reference on random shapes (property)', () => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 9 }), fc.integer({ min: 0, max: 1e6 }), (rows, d, seed) => {
-      const x = f64([rows, d], seed, 3, 0.5);
+      const x = f64([rows, d], seed, 0.5, 3);
       const w = nk.randn([rows, d], { dtype: 'float64', rng: new nk.Rng(seed + 1) });
       detachNorm(x).backward(w);
       const { rstd } = stats(x.data, d, 1e-5);

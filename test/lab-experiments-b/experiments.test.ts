@@ -6,19 +6,9 @@ import { recurrent } from '../../src/lab/experiments/recurrent.js';
 import { gradientThroughStatistics } from '../../src/lab/experiments/gradient-through-statistics.js';
 import { weightAndSpectral } from '../../src/lab/experiments/weight-and-spectral.js';
 import { experiments } from '../../src/lab/experiments/index.js';
+import { smoke } from '../lab/experiment-helpers.js';
 
 const ALL: Experiment[] = [transformerPlacement, recurrent, gradientThroughStatistics, weightAndSpectral];
-
-/** Runs every smoke spec directly and returns the results as the runner would store them. */
-async function smoke(exp: Experiment): Promise<RunResult[]> {
-  const out: RunResult[] = [];
-  for (const spec of exp.runs('smoke')) {
-    const t0 = performance.now();
-    const r = await exp.run(spec, { profile: 'smoke', progress: () => {} });
-    out.push({ ...spec, ...r, experiment: exp.name, wallMs: performance.now() - t0 });
-  }
-  return out;
-}
 
 for (const exp of ALL) {
   test(`${exp.name}: smoke profile runs, is deterministic, and yields a verdict, charts and tables`, async () => {

@@ -2,23 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 // the lab runner loads the whole library (and with it the default kernel backend); do the same here
 import '../../src/index.js';
-import type { Experiment, RunResult, RunSpec, RunOutput } from '../../src/lab/experiment.js';
+import type { RunResult } from '../../src/lab/experiment.js';
 import { learningRate, judgeLearningRate, percentileDrift, seedsNeeded, LR_VARIANTS, LR_MULTIPLIERS } from '../../src/lab/experiments/learning-rate.js';
 import { landscape, judgeLandscape } from '../../src/lab/experiments/landscape.js';
 import { experiments } from '../../src/lab/experiments/index.js';
-
-function result(spec: RunSpec, out: RunOutput, name = 'x'): RunResult {
-  return { ...spec, ...out, experiment: name, wallMs: 0 };
-}
-
-async function smoke(exp: Experiment): Promise<RunResult[]> {
-  const specs = exp.runs('smoke');
-  assert.ok(specs.length > 0);
-  assert.equal(new Set(specs.map((s) => s.id)).size, specs.length, 'run ids are unique');
-  const out: RunResult[] = [];
-  for (const s of specs) out.push(result(s, await exp.run(s, { profile: 'smoke', progress: () => {} }), exp.name));
-  return out;
-}
+import { result, smoke } from '../lab/experiment-helpers.js';
 
 for (const exp of [learningRate, landscape]) {
   test(`${exp.name}: registered; smoke profile runs, is deterministic, and judge returns a verdict from the data`, async () => {

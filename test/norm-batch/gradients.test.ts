@@ -1,17 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nk from '../../src/index.js';
+import { f64, checkGrad } from '../helpers.js';
 
-const f64 = (shape: number[], seed: number, shift = 0, scale = 1) => {
-  const t = nk.randn(shape, { dtype: 'float64', rng: new nk.Rng(seed) });
-  for (let i = 0; i < t.size; i++) t.data[i] = t.data[i]! * scale + shift;
-  return t.requiresGrad_();
-};
-
-function check(name: string, fn: (...xs: nk.Tensor[]) => nk.Tensor, inputs: nk.Tensor[]) {
-  const r = nk.gradcheck(fn, inputs, { atol: 1e-6, rtol: 1e-5 });
-  assert.ok(r.ok, `${name}: max error ${r.maxAbsError} at ${JSON.stringify(r.worst)}`);
-}
+/** This file holds gradients to a tighter relative tolerance than gradcheck's default. */
+const check = (name: string, fn: (...xs: nk.Tensor[]) => nk.Tensor, inputs: nk.Tensor[]) => checkGrad(name, fn, inputs, { atol: 1e-6, rtol: 1e-5 });
 
 test('batchNorm (training) gradients of input, weight and bias match finite differences, through the batch mean and variance', () => {
   for (const shape of [[5, 3], [4, 3, 6], [2, 3, 4, 5], [2, 1, 3], [3, 2, 1, 2, 2]]) {

@@ -4,20 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nk from '../../src/index.js';
-import { assertClose } from '../helpers.js';
+import { assertClose, f64, checkGrad } from '../helpers.js';
 import { lrnRef } from '../../src/kernels/reference/lrn.js';
 import { normalizeRef } from '../../src/kernels/reference/normalize.js';
 
-const f64 = (shape: number[], seed: number, shift = 0) => {
-  const t = nk.randn(shape, { dtype: 'float64', rng: new nk.Rng(seed) });
-  for (let i = 0; i < t.size; i++) t.data[i] += shift;
-  return t.requiresGrad_();
-};
 
-function check(name: string, fn: (...xs: nk.Tensor[]) => nk.Tensor, inputs: nk.Tensor[]) {
-  const r = nk.gradcheck(fn, inputs);
-  assert.ok(r.ok, `${name}: max error ${r.maxAbsError} at ${JSON.stringify(r.worst)}`);
-}
 
 test('dyt computes weight * tanh(alpha x) + bias', () => {
   const x = nk.tensor([[0.5, -1, 2]], null, { dtype: 'float64' });
@@ -32,11 +23,11 @@ test('dyt computes weight * tanh(alpha x) + bias', () => {
 test("dyt's gradients (input, alpha, weight, bias) match finite differences", () => {
   for (const [shape, ns] of [[[4, 6], [6]], [[2, 3, 4], [3, 4]], [[2, 2, 3, 2], [2, 3, 2]]] as const) {
     const alpha = nk.tensor([0.7], null, { dtype: 'float64', requiresGrad: true });
-    check(`dyt ${ns}`, (x, a, w, b) => nk.dyt(x, a, w, b), [f64([...shape], 1), alpha, f64([...ns], 2, 1), f64([...ns], 3)]);
+    checkGrad(`dyt ${ns}`, (x, a, w, b) => nk.dyt(x, a, w, b), [f64([...shape], 1), alpha, f64([...ns], 2, 1), f64([...ns], 3)]);
   }
   const m = new nk.DyT([2, 3], { dtype: 'float64', alphaInit: 0.8 });
   for (const p of m.parameters()) for (let i = 0; i < p.size; i++) p.data[i] += 0.1 * i;
-  check('DyT module alpha/weight/bias', () => m.forward(f64([4, 2, 3], 4, 0).requiresGrad_(false)), [m.alpha, m.weight!, m.bias!]);
+  checkGrad('DyT module alpha/weight/bias', () => m.forward(f64([4, 2, 3], 4, 0).requiresGrad_(false)), [m.alpha, m.weight!, m.bias!]);
 });
 
 test('DyT module: parameters alpha [1], weight, bias; toString, getConfig, round trip', () => {
@@ -78,9 +69,9 @@ test('localResponseNorm follows PyTorch: window [c - size/2, c + (size-1)/2], ze
 
 test("localResponseNorm's gradient matches finite differences", () => {
   for (const size of [1, 2, 3, 4, 7]) {
-    check(`lrn size ${size}`, (x) => nk.localResponseNorm(x, size, 0.9, 0.75, 1.5), [f64([2, 5, 3], 20 + size)]);
+    checkGrad(`lrn size ${size}`, (x) => nk.localResponseNorm(x, size, 0.9, 0.75, 1.5), [f64([2, 5, 3], 20 + size)]);
   }
-  check('lrn 4-D', (x) => nk.localResponseNorm(x, 3), [f64([1, 4, 2, 2], 30)]);
+  checkGrad('lrn 4-D', (x) => nk.localResponseNorm(x, 3), [f64([1, 4, 2, 2], 30)]);
 });
 
 test('normalize computes v / max(||v||_p, eps) along dim (default p=2, dim=1)', () => {
@@ -106,8 +97,8 @@ test('normalize computes v / max(||v||_p, eps) along dim (default p=2, dim=1)', 
 
 test("normalize's gradient matches finite differences for p = 1, 2, 3, inf and through the eps clamp", () => {
   for (const [p, dim] of [[2, 1], [1, 0], [3, -1], [Infinity, 1], [1.5, 2]] as const) {
-    check(`normalize p=${p} dim=${dim}`, (x) => nk.normalize(x, { p, dim }), [f64([2, 4, 3], 50)]);
+    checkGrad(`normalize p=${p} dim=${dim}`, (x) => nk.normalize(x, { p, dim }), [f64([2, 4, 3], 50)]);
   }
   // norm below eps: y = x / eps, gradient 1/eps
-  check('normalize clamp', (x) => nk.normalize(x, { eps: 10 }), [f64([3, 2], 51)]);
+  checkGrad('normalize clamp', (x) => nk.normalize(x, { eps: 10 }), [f64([3, 2], 51)]);
 });

@@ -4,20 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nk from '../../src/index.js';
-import { assertClose } from '../helpers.js';
+import { assertClose, f64, checkGrad } from '../helpers.js';
 import { layernormRef } from '../../src/kernels/reference/layernorm.js';
 import { rmsnormRef } from '../../src/kernels/reference/rmsnorm.js';
 
-const f64 = (shape: number[], seed: number, shift = 0, scale = 1) => {
-  const t = nk.randn(shape, { dtype: 'float64', rng: new nk.Rng(seed) });
-  for (let i = 0; i < t.size; i++) t.data[i] = t.data[i]! * scale + shift;
-  return t.requiresGrad_();
-};
 
-function check(name: string, fn: (...xs: nk.Tensor[]) => nk.Tensor, inputs: nk.Tensor[]) {
-  const r = nk.gradcheck(fn, inputs);
-  assert.ok(r.ok, `${name}: max error ${r.maxAbsError} at ${JSON.stringify(r.worst)}`);
-}
 
 test('layerNorm computes (x - mean) / sqrt(biased var + eps) * w + b over the trailing dims', () => {
   // hand-derived: [1, 2, 3] has mean 2, biased variance 2/3
@@ -51,11 +42,11 @@ test("layerNorm's gradients (input through mean and variance, weight, bias) matc
     const x = f64([...shape], 10, 3);
     const w = f64([...ns], 11, 1);
     const b = f64([...ns], 12);
-    check(`layerNorm ${ns}`, (x, w, b) => nk.layerNorm(x, [...ns], w, b), [x, w, b]);
-    check(`layerNorm ${ns} no affine`, (x) => nk.layerNorm(x, [...ns]), [x]);
+    checkGrad(`layerNorm ${ns}`, (x, w, b) => nk.layerNorm(x, [...ns], w, b), [x, w, b]);
+    checkGrad(`layerNorm ${ns} no affine`, (x) => nk.layerNorm(x, [...ns]), [x]);
   }
   // a large common offset: the gradient through the mean still matches
-  check('layerNorm offset 1e3', (x) => nk.layerNorm(x, [7]), [f64([3, 7], 13, 1e3)]);
+  checkGrad('layerNorm offset 1e3', (x) => nk.layerNorm(x, [7]), [f64([3, 7], 13, 1e3)]);
 });
 
 test('rmsNorm computes x / sqrt(mean(x^2) + eps) * w; eps=null is the dtype machine epsilon', () => {
@@ -75,7 +66,7 @@ test('rmsNorm computes x / sqrt(mean(x^2) + eps) * w; eps=null is the dtype mach
 
 test("rmsNorm's gradients (input, weight) match finite differences", () => {
   for (const [shape, ns] of [[[4, 6], [6]], [[2, 3, 4], [3, 4]], [[2, 2, 3, 2], [2, 3, 2]]] as const) {
-    check(`rmsNorm ${ns}`, (x, w) => nk.rmsNorm(x, [...ns], w, 1e-6), [f64([...shape], 22, 0.5), f64([...ns], 23, 1)]);
+    checkGrad(`rmsNorm ${ns}`, (x, w) => nk.rmsNorm(x, [...ns], w, 1e-6), [f64([...shape], 22, 0.5), f64([...ns], 23, 1)]);
   }
 });
 
@@ -147,5 +138,5 @@ test('RMSNorm module: weight only, toString, getConfig, elementwiseAffine=false'
   assert.deepEqual(Object.keys(n.stateDict()), []);
   // module gradient reaches the weight
   const w = new nk.RMSNorm(3, { dtype: 'float64' });
-  check('RMSNorm module weight', () => w.forward(nk.tensor([[1, -2, 0.5], [0.3, 0.1, 2]], null, { dtype: 'float64' })), [w.weight!]);
+  checkGrad('RMSNorm module weight', () => w.forward(nk.tensor([[1, -2, 0.5], [0.3, 0.1, 2]], null, { dtype: 'float64' })), [w.weight!]);
 });
