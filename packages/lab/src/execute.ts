@@ -1,0 +1,50 @@
+/**
+ * Execute one run of an experiment and turn whatever happens into a storable
+ * result. Used identically by the worker threads and by the in-process path,
+ * so both give the same numbers: the global RNG is re-seeded with the run's
+ * seed before the run (a run's numbers never depend on which runs the same
+ * thread executed before it), and the output goes through a JSON round trip
+ * (non-finite numbers become null, as on disk).
+ */
+// Importing the library loads its default backend (WebAssembly where it loads),
+// whichever experiment modules happen to be loaded.
+import { manualSeed, type BackendName, getBackend, setBackend } from 'normkit';
+import { Diverged, type Experiment, type Profile, type RunOutput, type RunResult, type RunSpec } from './experiment.js';
+import type { StoredRun } from './store.js';
+
+/**
+ * Select the kernel backend named by NORMKIT_BACKEND ('js' | 'wasm'), set by
+ * the CLI's `--backend` and inherited by worker threads; unset = the default
+ * (WebAssembly where it loads). Throws on an unknown name.
+ */
+export function applyBackendFromEnv(): void {
+  const b = process.env.NORMKIT_BACKEND;
+  if (!b) return;
+  if (b !== 'js' && b !== 'wasm') throw new Error(`NORMKIT_BACKEND must be 'js' or 'wasm', got '${b}'`);
+  if (getBackend() !== b) setBackend(b as BackendName);
+}
+
+/** Run `spec` of `exp`; never throws (a throw becomes an `error` result, `Diverged` a `diverged` one). */
+export async function executeRun(exp: Experiment, spec: RunSpec, profile: Profile, progress: (f: number) => void): Promise<StoredRun> {
+  const t0 = performance.now();
+  applyBackendFromEnv();
+  manualSeed(spec.seed);
+  let out: RunOutput;
+  try {
+    out = await exp.run(spec, { profile, progress });
+    if (!out || typeof out !== 'object' || (out.status !== 'ok' && out.status !== 'diverged') || typeof out.metrics !== 'object') {
+      throw new Error(`run() returned ${JSON.stringify(out)?.slice(0, 200)}; expected { status: 'ok' | 'diverged', metrics: {...} }`);
+    }
+  } catch (e) {
+    const wallMs = performance.now() - t0;
+    if (e instanceof Diverged) {
+      out = { ...e.partial, status: 'diverged', divergedAt: e.step };
+    } else {
+      const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      return { id: spec.id, seed: spec.seed, config: spec.config, experiment: exp.name, status: 'error', error: msg, metrics: {}, wallMs };
+    }
+  }
+  const wallMs = performance.now() - t0;
+  const result: RunResult = { id: spec.id, seed: spec.seed, config: spec.config, experiment: exp.name, ...out, wallMs, backend: getBackend() };
+  return JSON.parse(JSON.stringify(result)) as RunResult;
+}
