@@ -17,8 +17,9 @@ import { softmax } from '../functional/softmax.js';
 import { linear } from '../functional/linear.js';
 import { dropout } from '../functional/dropout.js';
 import { xavierUniform, zeros_ } from './init.js';
-import { Layer } from './layer.js';
+import { Layer, type UnaryModule } from './layer.js';
 import { Linear } from './linear.js';
+import { makeNorm } from './norm-factory.js';
 
 /** Options of `MultiheadAttention`. */
 export interface MultiheadAttentionOptions {
@@ -30,7 +31,20 @@ export interface MultiheadAttentionOptions {
   dropout?: number;
   /** Generator for the initial weights and the dropout masks. */
   rng?: Rng;
+  /**
+   * Normalize queries and keys per head, over the head dimension, before the
+   * dot product ("QK-LayerNorm", Dehghani et al. 2023; Wortsman et al. 2023):
+   * it bounds the attention logits, which otherwise grow at high learning
+   * rates until the softmax saturates. 'layernorm' or 'rmsnorm' (each with its
+   * own affine weight of size headDim, children `q_norm` and `k_norm`); default
+   * null (off, as in PyTorch's MultiheadAttention).
+   */
+  qkNorm?: 'layernorm' | 'rmsnorm' | null;
+  /** Keep the largest attention logit (before the mask) of the last forward in `maxLogit` (default false). */
+  trackMaxLogit?: boolean;
 }
+
+const MHA_OPTIONS = ['causal', 'bias', 'dropout', 'rng', 'qkNorm', 'trackMaxLogit'];
 
 /** Cached additive causal masks: 0 on and below the diagonal, -inf above. */
 const causalMasks = new Map<string, Tensor>();
@@ -60,6 +74,13 @@ export class MultiheadAttention extends Layer {
   readonly causal: boolean;
   readonly dropoutP: number;
   readonly outProj: Linear;
+  readonly qkNorm: 'layernorm' | 'rmsnorm' | null;
+  /** `q_norm` and `k_norm` when `qkNorm` is set, else null. */
+  readonly qNorm: UnaryModule | null;
+  readonly kNorm: UnaryModule | null;
+  readonly trackMaxLogit: boolean;
+  /** The largest scaled logit q.k/sqrt(dh) of the last forward (NaN until one ran with `trackMaxLogit`). */
+  maxLogit = NaN;
   private readonly rng: Rng | null;
 
   constructor(dModel: number, nHeads: number, opts: MultiheadAttentionOptions = {}) {
@@ -67,6 +88,9 @@ export class MultiheadAttention extends Layer {
     if (!Number.isInteger(dModel) || dModel < 1) throw new RangeError(`MultiheadAttention: dModel must be a positive integer, got ${dModel}`);
     if (!Number.isInteger(nHeads) || nHeads < 1 || dModel % nHeads !== 0) {
       throw new RangeError(`MultiheadAttention: dModel (${dModel}) must be divisible by nHeads (${nHeads})`);
+    }
+    for (const k of Object.keys(opts)) {
+      if (!MHA_OPTIONS.includes(k)) throw new TypeError(`MultiheadAttention: unknown option '${k}' (accepted: ${MHA_OPTIONS.join(', ')})`);
     }
     const p = opts.dropout ?? 0;
     if (!(p >= 0 && p <= 1)) throw new RangeError(`MultiheadAttention: dropout has to be between 0 and 1, got ${p}`);
@@ -80,6 +104,13 @@ export class MultiheadAttention extends Layer {
     this.registerParameter('in_proj_weight', zeros([3 * dModel, dModel]));
     this.registerParameter('in_proj_bias', bias ? zeros([3 * dModel]) : null);
     this.outProj = this.registerModule('out_proj', new Linear(dModel, dModel, { bias, rng: opts.rng }));
+    this.qkNorm = opts.qkNorm ?? null;
+    if (this.qkNorm !== null && this.qkNorm !== 'layernorm' && this.qkNorm !== 'rmsnorm') {
+      throw new RangeError(`MultiheadAttention: qkNorm must be 'layernorm', 'rmsnorm' or null, got '${String(this.qkNorm)}'`);
+    }
+    this.qNorm = this.qkNorm ? this.registerModule('q_norm', makeNorm(this.qkNorm, this.headDim)) : null;
+    this.kNorm = this.qkNorm ? this.registerModule('k_norm', makeNorm(this.qkNorm, this.headDim)) : null;
+    this.trackMaxLogit = opts.trackMaxLogit ?? false;
     this.resetParameters(opts.rng);
   }
 
@@ -105,11 +136,18 @@ export class MultiheadAttention extends Layer {
     const dh = this.headDim;
     const qkv = reshape(linear(x, this.param('in_proj_weight')!, this.param('in_proj_bias')), [B, T, 3, H, dh]);
     // Heads to the front; k is laid out transposed ([B, H, dh, T]) directly, saving a copy.
+    // qk-norm acts on the last (head) dim of [B, T, H, dh], before the permutes.
     const part = (i: number) => reshape(slice(qkv, 2, i, i + 1), [B, T, H, dh]);
-    const q = permute(part(0), [0, 2, 1, 3]);
-    const kT = permute(part(1), [0, 2, 3, 1]);
+    const q = permute(this.qNorm ? this.qNorm.forward(part(0)) : part(0), [0, 2, 1, 3]);
+    const kT = permute(this.kNorm ? this.kNorm.forward(part(1)) : part(1), [0, 2, 3, 1]);
     const v = permute(part(2), [0, 2, 1, 3]);
     let scores = matmul(mul(q, 1 / Math.sqrt(dh)), kT); // [B, H, T, T]
+    if (this.trackMaxLogit) {
+      let m = -Infinity;
+      const sd = scores.data;
+      for (let i = 0; i < sd.length; i++) if (sd[i]! > m) m = sd[i]!;
+      this.maxLogit = m;
+    }
     if (this.causal) scores = add(scores, causalMask(T, scores.dtype));
     let attn = softmax(scores, -1);
     if (this.dropoutP > 0 && this.training) attn = dropout(attn, this.dropoutP, true, this.rng ?? defaultRng());
@@ -118,6 +156,6 @@ export class MultiheadAttention extends Layer {
   }
 
   override extraRepr(): string {
-    return `embedDim=${this.embedDim}, numHeads=${this.numHeads}, causal=${this.causal}${this.dropoutP ? `, dropout=${this.dropoutP}` : ''}`;
+    return `embedDim=${this.embedDim}, numHeads=${this.numHeads}, causal=${this.causal}${this.dropoutP ? `, dropout=${this.dropoutP}` : ''}${this.qkNorm ? `, qkNorm='${this.qkNorm}'` : ''}`;
   }
 }

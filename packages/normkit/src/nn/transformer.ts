@@ -41,6 +41,10 @@ export interface TransformerBlockOptions {
   alphaInit?: number;
   /** Generator for weights and dropout masks. */
   rng?: Rng;
+  /** QK-norm inside the attention (see `MultiheadAttentionOptions.qkNorm`; default null). */
+  qkNorm?: 'layernorm' | 'rmsnorm' | null;
+  /** Track the attention's largest logit (`selfAttn.maxLogit`; default false). */
+  trackMaxLogit?: boolean;
 }
 
 /**
@@ -87,7 +91,9 @@ export class TransformerBlock extends Layer {
     }
     if (!Number.isInteger(this.dFF) || this.dFF < 1) throw new RangeError(`TransformerBlock: dFF must be a positive integer, got ${this.dFF}`);
     if (!(this.dropoutP >= 0 && this.dropoutP < 1)) throw new RangeError(`TransformerBlock: dropout must be in [0, 1), got ${this.dropoutP}`);
-    this.selfAttn = this.registerModule('self_attn', new MultiheadAttention(dModel, nHeads, { causal: opts.causal, dropout: this.dropoutP, rng: opts.rng }));
+    this.selfAttn = this.registerModule('self_attn', new MultiheadAttention(dModel, nHeads, {
+      causal: opts.causal, dropout: this.dropoutP, rng: opts.rng, qkNorm: opts.qkNorm ?? null, trackMaxLogit: opts.trackMaxLogit ?? false,
+    }));
     this.linear1 = this.registerModule('linear1', new Linear(dModel, this.dFF, { rng: opts.rng }));
     this.linear2 = this.registerModule('linear2', new Linear(this.dFF, dModel, { rng: opts.rng }));
     const nopts = { eps: opts.eps, alphaInit: opts.alphaInit };

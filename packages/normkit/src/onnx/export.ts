@@ -345,6 +345,7 @@ registerOnnxConverter(Flatten, (ctx, m, x) => {
 registerOnnxConverter(MultiheadAttention, (ctx, m, x, path) => {
   const g = ctx.g;
   if (x.shape.length !== 3) throw new RangeError(`exportModel: MultiheadAttention at '${path}' expects [B, T, d], got ${fmtShape(x.shape)}`);
+  if (m.qkNorm) throw new RangeError(`exportModel: MultiheadAttention at '${path}' uses qkNorm='${m.qkNorm}', which has no ONNX converter yet`);
   const [B, T] = x.shape as [number, number];
   const H = m.numHeads;
   const dh = m.headDim;

@@ -5,7 +5,7 @@ import { assertClose } from '../helpers.js';
 import { check, f64, toF64 } from './helpers.js';
 
 /** Plain-loop multi-head attention, from the definition. */
-function naiveAttention(x: nk.Tensor, mha: nk.nn.MultiheadAttention, causal: boolean): number[] {
+function naiveAttention(x: nk.Tensor, mha: nk.nn.MultiheadAttention, causal: boolean, qkNorm: 'layernorm' | 'rmsnorm' | null = null): number[] {
   const [B, T, d] = x.shape as [number, number, number];
   const H = mha.numHeads;
   const dh = d / H;
@@ -20,13 +20,25 @@ function naiveAttention(x: nk.Tensor, mha: nk.nn.MultiheadAttention, causal: boo
       for (let k = 0; k < d; k++) s += W[r * d + k]! * x.data[(b * T + t) * d + k]!;
       return s;
     };
+    // one head's query (which=0) or key (which=1) at position t, normalized over dh as the qk-norm asks
+    const head = (which: 0 | 1, t: number, h: number): number[] => {
+      const v = Array.from({ length: dh }, (_, j) => proj(t, which * d + h * dh + j));
+      if (!qkNorm) return v;
+      const norm = (which === 0 ? mha.qNorm : mha.kNorm) as unknown as { weight: nk.Tensor; bias: nk.Tensor | null };
+      const mean = qkNorm === 'layernorm' ? v.reduce((a, b) => a + b, 0) / dh : 0;
+      const ms = v.reduce((a, b) => a + (b - mean) ** 2, 0) / dh;
+      const eps = qkNorm === 'layernorm' ? 1e-5 : 2 ** -52; // LayerNorm's default eps; RMSNorm's eps=null: float64 machine epsilon
+      return v.map((a, j) => ((a - mean) / Math.sqrt(ms + eps)) * norm.weight.data[j]! + (norm.bias ? norm.bias.data[j]! : 0));
+    };
     const ctx: number[][] = Array.from({ length: T }, () => new Array(d).fill(0));
     for (let h = 0; h < H; h++) {
       for (let t = 0; t < T; t++) {
         const sc: number[] = [];
+        const q = head(0, t, h);
         for (let u = 0; u < T; u++) {
           let s = 0;
-          for (let j = 0; j < dh; j++) s += proj(t, h * dh + j) * proj(u, d + h * dh + j);
+          const k = head(1, u, h);
+          for (let j = 0; j < dh; j++) s += q[j]! * k[j]!;
           sc.push(causal && u > t ? -Infinity : s / Math.sqrt(dh));
         }
         const m = Math.max(...sc);
@@ -57,6 +69,34 @@ test('MultiheadAttention matches a plain-loop definition, causal and not; PyTorc
   assert.deepEqual(Object.keys(mha.stateDict()), ['in_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias']);
   assert.throws(() => new nk.nn.MultiheadAttention(6, 4), /dModel \(6\) must be divisible by nHeads \(4\)/);
   assert.throws(() => mha.forward(nk.ones([2, 3, 6])), /expected input with shape \[B, T, 8\], got \[2, 3, 6\]/);
+});
+
+test('qk-norm (Dehghani et al. 2023): queries and keys normalized per head match the plain-loop definition; gradients; maxLogit', () => {
+  for (const kind of ['layernorm', 'rmsnorm'] as const) {
+    const mha = toF64(new nk.nn.MultiheadAttention(6, 2, { causal: true, qkNorm: kind, trackMaxLogit: true, rng: new nk.Rng(11) }));
+    assert.deepEqual(Object.keys(mha.stateDict()), ['in_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias',
+      'q_norm.weight', ...(kind === 'layernorm' ? ['q_norm.bias'] : []), 'k_norm.weight', ...(kind === 'layernorm' ? ['k_norm.bias'] : [])]);
+    // non-trivial affine parameters of the q/k norms, so their use is checked
+    for (const p of [...mha.qNorm!.parameters(), ...mha.kNorm!.parameters()]) nk.nn.init.normal_(p, 1, 0.3, { rng: new nk.Rng(p.size + 12) });
+    const x = f64([2, 4, 6], 13, 3);
+    assertClose(mha.forward(x).data, naiveAttention(x, mha, true, kind), { atol: 1e-12, msg: kind });
+    assert.ok(Number.isFinite(mha.maxLogit) && mha.maxLogit > 0, `maxLogit ${mha.maxLogit}`);
+    check(`mha qkNorm=${kind}`, (xx) => mha.forward(xx), [f64([1, 3, 6], 14), ...mha.parameters()]);
+    assert.match(String(mha), new RegExp(`qkNorm='${kind}'`));
+  }
+  // with unit-norm heads the logits are bounded by sqrt(dh) * |w|^2, whatever the input scale
+  const plain = new nk.nn.MultiheadAttention(8, 2, { trackMaxLogit: true, rng: new nk.Rng(15) });
+  const normed = new nk.nn.MultiheadAttention(8, 2, { trackMaxLogit: true, qkNorm: 'rmsnorm', rng: new nk.Rng(15) });
+  const big = nk.mul(nk.randn([1, 6, 8], { rng: new nk.Rng(16) }), 100);
+  plain.forward(big);
+  normed.forward(big);
+  assert.ok(plain.maxLogit > 100, `plain attention logits grow with the input scale: ${plain.maxLogit}`);
+  assert.ok(normed.maxLogit <= Math.sqrt(4) + 1e-4, `qk-RMSNorm bounds the logits by sqrt(dh) = 2: ${normed.maxLogit}`);
+  assert.throws(() => new nk.nn.MultiheadAttention(8, 2, { qkNorm: 'batchnorm' as never }), /qkNorm must be 'layernorm', 'rmsnorm' or null, got 'batchnorm'/);
+  assert.throws(() => new nk.nn.MultiheadAttention(8, 2, { casual: true } as never), /unknown option 'casual' \(accepted: causal, /);
+  const block = new nk.nn.TransformerBlock({ dModel: 8, nHeads: 2, qkNorm: 'layernorm', rng: new nk.Rng(17) });
+  assert.ok(Object.keys(block.stateDict()).includes('self_attn.q_norm.weight'));
+  assert.throws(() => nk.onnx.exportModel(block.selfAttn, nk.randn([1, 3, 8])), /qkNorm/);
 });
 
 test('causal attention: outputs at t do not depend on inputs after t', () => {
