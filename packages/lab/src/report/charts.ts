@@ -133,14 +133,22 @@ function base(o: ChartBase): ChartSpec {
   };
 }
 
-/** Wrap a layer/encoding in a column facet when `o.column` is set. */
+/**
+ * Wrap a layer/encoding in a column facet when `o.column` is set. The facet
+ * partitions the data it is given, so the chart's data must sit on the facet
+ * itself, not inside the inner spec: with the data inside, Vega-Lite draws
+ * the axes of every cell and no marks (five report charts were empty so).
+ * Layers with their own data (reference rules) are drawn in every cell.
+ */
 function maybeFacet(o: ChartBase, spec: ChartSpec, inner: ChartSpec): ChartSpec {
   if (!o.column) return { ...spec, ...inner };
   const { width, height, ...outer } = spec;
+  const { data, ...rest } = inner;
   return {
     ...outer,
-    facet: { column: { field: o.column, type: 'nominal', title: o.column } },
-    spec: { width: Math.min(Number(width), 260), height, ...inner },
+    data,
+    facet: { column: { field: o.column, type: 'nominal', title: o.column, sort: null } },
+    spec: { width: Math.min(Number(width), 260), height, ...rest },
     resolve: { scale: { y: 'shared' } },
   };
 }

@@ -66,6 +66,17 @@ test('the HTML report opens in headless Chromium with no console errors or faile
     assert.equal(sections, results.experiments.length);
     const boxes = await page.locator('figure.chart svg').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().width));
     assert.ok(boxes.length > 0 && boxes.every((w) => w > 100), `chart widths ${boxes.join(', ')}`);
+    // Every chart draws data, not only axes: Vega's SVG puts data marks in groups of class "role-mark"
+    // (axes, legends and titles have role-axis-*, role-legend-*, role-title); count their drawn, visible children.
+    const charts = await page.locator('figure.chart svg').evaluateAll((els) => els.map((svg) => {
+      const title = [...svg.querySelectorAll('.role-title-text')].map((t) => t.textContent).join(' / ') || '?';
+      const drawn = [...svg.querySelectorAll('g.role-mark > path, g.role-mark > rect, g.role-mark > circle, g.role-mark > line, g.role-mark > g > path')]
+        .filter((m) => { const b = (m as SVGGraphicsElement).getBBox(); return b.width > 0 || b.height > 0; }).length;
+      return { title, drawn };
+    }));
+    const empty = charts.filter((c) => c.drawn === 0).map((c) => c.title);
+    assert.ok(charts.length >= results.experiments.length, `only ${charts.length} charts`);
+    assert.deepEqual(empty, [], `charts that draw axes but no data: ${empty.join(' | ')}`);
   } finally {
     await browser.close();
   }
