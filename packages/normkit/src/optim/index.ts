@@ -1,7 +1,7 @@
 /**
  * `nk.optim`: optimizers, learning-rate schedules and gradient clipping.
  */
-export { Optimizer, type OptimizerOptions } from './optimizer.js';
+export { Optimizer, type OptimizerOptions, type ParamGroup, type ParamState, type ParamsInput, type OptimizerStateDict } from './optimizer.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, AdamW, type AdamOptions } from './adam.js';
 export * as schedules from './schedules.js';
