@@ -3,7 +3,7 @@
  * arXiv:1607.06450), PyTorch semantics (`torch.nn.functional.layer_norm`).
  */
 import { Tensor } from '../tensor/tensor.js';
-import { allocate } from '../tensor/dtype.js';
+import { allocate, allocateUninit } from '../tensor/dtype.js';
 import { fmtShape, numel, shapeEq } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
 import type { RuleContext } from '../autograd/ops.js';
@@ -65,7 +65,7 @@ export function layerNorm(
   const [N, C] = rowsOf(x, ns, 'layerNorm');
   const w = checkAffine(weight, ns, 'weight', 'layerNorm');
   const b = checkAffine(bias, ns, 'bias', 'layerNorm');
-  const out = allocate(x.dtype, x.size);
+  const out = allocateUninit(x.dtype, x.size); // the kernel writes every row
   const mean = new Float64Array(N);
   const rstd = new Float64Array(N);
   layernormForward(out, mean, rstd, x.data, w ? w.data : null, b ? b.data : null, N, C, eps);
@@ -74,7 +74,7 @@ export function layerNorm(
 
 /** Backward rule of `layerNorm`: gradients of x, weight, bias (exact, through mean and variance). */
 export function layerNormBackward({ dout, inputs: [x, w, b], saved: { N, C, mean, rstd }, needs }: RuleContext<'layerNorm'>): (Tensor | null)[] {
-  const dx = needs[0] ? allocate(x!.dtype, x!.size) : null;
+  const dx = needs[0] ? allocateUninit(x!.dtype, x!.size) : null; // written row by row (dw, db accumulate: zeroed)
   const dw = needs[1] && w ? allocate(w.dtype, w.size) : null;
   const db = needs[2] && b ? allocate(b.dtype, b.size) : null;
   layernormBackward(dx, dw, db, dout.data, x!.data, w ? w.data : null, mean, rstd, N, C);

@@ -13,7 +13,7 @@
  * unfused `add(matmul(x, transpose(W)), b)` would record.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { type DType, type TypedArray, allocate, promote } from '../tensor/dtype.js';
+import { type DType, type TypedArray, allocate, allocateUninit, promote } from '../tensor/dtype.js';
 import { fmtShape } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
 import { gemm } from '../kernels/js/gemm.js';
@@ -43,7 +43,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const rows = inF === 0 ? x.shape.slice(0, -1).reduce((a, b) => a * b, 1) : x.size / inF;
   let dtype = promote(x.dtype, weight.dtype);
   if (bias) dtype = promote(dtype, bias.dtype);
-  const out = allocate(dtype, rows * outF);
+  // bias rows or the gemm (K = inF > 0, no accumulate) write every element
+  const out = bias || inF > 0 ? allocateUninit(dtype, rows * outF) : allocate(dtype, rows * outF);
   if (bias) {
     const b = bias.data;
     for (let r = 0; r < rows; r++) out.set(b, r * outF);
@@ -65,12 +66,12 @@ export function linearBackward(
   let dw: Tensor | null = null;
   let db: Tensor | null = null;
   if (needs[0]) {
-    const g = allocate(dtype, rows * inF);
+    const g = outF > 0 ? allocateUninit(dtype, rows * inF) : allocate(dtype, rows * inF); // the gemm overwrites when K > 0
     gemm(dy, 0, asDType(weight.data, dtype), 0, g, 0, rows, inF, outF, false, false, false);
     dx = new Tensor(asDType(g, x.dtype), x.shape);
   }
   if (needs[1]) {
-    const g = allocate(dtype, outF * inF);
+    const g = rows > 0 ? allocateUninit(dtype, outF * inF) : allocate(dtype, outF * inF);
     gemm(dy, 0, asDType(x.data, dtype), 0, g, 0, outF, inF, rows, true, false, false);
     dw = new Tensor(asDType(g, weight.dtype), weight.shape);
   }

@@ -4,7 +4,7 @@
  * of 2 or more dims; a 1-D right operand is treated as a column.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { allocate, promote } from '../tensor/dtype.js';
+import { allocate, allocateUninit, promote } from '../tensor/dtype.js';
 import { broadcastShapes, fmtShape, numel, stridesOf } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
 import { gemm } from '../kernels/js/gemm.js';
@@ -26,7 +26,7 @@ export function batchedGemm(a: Tensor, b: Tensor, transA: boolean, transB: boole
   const batch = broadcastShapes(aBatch, bBatch);
   const nb = numel(batch);
   const dtype = promote(a.dtype, b.dtype);
-  const out = allocate(dtype, nb * M * N);
+  const out = Ka > 0 ? allocateUninit(dtype, nb * M * N) : allocate(dtype, nb * M * N); // the gemms overwrite when K > 0
   let A = a.data;
   let B = b.data;
   if (A.constructor !== out.constructor) A = Float64Array.from(A);

@@ -4,7 +4,7 @@
  * (`torch.nn.functional.rms_norm`).
  */
 import { Tensor } from '../tensor/tensor.js';
-import { allocate, machineEps } from '../tensor/dtype.js';
+import { allocate, allocateUninit, machineEps } from '../tensor/dtype.js';
 import { record } from '../autograd/record.js';
 import type { RuleContext } from '../autograd/ops.js';
 import { rmsnormForward, rmsnormBackward } from '../kernels/js/rmsnorm.js';
@@ -27,7 +27,7 @@ export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], 
   const [N, C] = rowsOf(x, ns, 'rmsNorm');
   const w = checkAffine(weight, ns, 'weight', 'rmsNorm');
   const e = eps ?? machineEps(x.dtype);
-  const out = allocate(x.dtype, x.size);
+  const out = allocateUninit(x.dtype, x.size); // the kernel writes every row
   const rstd = new Float64Array(N);
   rmsnormForward(out, rstd, x.data, w ? w.data : null, N, C, e);
   return record(new Tensor(out, x.shape), 'rmsNorm', [x, w], { N, C, rstd });
@@ -35,7 +35,7 @@ export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], 
 
 /** Backward rule of `rmsNorm`: gradients of x (through the rms) and weight. */
 export function rmsNormBackward({ dout, inputs: [x, w], saved: { N, C, rstd }, needs }: RuleContext<'rmsNorm'>): (Tensor | null)[] {
-  const dx = needs[0] ? allocate(x!.dtype, x!.size) : null;
+  const dx = needs[0] ? allocateUninit(x!.dtype, x!.size) : null; // written row by row (dw, db accumulate: zeroed)
   const dw = needs[1] && w ? allocate(w.dtype, w.size) : null;
   rmsnormBackward(dx, dw, dout.data, x!.data, w ? w.data : null, rstd, N, C);
   return [dx && new Tensor(dx, x!.shape), dw && new Tensor(dw, w!.shape)];

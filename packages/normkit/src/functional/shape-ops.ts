@@ -4,7 +4,7 @@
  * (reshape shares storage: row-major order does not change).
  */
 import { Tensor } from '../tensor/tensor.js';
-import { allocate } from '../tensor/dtype.js';
+import { allocate, allocateUninit } from '../tensor/dtype.js';
 import { broadcastShapes, broadcastStrides, fmtShape, normalizeAxis, numel, shapeEq, stridesOf } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
 
@@ -49,7 +49,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const outShape = p.map((a) => x.shape[a]!);
   const inSt = stridesOf(x.shape);
   const st = p.map((a) => inSt[a]!);
-  const out = allocate(x.dtype, x.size);
+  const out = allocateUninit(x.dtype, x.size); // gatherStrided writes every element
   gatherStrided(x.data, st, outShape, out);
   return record(new Tensor(out, outShape), 'permute', [x], { perm: p });
 }
@@ -110,7 +110,7 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const inner = numel(x.shape.slice(a + 1));
   const outShape = [...x.shape];
   outShape[a] = e - s;
-  const out = allocate(x.dtype, numel(outShape));
+  const out = allocateUninit(x.dtype, numel(outShape)); // every block is copied
   const blk = (e - s) * inner;
   for (let o = 0; o < outer; o++) {
     out.set(x.data.subarray(o * len * inner + s * inner, o * len * inner + e * inner), o * blk);

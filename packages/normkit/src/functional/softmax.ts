@@ -2,7 +2,7 @@
  * softmax and logSoftmax: normalizing outputs to a probability distribution.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { allocate } from '../tensor/dtype.js';
+import { allocate, allocateUninit } from '../tensor/dtype.js';
 import { normalizeAxis, numel } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
 import { softmaxForward } from '../kernels/js/softmax.js';
@@ -18,7 +18,7 @@ export function lines(shape: readonly number[], axis: number): [number, number, 
  */
 export function softmax(x: Tensor, dim = -1): Tensor {
   const a = normalizeAxis(dim, x.ndim);
-  const out = allocate(x.dtype, x.size);
+  const out = allocateUninit(x.dtype, x.size); // every line is written
   const [o, d, i] = lines(x.shape, a);
   softmaxForward(out, x.data, o, d, i, false);
   return record(new Tensor(out, x.shape), 'softmax', [x], { axis: a });
@@ -27,7 +27,7 @@ export function softmax(x: Tensor, dim = -1): Tensor {
 /** log(softmax(x)) along `dim`, without forming softmax (stable for large logits). */
 export function logSoftmax(x: Tensor, dim = -1): Tensor {
   const a = normalizeAxis(dim, x.ndim);
-  const out = allocate(x.dtype, x.size);
+  const out = allocateUninit(x.dtype, x.size);
   const [o, d, i] = lines(x.shape, a);
   softmaxForward(out, x.data, o, d, i, true);
   return record(new Tensor(out, x.shape), 'logSoftmax', [x], { axis: a });

@@ -6,23 +6,17 @@
  *
  * For z >= 0, with t = 1 / (1 + z/2) in (0, 1]:
  *   erfc(z) = t * exp(-z^2 + P(t)),
- * where P is a degree-22 Chebyshev series in t on [0, 1] fitted here by least
+ * where P is a degree-22 polynomial in u = 2t - 1, fitted as a Chebyshev series by least
  * squares at 800 Chebyshev nodes to log(erfc(z) / t) + z^2 computed with
  * mpmath at 40 digits (the same substitution as Numerical Recipes' erfcc,
  * with a fit wide enough for double precision). Checked against mpmath at
  * 6,000 points on [0, 26.5]: max relative error 1.33e-13, limited by
  * exp(-z^2) itself in float64 (test/tensor/erf.test.ts checks values from
- * mpmath). For z < 0, erfc(z) = 2 - erfc(-z); for |z| < 0.5, 1 - erf(z) by its
- * Taylor series, exact to rounding there.
+ * mpmath). For z < 0, erfc(z) = 2 - erfc(-z). The coefficients in `erfc` are
+ * that series converted to the power basis (numpy's cheb2poly); the same
+ * check run on the converted form, in the code's order of operations, gives
+ * the same 1.33e-13.
  */
-const C = [
-  -0.6513268598869322, 0.6419697923487179, 0.01947647321175047, -0.009561514794037742,
-  -0.0009465953376999159, 0.00036683949160850595, 4.2523330446256674e-05, -2.0278583106146696e-05,
-  -1.6242856726969889e-06, 1.3036521570535614e-06, 1.5629495545929443e-08, -8.524057128173324e-08,
-  6.531010067295218e-09, 5.057840844461581e-09, -9.902440265627892e-10, -2.2817234802327054e-10,
-  9.702858937039519e-11, 2.0207788542411016e-12, -6.649351579594515e-12, 7.5285507935588e-13,
-  3.927126239212056e-13, -1.544049889122666e-13, 2.0930197926524553e-14,
-];
 
 /** erf by its Taylor series 2/sqrt(pi) sum_n (-1)^n x^(2n+1) / (n! (2n+1)), for |x| < 0.5 (<= 14 terms, no cancellation). */
 function erfSeries(x: number): number {
@@ -40,21 +34,28 @@ function erfSeries(x: number): number {
 
 /** erfc(x) = 1 - erf(x) = 2/sqrt(pi) * integral from x to infinity of e^(-s^2) ds. */
 export function erfc(x: number): number {
-  // near 0 the series is exact to rounding (erfc(0) = 1, Phi(0) = 1/2 exactly)
-  if (x > -0.5 && x < 0.5) return 1 - erfSeries(x);
+  if (x === 0) return 1; // the fit is 2.4e-15 off here; keep erfc(0) = 1 and Phi(0) = 1/2 exact
   const z = x < 0 ? -x : x;
   const t = 1 / (1 + 0.5 * z);
-  // Clenshaw's recurrence for sum_j C[j] T_j(2t - 1)
+  // P as a polynomial in u (power basis: its coefficients sum to 1.46 in magnitude, so no
+  // cancellation) evaluated by Estrin's scheme: 5 dependent multiply-adds instead of Horner's
+  // or Clenshaw's 22, which made erfc latency-bound (80-100 ns per element in GELU).
   const u = 2 * t - 1;
-  const u2 = 2 * u;
-  let b1 = 0;
-  let b2 = 0;
-  for (let j = C.length - 1; j > 0; j--) {
-    const b = u2 * b1 - b2 + C[j]!;
-    b2 = b1;
-    b1 = b;
-  }
-  const r = t * Math.exp(-z * z + (u * b1 - b2 + C[0]!));
+  const u2 = u * u;
+  const u4 = u2 * u2;
+  const u8 = u4 * u4;
+  const u16 = u8 * u8;
+  const q0 = ((-0.6717940840566933 + 0.672643223977637 * u) + (0.04734330684246522 + -0.04689561023029305 * u) * u2);
+  const q1 = ((-0.009872689390433306 + 0.008824938552156445 * u) + (0.0017589339550567753 + -0.0023458126502927364 * u) * u2);
+  const q2 = ((-0.00014625019231952207 + 0.0006736812792242756 * u) + (-9.371911843075929e-05 + -0.00017431993098420467 * u) * u2);
+  const q3 = ((7.135592015990602e-05 + 3.181076256068242e-05 * u) + (-3.011588160410529e-05 + -1.799073036366165e-08 * u) * u2);
+  const q4 = ((8.519495902695943e-06 + -2.7175164679250908e-06 * u) + (-1.3276535444439035e-06 + 1.0473596116044294e-06 * u) * u2);
+  const q5 = ((-3.5521419260636414e-08 + -1.6190536565366887e-07 * u) + 4.389380644200682e-08 * u2);
+  const r0 = q0 + q1 * u4;
+  const r1 = q2 + q3 * u4;
+  const r2 = q4 + q5 * u4;
+  const P = r0 + r1 * u8 + r2 * u16;
+  const r = t * Math.exp(-z * z + P);
   return x < 0 ? 2 - r : r;
 }
 

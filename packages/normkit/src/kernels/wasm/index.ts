@@ -12,7 +12,7 @@ import { registerWasmKernels } from './kernels.js';
 
 registerWasmKernels();
 setWasmAvailability(() => wasmState() !== null);
-setResidentAllocator((dtype, n) => (dtype === 'float32' && getBackend() === 'wasm' ? allocateResident(n) : null));
+setResidentAllocator((dtype, n, zero) => (dtype === 'float32' && getBackend() === 'wasm' ? allocateResident(n, zero) : null));
 
 // In browsers the module may finish loading after the first calls: switch then
 // (call `await initWasm()` before `setBackend('js')` to keep the JS kernels there).

@@ -10,3 +10,4 @@ export { batchnormForwardTrain1, batchnormBackward1, batchnormForwardEval1 } fro
 export { batchnormForwardTrainS, batchnormBackwardS, batchnormForwardEvalS, batchnormBackwardEval1 } from './batchnorm-spatial';
 export { groupnormForward, groupnormBackward } from './groupnorm';
 export { softmaxForward, softmaxBackward } from './softmax';
+export { zeroBytes } from './memory';

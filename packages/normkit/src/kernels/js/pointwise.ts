@@ -1,0 +1,74 @@
+/**
+ * Element-wise activations and their derivatives as plain loops, one loop
+ * per op. A shared loop calling `f(v)` per element (what the functional ops
+ * and the backward rules used) stops V8 from inlining `f` once several ops
+ * go through it, and was a quarter of a Transformer training step; a switch
+ * outside the loop keeps every loop monomorphic.
+ *
+ * Forward:  dst[i] = f(src[i]).
+ * Backward: dst[i] = dout[i] * f'(x[i]) with y = f(x) available where the
+ * derivative is cheaper from the output (tanh: 1 - y^2, sigmoid: y (1 - y),
+ * exp: y).
+ */
+import type { TypedArray } from '../../tensor/dtype.js';
+import { normalCdf } from './erf.js';
+
+/** The element-wise ops with a dedicated loop. */
+export type PointwiseOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'square' | 'tanh' | 'sigmoid' | 'relu' | 'gelu';
+
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/** dst[i] = op(src[i]) for i < src.length (dst may be src). */
+export function pointwiseForward(op: PointwiseOp, src: TypedArray, dst: TypedArray): void {
+  const n = src.length;
+  switch (op) {
+    case 'neg': for (let i = 0; i < n; i++) dst[i] = -src[i]!; break;
+    case 'exp': for (let i = 0; i < n; i++) dst[i] = Math.exp(src[i]!); break;
+    case 'log': for (let i = 0; i < n; i++) dst[i] = Math.log(src[i]!); break;
+    case 'sqrt': for (let i = 0; i < n; i++) dst[i] = Math.sqrt(src[i]!); break;
+    case 'abs': for (let i = 0; i < n; i++) dst[i] = Math.abs(src[i]!); break;
+    case 'square': for (let i = 0; i < n; i++) { const v = src[i]!; dst[i] = v * v; } break;
+    case 'tanh': for (let i = 0; i < n; i++) dst[i] = Math.tanh(src[i]!); break;
+    case 'sigmoid':
+      // 1 / (1 + e^-v) without overflow: e^v / (1 + e^v) for negative v
+      for (let i = 0; i < n; i++) {
+        const v = src[i]!;
+        if (v >= 0) dst[i] = 1 / (1 + Math.exp(-v));
+        else { const e = Math.exp(v); dst[i] = e / (1 + e); }
+      }
+      break;
+    case 'relu': for (let i = 0; i < n; i++) { const v = src[i]!; dst[i] = v > 0 ? v : 0; } break;
+    case 'gelu': for (let i = 0; i < n; i++) { const v = src[i]!; dst[i] = v * normalCdf(v); } break;
+    default: throw new RangeError(`pointwiseForward: unknown op '${String(op)}'`);
+  }
+}
+
+/**
+ * dst[i] = dout[i] * op'(x[i]), using y = op(x) where that is cheaper.
+ * Conventions (PyTorch's): relu'(0) = 0, abs'(0) = 0, sqrt' = 1 / (2 y).
+ */
+export function pointwiseBackward(op: PointwiseOp, dout: TypedArray, x: TypedArray, y: TypedArray, dst: TypedArray): void {
+  const n = dout.length;
+  switch (op) {
+    case 'neg': for (let i = 0; i < n; i++) dst[i] = -dout[i]!; break;
+    case 'exp': for (let i = 0; i < n; i++) dst[i] = dout[i]! * y[i]!; break;
+    case 'log': for (let i = 0; i < n; i++) dst[i] = dout[i]! / x[i]!; break;
+    case 'sqrt': for (let i = 0; i < n; i++) dst[i] = dout[i]! * (0.5 / y[i]!); break;
+    case 'abs': for (let i = 0; i < n; i++) { const v = x[i]!; dst[i] = v > 0 ? dout[i]! : v < 0 ? -dout[i]! : 0; } break;
+    case 'square': for (let i = 0; i < n; i++) dst[i] = dout[i]! * 2 * x[i]!; break;
+    case 'tanh': for (let i = 0; i < n; i++) { const t = y[i]!; dst[i] = dout[i]! * (1 - t * t); } break;
+    case 'sigmoid': for (let i = 0; i < n; i++) { const s = y[i]!; dst[i] = dout[i]! * (s * (1 - s)); } break;
+    case 'relu': for (let i = 0; i < n; i++) dst[i] = x[i]! > 0 ? dout[i]! : 0; break;
+    case 'gelu':
+      // d/dx x Phi(x) = Phi(x) + x phi(x). Phi(x) = y / x from the forward's output, which saves
+      // recomputing erfc (half of GELU's cost); near 0 the quotient would lose digits, so Phi is
+      // computed there. y / x is exact to y's rounding: as accurate as Phi rounded to y's dtype.
+      for (let i = 0; i < n; i++) {
+        const v = x[i]!;
+        const phiCdf = v > 0.25 || v < -0.25 ? y[i]! / v : normalCdf(v);
+        dst[i] = dout[i]! * (phiCdf + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI);
+      }
+      break;
+    default: throw new RangeError(`pointwiseBackward: unknown op '${String(op)}'`);
+  }
+}
