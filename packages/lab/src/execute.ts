@@ -12,25 +12,32 @@ import { manualSeed, type BackendName, getBackend, setBackend } from 'normkit';
 import { Diverged, type Experiment, type Profile, type RunOutput, type RunResult, type RunSpec } from './experiment.js';
 import type { StoredRun } from './store.js';
 
+/** The kernel backends a run can be asked to compute on. */
+export const BACKENDS: readonly BackendName[] = ['js', 'wasm'];
+
 /**
- * Select the kernel backend named by NORMKIT_BACKEND ('js' | 'wasm'), set by
- * the CLI's `--backend` and inherited by worker threads; unset = the default
- * (WebAssembly where it loads). Throws on an unknown name.
+ * Select the kernel backend of this thread. The choice travels with each run
+ * (the run message of a worker thread, the job of a queue worker) rather than
+ * through the environment, so one process can serve runs of different
+ * studies. `undefined` keeps the current backend (the library's default:
+ * WebAssembly where it loads). Throws on an unknown name, quoting it.
  */
-export function applyBackendFromEnv(): void {
-  const b = process.env.NORMKIT_BACKEND;
-  if (!b) return;
-  if (b !== 'js' && b !== 'wasm') throw new Error(`NORMKIT_BACKEND must be 'js' or 'wasm', got '${b}'`);
-  if (getBackend() !== b) setBackend(b as BackendName);
+export function applyBackend(backend: BackendName | undefined): void {
+  if (backend === undefined) return;
+  if (!BACKENDS.includes(backend)) throw new Error(`backend must be 'js' or 'wasm', got ${JSON.stringify(backend)}`);
+  if (getBackend() !== backend) setBackend(backend);
 }
 
-/** Run `spec` of `exp`; never throws (a throw becomes an `error` result, `Diverged` a `diverged` one). */
-export async function executeRun(exp: Experiment, spec: RunSpec, profile: Profile, progress: (f: number) => void): Promise<StoredRun> {
+/**
+ * Run `spec` of `exp` on `backend` (undefined: the current one); never throws
+ * (a throw becomes an `error` result, `Diverged` a `diverged` one).
+ */
+export async function executeRun(exp: Experiment, spec: RunSpec, profile: Profile, progress: (f: number) => void, backend?: BackendName): Promise<StoredRun> {
   const t0 = performance.now();
-  applyBackendFromEnv();
-  manualSeed(spec.seed);
   let out: RunOutput;
   try {
+    applyBackend(backend);
+    manualSeed(spec.seed);
     out = await exp.run(spec, { profile, progress });
     if (!out || typeof out !== 'object' || (out.status !== 'ok' && out.status !== 'diverged') || typeof out.metrics !== 'object') {
       throw new Error(`run() returned ${JSON.stringify(out)?.slice(0, 200)}; expected { status: 'ok' | 'diverged', metrics: {...} }`);

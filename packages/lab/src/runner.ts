@@ -2,8 +2,10 @@
  * The lab runner (Node only): expands each selected experiment into its runs
  * (`experiment.runs(profile, seeds)`), skips the runs already stored in
  * `OUT/runs/` (resume: same id, seed and configuration), executes the rest in
- * a pool of worker threads (`jobs`, default: the number of CPU cores), and
- * writes each finished run atomically as soon as it arrives.
+ * a pool of worker threads (src/threads.ts; `jobs`, default: the number of CPU
+ * cores), and writes each finished run atomically as soon as it arrives. The
+ * kernel backend travels in each run's message (`backend`). For many machines,
+ * see src/queue/ (`normkit why --queue`).
  *
  * - A run that throws is stored as an `error` result (and retried next time);
  *   a diverged run (`status: 'diverged'` or a thrown `Diverged`) is a result.
@@ -17,12 +19,13 @@
  *   path share `executeRun`, which re-seeds the global RNG per run.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import cliProgress from 'cli-progress';
+import type { BackendName } from 'normkit';
 import type { Experiment, Profile, RunSpec } from './experiment.js';
 import { executeRun } from './execute.js';
 import { loadExperiments } from './registry.js';
 import { checkRunId, isDone, readRun, readStudy, writeRun, writeStudy, type StoredRun } from './store.js';
+import { ThreadPool } from './threads.js';
 
 export interface StudyOptions {
   profile: Profile;
@@ -36,6 +39,14 @@ export interface StudyOptions {
   jobs?: number;
   /** Run in the main thread instead of workers (debugging; same numbers). */
   inProcess?: boolean;
+  /** Kernel backend of every run, sent with each run to its thread (default: the library's, WebAssembly where it loads). */
+  backend?: BackendName;
+  /**
+   * Every registered experiment (what `loadExperiments()` returned to the
+   * caller), to check that worker threads can find the selected ones by name
+   * without loading the registry a second time; default: `loadExperiments()`.
+   */
+  registered?: Experiment[];
   /** Progress display: 'auto' (bar on a TTY, lines otherwise), 'bar', 'lines' or 'none'. */
   progress?: 'auto' | 'bar' | 'lines' | 'none';
   /** Where progress lines go (default: stderr). */
@@ -55,7 +66,8 @@ export interface StudyOutcome {
   wallMs: number;
 }
 
-interface Task {
+/** One run of the plan: the experiment and its spec. */
+export interface Task {
   exp: Experiment;
   spec: RunSpec;
 }
@@ -81,11 +93,13 @@ export function planRuns(experiments: Experiment[], profile: Profile, seeds?: nu
   return tasks;
 }
 
-function fmtMs(ms: number): string {
+/** A duration for progress lines: `250 ms`, `12.3 s`, `4.5 min`. */
+export function fmtMs(ms: number): string {
   return ms < 1000 ? `${ms.toFixed(0)} ms` : ms < 120_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60000).toFixed(1)} min`;
 }
 
-function describe(r: StoredRun): string {
+/** A run's outcome in a progress line: `ok`, `diverged at step N`, `ERROR message`. */
+export function describe(r: StoredRun): string {
   if (r.status === 'error') return `ERROR ${r.error}`;
   if (r.status === 'diverged') return `diverged at step ${r.divergedAt ?? '?'}`;
   return 'ok';
@@ -100,7 +114,7 @@ export async function runStudy(opts: StudyOptions): Promise<StudyOutcome> {
 
   if (!opts.inProcess) {
     // Workers find experiments by name in the registry: an unregistered one would fail every run.
-    const known = new Set((await loadExperiments()).map((e) => e.name));
+    const known = new Set((opts.registered ?? (await loadExperiments())).map((e) => e.name));
     const missing = opts.experiments.filter((e) => !known.has(e.name)).map((e) => `"${e.name}"`);
     if (missing.length > 0) {
       throw new Error(`experiment ${missing.join(', ')} is not registered (src/experiments/index.ts or NORMKIT_EXTRA_EXPERIMENTS), so worker threads cannot load it; register it or run in-process`);
@@ -184,16 +198,51 @@ export async function runStudy(opts: StudyOptions): Promise<StudyOutcome> {
         if (interrupted) break;
         inflight.set(0, { task, fraction: 0 });
         refresh();
-        const result = await executeRun(task.exp, task.spec, opts.profile, (f) => {
-          const v = inflight.get(0);
-          if (v) v.fraction = f;
-        });
+        const result = await executeRun(
+          task.exp,
+          task.spec,
+          opts.profile,
+          (f) => {
+            const v = inflight.get(0);
+            if (v) v.fraction = f;
+          },
+          opts.backend,
+        );
         finish(0, result);
         // Let a pending SIGINT be delivered between runs.
         await new Promise((r) => setImmediate(r));
       }
     } else if (pending.length > 0) {
-      await runPool(pending, Math.min(jobs, pending.length), opts.profile, inflight, finish, refresh, (s) => (stop = s), () => interrupted);
+      // Each thread takes the next pending run when it finishes one; SIGINT terminates them at once.
+      const pool = new ThreadPool(Math.min(jobs, pending.length));
+      stop = () => void pool.terminate();
+      let slots = 0;
+      try {
+        await Promise.all(
+          pending.map(async (task) => {
+            const slot = slots++;
+            const reply = await pool.run(
+              { experiment: task.exp.name, spec: task.spec, profile: opts.profile, ...(opts.backend ? { backend: opts.backend } : {}) },
+              {
+                onStart: () => {
+                  inflight.set(slot, { task, fraction: 0 });
+                  refresh();
+                },
+                onProgress: (f) => {
+                  const v = inflight.get(slot);
+                  if (v) v.fraction = f;
+                  refresh();
+                },
+              },
+            );
+            if (reply.type === 'done') finish(slot, reply.result);
+            else if (reply.type === 'fatal') finish(slot, errorRun(task, reply.error));
+            else inflight.delete(slot);
+          }),
+        );
+      } finally {
+        await pool.terminate();
+      }
     }
   } finally {
     if (sigint) process.off('SIGINT', onSigint);
@@ -206,75 +255,6 @@ export async function runStudy(opts: StudyOptions): Promise<StudyOutcome> {
   writeStudy(opts.out, { ...meta, wallMs: meta.wallMs + wallMs });
   if (interrupted && mode !== 'none') log(`normkit: interrupted; ${done} of ${tasks.length} runs are stored in ${opts.out}. Run the same command again to finish the rest.`);
   return { interrupted, total: tasks.length, skipped, executed, failed, wallMs };
-}
-
-/** The worker pool: each worker takes the next pending task when it finishes one. */
-function runPool(
-  pending: Task[],
-  n: number,
-  profile: Profile,
-  inflight: Map<number, { task: Task; fraction: number }>,
-  finish: (slot: number, r: StoredRun) => void,
-  refresh: () => void,
-  setStop: (stop: () => void) => void,
-  isInterrupted: () => boolean,
-): Promise<void> {
-  return new Promise<void>((resolveAll) => {
-    const queue = [...pending];
-    const workers = new Map<number, Worker>();
-    let settled = false;
-    const settle = () => {
-      if (settled) return;
-      settled = true;
-      for (const w of workers.values()) void w.terminate();
-      workers.clear();
-      resolveAll();
-    };
-    setStop(settle);
-
-    const next = (slot: number, w: Worker) => {
-      if (settled) return;
-      const task = isInterrupted() ? undefined : queue.shift();
-      if (!task) {
-        workers.delete(slot);
-        void w.terminate();
-        if (workers.size === 0) settle();
-        return;
-      }
-      inflight.set(slot, { task, fraction: 0 });
-      refresh();
-      w.postMessage({ type: 'run', experiment: task.exp.name, spec: task.spec, profile });
-    };
-
-    const spawn = (slot: number) => {
-      const w = new Worker(new URL('./worker.js', import.meta.url));
-      workers.set(slot, w);
-      w.on('message', (msg: { type: string; fraction?: number; result?: StoredRun; error?: string }) => {
-        if (settled) return;
-        const cur = inflight.get(slot);
-        if (msg.type === 'progress' && cur) {
-          cur.fraction = msg.fraction ?? 0;
-          refresh();
-        } else if (msg.type === 'done' && msg.result) {
-          finish(slot, msg.result);
-          next(slot, w);
-        } else if (msg.type === 'fatal' && cur) {
-          finish(slot, errorRun(cur.task, msg.error ?? 'worker failed'));
-          next(slot, w);
-        }
-      });
-      // A worker that dies (uncaught error, out of memory) fails its run; a fresh worker takes over.
-      w.on('error', (e: Error) => {
-        if (settled) return;
-        const cur = inflight.get(slot);
-        workers.delete(slot);
-        if (cur) finish(slot, errorRun(cur.task, `worker crashed: ${e.message}`));
-        spawn(slot);
-      });
-      next(slot, w);
-    };
-    for (let i = 0; i < n; i++) spawn(i);
-  });
 }
 
 function errorRun(task: Task, error: string): StoredRun {

@@ -24,8 +24,24 @@ export interface ErrorRun extends RunSpec {
   wallMs: number;
 }
 
+/**
+ * Where a run computed, recorded by the queue worker that executed it
+ * (`normkit worker`); local studies leave it out (study.json says where they ran).
+ */
+export interface RunOrigin {
+  /** The worker's name: `host:pid`. */
+  id: string;
+  host: string;
+  pid: number;
+  /** Kernel backend the worker was started with (`default`: the library's own choice). */
+  backend: string;
+  /** Versions of the library and of the lab the worker ran. */
+  normkit: string;
+  lab: string;
+}
+
 /** What a run file holds. */
-export type StoredRun = RunResult | ErrorRun;
+export type StoredRun = (RunResult | ErrorRun) & { worker?: RunOrigin };
 
 /** Study metadata kept beside the runs. */
 export interface StudyMeta {
@@ -43,6 +59,10 @@ export interface StudyMeta {
   wallMs: number;
   /** Experiments selected by the latest invocation. */
   experiments: string[];
+  /** A study run through a job queue (`--queue`): the queue's URL (password hidden). */
+  queue?: string;
+  /** Queue studies: the workers whose runs are stored, with how many each computed (all invocations). */
+  workers?: { id: string; host: string; backend: string; normkit: string; lab: string; runs: number }[];
 }
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._+=-]*$/;

@@ -4,6 +4,8 @@
  * ```
  * normkit why [--profile smoke|quick|full] [--out DIR] [--seeds N] [--only NAMES] [--jobs N] [--backend js|wasm]
  * normkit run EXPERIMENT... [same options]
+ * normkit why|run ... --queue redis://HOST:PORT[/DB]    (coordinator: the runs go to queue workers)
+ * normkit worker --queue redis://HOST:PORT[/DB] [--jobs N] [--backend js|wasm] [--lock-ms N]
  * normkit list
  * normkit report DIR... [--out DIR]
  * ```
@@ -12,7 +14,8 @@
  * experiments; both resume from the runs already in `--out`, write the report
  * (results.json, report.md, index.html) and print a verdict table. Test-only
  * experiments can be added with NORMKIT_EXTRA_EXPERIMENTS=path[:path...]
- * (see src/registry.ts).
+ * (see src/registry.ts). The registry is loaded once, here, and handed to
+ * the runner. `--queue` and `worker`: see src/queue/ and docs/SCALE.md.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -22,6 +25,9 @@ import type { Experiment, Profile } from '../experiment.js';
 import { loadExperiments, selectExperiments } from '../registry.js';
 import { buildReport } from '../report/build.js';
 import { verdictTable } from '../report/terminal.js';
+import { runQueuedStudy } from '../queue/coordinator.js';
+import { parseQueueUrl } from '../queue/connection.js';
+import { DEFAULT_LOCK_MS, runQueueWorker } from '../queue/worker.js';
 import { defaultJobs, runStudy } from '../runner.js';
 
 const PROFILES: Profile[] = ['smoke', 'quick', 'full'];
@@ -49,6 +55,17 @@ interface StudyCliOptions {
   inProcess?: boolean;
   progress?: boolean;
   backend?: 'js' | 'wasm';
+  queue?: string;
+}
+
+/** Check a --queue URL while parsing, so a malformed one is reported like any bad option value. */
+function queueUrl(value: string): string {
+  try {
+    parseQueueUrl(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return value;
 }
 
 function studyOptions(cmd: Command): Command {
@@ -60,6 +77,7 @@ function studyOptions(cmd: Command): Command {
     .option('--jobs <n>', `worker threads (default: number of CPU cores, ${defaultJobs()} here)`, positiveInt('--jobs'))
     .option('--in-process', 'run in the main thread instead of worker threads (debugging; same numbers)')
     .addOption(new Option('--backend <name>', 'kernel backend for every run (default: wasm where WebAssembly loads, else js)').choices(['js', 'wasm']))
+    .option('--queue <url>', 'run through a job queue: enqueue the runs in Redis (redis://HOST:PORT[/DB]) for "normkit worker" processes and collect their results (docs/SCALE.md)', queueUrl)
     .option('--no-progress', 'no progress bar or progress lines');
 }
 
@@ -68,17 +86,29 @@ async function study(selected: Experiment[], all: Experiment[], o: StudyCliOptio
     process.stderr.write('normkit: no experiment is registered yet (src/experiments/index.ts)\n');
     return 1;
   }
-  // Worker threads inherit the environment, so every run sees the choice.
-  if (o.backend) process.env.NORMKIT_BACKEND = o.backend;
-  const outcome = await runStudy({
-    profile: o.profile,
-    out: o.out,
-    seeds: o.seeds,
-    experiments: selected,
-    jobs: o.jobs,
-    inProcess: o.inProcess ?? false,
-    progress: o.progress === false ? 'none' : 'auto',
-  });
+  const progress = o.progress === false ? 'none' : 'auto';
+  let outcome;
+  if (o.queue !== undefined) {
+    // Threads and backend belong to each worker: refuse rather than ignore them here.
+    const local = (['jobs', 'inProcess', 'backend'] as const).filter((k) => o[k] !== undefined);
+    if (local.length > 0) {
+      const flag = { jobs: '--jobs', inProcess: '--in-process', backend: '--backend' };
+      throw new Error(`${local.map((k) => flag[k]).join(', ')} cannot be used with --queue: each worker chooses its own (normkit worker --queue URL --jobs N --backend js|wasm)`);
+    }
+    outcome = await runQueuedStudy({ queue: o.queue, profile: o.profile, out: o.out, seeds: o.seeds, experiments: selected, registered: all, progress });
+  } else {
+    outcome = await runStudy({
+      profile: o.profile,
+      out: o.out,
+      seeds: o.seeds,
+      experiments: selected,
+      registered: all,
+      jobs: o.jobs,
+      inProcess: o.inProcess ?? false,
+      ...(o.backend ? { backend: o.backend } : {}),
+      progress,
+    });
+  }
   if (outcome.interrupted) return 130;
   const built = await buildReport({ dirs: [o.out], out: o.out, experiments: all, only: selected.map((e) => e.name) });
   process.stdout.write('\n' + verdictTable(built.results, process.stdout.isTTY === true, process.stdout.columns ?? 110) + '\n');
@@ -119,6 +149,17 @@ export function buildProgram(all: Experiment[]): Command {
       process.exitCode = await study(selected, all, o);
     },
   );
+
+  program
+    .command('worker')
+    .description('take runs from a job queue (started by "normkit why|run --queue") and compute them here, until stopped (docs/SCALE.md)')
+    .requiredOption('--queue <url>', 'the Redis of the queue: redis://HOST:PORT[/DB]', queueUrl)
+    .option('--jobs <n>', 'runs computed at once, one worker thread each (default 1; the number of cores uses the machine fully)', positiveInt('--jobs'))
+    .addOption(new Option('--backend <name>', 'kernel backend of every run (default: wasm where WebAssembly loads, else js)').choices(['js', 'wasm']))
+    .option('--lock-ms <ms>', `how long a silent worker keeps its run before another worker takes it over (default ${DEFAULT_LOCK_MS})`, positiveInt('--lock-ms'))
+    .action(async (o: { queue: string; jobs?: number; backend?: 'js' | 'wasm'; lockMs?: number }) => {
+      await runQueueWorker({ queue: o.queue, ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.backend ? { backend: o.backend } : {}), ...(o.lockMs ? { lockMs: o.lockMs } : {}) });
+    });
 
   program
     .command('list')
