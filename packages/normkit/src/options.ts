@@ -44,3 +44,16 @@ export function unsupported(where: string, key: string, value: unknown, supporte
   if (value === undefined || value === supported) return;
   throw new TypeError(`${where}: option ${key}=${JSON.stringify(value)} is not supported (only ${JSON.stringify(supported)})${why ? `: ${why}` : ''}`);
 }
+
+/**
+ * `getConfig()` output holds the positional arguments too (`numFeatures`,
+ * `normalizedShape`), and `new Cls(c.numFeatures, c)` must rebuild the layer:
+ * such a key is accepted in the options when it equals the positional value.
+ */
+export function checkEcho(where: string, opts: object | undefined | null, key: string, value: unknown): void {
+  const v = (opts as Record<string, unknown> | undefined | null)?.[key];
+  if (v === undefined) return;
+  if (JSON.stringify(v) !== JSON.stringify(value)) {
+    throw new TypeError(`${where}: option ${key}=${JSON.stringify(v)} contradicts the positional argument ${JSON.stringify(value)}`);
+  }
+}

@@ -7,6 +7,7 @@ import { allocate } from '../tensor/dtype.js';
 import { fmtShape, normalizeAxis, numel } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
 import type { OpSaved } from '../autograd/ops.js';
+import { checkOptions } from '../options.js';
 import {
   batchnormBackward, batchnormBackwardEval, batchnormForwardEval, batchnormForwardTrain,
 } from '../kernels/js/batchnorm.js';
@@ -65,6 +66,7 @@ export function batchNorm(
   weight: Tensor | null = null, bias: Tensor | null = null,
   training = false, momentum = 0.1, eps = 1e-5, opts: BatchNormOptions = {},
 ): Tensor {
+  checkOptions('batchNorm', opts, ['axis', 'unbiasedRunningVar']);
   if (x.ndim < 2 && (opts.axis === undefined || opts.axis === 1)) {
     throw new RangeError(`batchNorm expects an input of shape [N, C, *] (at least 2 dims), got ${fmtShape(x.shape)}`);
   }

@@ -21,6 +21,8 @@ import { record } from '../autograd/record.js';
 import { needsRecord } from '../autograd/record.js';
 import { gemm } from '../kernels/js/gemm.js';
 import { asDType } from './linear.js';
+import { concat, slice } from './shape-ops.js';
+import { checkOptions } from '../options.js';
 
 /** A size given as one number (both dims) or a pair `[h, w]`. */
 export type Size2 = number | readonly [number, number];
@@ -39,25 +41,30 @@ export interface ConvGeom {
   C: number; H: number; W: number;
   kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
   OH: number; OW: number;
+  /** Dilation (spacing of the kernel taps; default 1). */
+  dh?: number; dw?: number;
 }
 
 /** Output size of a window sweep, with an error naming the input when it would be empty. */
-export function convGeom(op: string, xShape: readonly number[], k: [number, number], s: [number, number], p: [number, number]): ConvGeom {
+export function convGeom(op: string, xShape: readonly number[], k: [number, number], s: [number, number], p: [number, number], d: [number, number] = [1, 1]): ConvGeom {
   const [, C, H, W] = xShape as [number, number, number, number];
-  const OH = Math.floor((H + 2 * p[0] - k[0]) / s[0]) + 1;
-  const OW = Math.floor((W + 2 * p[1] - k[1]) / s[1]) + 1;
+  // PyTorch: OH = floor((H + 2 p - d (k - 1) - 1) / s) + 1
+  const OH = Math.floor((H + 2 * p[0] - d[0] * (k[0] - 1) - 1) / s[0]) + 1;
+  const OW = Math.floor((W + 2 * p[1] - d[1] * (k[1] - 1) - 1) / s[1]) + 1;
   if (OH < 1 || OW < 1) {
     throw new RangeError(`${op}: kernel [${k.join(', ')}] with padding [${p.join(', ')}] does not fit input ${fmtShape(xShape)} (output would be ${OH}x${OW})`);
   }
-  return { C, H, W, kh: k[0], kw: k[1], sh: s[0], sw: s[1], ph: p[0], pw: p[1], OH, OW };
+  return { C, H, W, kh: k[0], kw: k[1], sh: s[0], sw: s[1], ph: p[0], pw: p[1], OH, OW, dh: d[0], dw: d[1] };
 }
 
 /**
- * im2col of one image: cols[(c kh + i) kw + j, oh OW + ow] = x[c, oh sh - ph + i, ow sw - pw + j]
+ * im2col of one image: cols[(c kh + i) kw + j, oh OW + ow] = x[c, oh sh - ph + i dh, ow sw - pw + j dw]
  * (0 outside the image).
  */
 export function im2col(x: TypedArray, xOff: number, cols: TypedArray, cOff: number, g: ConvGeom): void {
   const { C, H, W, kh, kw, sh, sw, ph, pw, OH, OW } = g;
+  const dh = g.dh ?? 1;
+  const dw = g.dw ?? 1;
   const L = OH * OW;
   for (let c = 0; c < C; c++) {
     const xc = xOff + c * H * W;
@@ -65,15 +72,15 @@ export function im2col(x: TypedArray, xOff: number, cols: TypedArray, cOff: numb
       for (let j = 0; j < kw; j++) {
         let r = cOff + ((c * kh + i) * kw + j) * L;
         // the valid ow range for this j: 0 <= ow*sw - pw + j < W
-        const owLo = Math.max(0, Math.ceil((pw - j) / sw));
-        const owHi = Math.min(OW, Math.floor((W - 1 + pw - j) / sw) + 1);
+        const owLo = Math.max(0, Math.ceil((pw - j * dw) / sw));
+        const owHi = Math.min(OW, Math.floor((W - 1 + pw - j * dw) / sw) + 1);
         for (let oh = 0; oh < OH; oh++, r += OW) {
-          const ih = oh * sh - ph + i;
+          const ih = oh * sh - ph + i * dh;
           if (ih < 0 || ih >= H || owHi <= owLo) {
             cols.fill(0, r, r + OW);
             continue;
           }
-          const xr = xc + ih * W - pw + j;
+          const xr = xc + ih * W - pw + j * dw;
           for (let ow = 0; ow < owLo; ow++) cols[r + ow] = 0;
           if (sw === 1) for (let ow = owLo; ow < owHi; ow++) cols[r + ow] = x[xr + ow]!;
           else for (let ow = owLo; ow < owHi; ow++) cols[r + ow] = x[xr + ow * sw]!;
@@ -87,18 +94,20 @@ export function im2col(x: TypedArray, xOff: number, cols: TypedArray, cOff: numb
 /** col2im of one image, the adjoint of im2col: dx[c, ih, iw] += dcols[...] (accumulating). */
 export function col2im(dcols: TypedArray, cOff: number, dx: TypedArray, xOff: number, g: ConvGeom): void {
   const { C, H, W, kh, kw, sh, sw, ph, pw, OH, OW } = g;
+  const dh = g.dh ?? 1;
+  const dw = g.dw ?? 1;
   const L = OH * OW;
   for (let c = 0; c < C; c++) {
     const xc = xOff + c * H * W;
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
         let r = cOff + ((c * kh + i) * kw + j) * L;
-        const owLo = Math.max(0, Math.ceil((pw - j) / sw));
-        const owHi = Math.min(OW, Math.floor((W - 1 + pw - j) / sw) + 1);
+        const owLo = Math.max(0, Math.ceil((pw - j * dw) / sw));
+        const owHi = Math.min(OW, Math.floor((W - 1 + pw - j * dw) / sw) + 1);
         for (let oh = 0; oh < OH; oh++, r += OW) {
-          const ih = oh * sh - ph + i;
+          const ih = oh * sh - ph + i * dh;
           if (ih < 0 || ih >= H) continue;
-          const xr = xc + ih * W - pw + j;
+          const xr = xc + ih * W - pw + j * dw;
           if (sw === 1) for (let ow = owLo; ow < owHi; ow++) dx[xr + ow] += dcols[r + ow]!;
           else for (let ow = owLo; ow < owHi; ow++) dx[xr + ow * sw] += dcols[r + ow]!;
         }
@@ -113,7 +122,13 @@ export interface Conv2dOptions {
   stride?: Size2;
   /** Zero padding on each side (default 0). */
   padding?: Size2;
+  /** Spacing between kernel taps (default 1; Yu & Koltun 2016's dilated convolution). */
+  dilation?: Size2;
+  /** Split input and output channels into this many independent groups (default 1; weight [O, C/groups, kh, kw]). */
+  groups?: number;
 }
+
+const CONV2D_KEYS = ['stride', 'padding', 'dilation', 'groups'];
 
 /**
  * 2-D convolution, NCHW: `y[n, o] = b[o] + sum_{c,i,j} W[o, c, i, j] x[n, c, oh sh - ph + i, ow sw - pw + j]`
@@ -121,8 +136,22 @@ export interface Conv2dOptions {
  * module doc for shapes and the backward.
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+  checkOptions('conv2d', opts, CONV2D_KEYS);
   if (weight.ndim !== 4) throw new RangeError(`conv2d: expected a 4-D weight [outC, inC, kh, kw], got ${fmtShape(weight.shape)}`);
   const [O, Cw, kh, kw] = weight.shape as [number, number, number, number];
+  const groups = opts.groups ?? 1;
+  if (groups !== 1) {
+    // groups: independent convolutions on channel slices, concatenated (as PyTorch defines them)
+    if (!Number.isInteger(groups) || groups < 1 || O % groups !== 0) throw new RangeError(`conv2d: groups must be a positive integer dividing outC=${O}, got ${groups}`);
+    if (x.ndim !== 4 || x.shape[1] !== Cw * groups) throw new RangeError(`conv2d: expected input with shape [N, ${Cw * groups}, H, W] (groups=${groups}), got ${fmtShape(x.shape)}`);
+    const Og = O / groups;
+    const sub = { stride: opts.stride, padding: opts.padding, dilation: opts.dilation };
+    const outs: Tensor[] = [];
+    for (let gi = 0; gi < groups; gi++) {
+      outs.push(conv2d(slice(x, 1, gi * Cw, (gi + 1) * Cw), slice(weight, 0, gi * Og, (gi + 1) * Og), bias ? slice(bias, 0, gi * Og, (gi + 1) * Og) : null, sub));
+    }
+    return concat(outs, 1);
+  }
   if (x.ndim !== 4 || x.shape[1] !== Cw) {
     throw new RangeError(`conv2d: expected input with shape [N, ${Cw}, H, W], got ${fmtShape(x.shape)}`);
   }
@@ -131,8 +160,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   }
   const stride = pair(opts.stride ?? 1, 'conv2d stride', 1);
   const padding = pair(opts.padding ?? 0, 'conv2d padding', 0);
+  const dilation = pair(opts.dilation ?? 1, 'conv2d dilation', 1);
   const N = x.shape[0]!;
-  const g = convGeom('conv2d', x.shape, [kh, kw], stride, padding);
+  const g = convGeom('conv2d', x.shape, [kh, kw], stride, padding, dilation);
   const L = g.OH * g.OW;
   const CKK = Cw * kh * kw;
   let dtype = promote(x.dtype, weight.dtype);

@@ -20,6 +20,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { allocate, type TypedArray } from '../tensor/dtype.js';
 import { record } from '../autograd/record.js';
+import { checkOptions } from '../options.js';
 
 function checkInput(fn: string, x: Tensor, eps: number): number {
   if (x.ndim < 1) throw new RangeError(`${fn}: expected input with at least 1 dim [*, D], got a scalar`);
@@ -100,6 +101,7 @@ export interface AdaNormOptions {
  * LayerNorm's gain and bias, which the paper finds over-fit.
  */
 export function adaNorm(x: Tensor, opts: AdaNormOptions = {}): Tensor {
+  checkOptions('adaNorm', opts, ['c', 'k', 'eps']);
   const c = opts.c ?? 1;
   const k = opts.k ?? 0.1;
   const eps = opts.eps ?? 1e-5;

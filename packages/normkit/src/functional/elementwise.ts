@@ -9,6 +9,7 @@ import { allocate, promote } from '../tensor/dtype.js';
 import { broadcastShapes, broadcastStrides, numel, shapeEq } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
 import { erfc, normalCdf } from '../kernels/js/erf.js';
+import { checkOptions } from '../options.js';
 
 type BinFn = (a: number, b: number) => number;
 
@@ -237,9 +238,25 @@ export function sigmoid(x: Tensor): Tensor {
 export function relu(x: Tensor): Tensor {
   return record(unary(x, (v) => (v > 0 ? v : 0)), 'relu', [x], null);
 }
-/** GELU, exact form x * Phi(x) (PyTorch's default `approximate='none'`), Hendrycks & Gimpel 2016. */
-export function gelu(x: Tensor): Tensor {
-  return record(unary(x, (v) => v * normalCdf(v)), 'gelu', [x], null);
+/** Options of `gelu`. */
+export interface GeluOptions {
+  /** 'none' (default): exact x Phi(x); 'tanh': the tanh approximation (PyTorch's `approximate='tanh'`, GPT-2/BERT). */
+  approximate?: 'none' | 'tanh';
+}
+
+/**
+ * GELU (Hendrycks & Gimpel 2016), as `torch.nn.functional.gelu`:
+ * exact form x Phi(x) (PyTorch's default `approximate='none'`), or with
+ * `approximate: 'tanh'`: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
+ * composed of recorded ops so its gradient comes from autograd.
+ */
+export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
+  checkOptions('gelu', opts, ['approximate']);
+  const approx = opts.approximate ?? 'none';
+  if (approx === 'none') return record(unary(x, (v) => v * normalCdf(v)), 'gelu', [x], null);
+  if (approx !== 'tanh') throw new RangeError(`gelu: approximate must be 'none' or 'tanh', got '${String(approx)}'`);
+  const inner = mul(add(x, mul(pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+  return mul(mul(x, 0.5), add(tanh(inner), 1));
 }
 
 /** Numerically safe logistic function. */

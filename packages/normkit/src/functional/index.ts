@@ -3,7 +3,7 @@
  * Each section is owned by one area of the library.
  */
 // core ops
-export { add, sub, mul, div, neg, exp, log, sqrt, abs, pow, tanh, sigmoid, relu, gelu } from './elementwise.js';
+export { add, sub, mul, div, neg, exp, log, sqrt, abs, pow, tanh, sigmoid, relu, gelu, type GeluOptions } from './elementwise.js';
 export { sum, mean, max } from './reduce.js';
 export { reshape, flatten, unsqueeze, permute, transpose, expand, slice, concat, stack, indexSelect } from './shape-ops.js';
 export { matmul } from './matmul.js';
@@ -22,6 +22,6 @@ export { weightNormCompose } from './weight-norm.js';
 // nn ops (losses, conv, pooling, dropout)
 export { linear } from './linear.js';
 export { conv2d, type Conv2dOptions, type Size2 } from './conv.js';
-export { maxPool2d, avgPool2d, globalAvgPool2d } from './pool.js';
+export { maxPool2d, avgPool2d, globalAvgPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from './pool.js';
 export { dropout } from './dropout.js';
-export { crossEntropy, mseLoss, type Targets } from './losses.js';
+export { crossEntropy, mseLoss, l1Loss, huberLoss, smoothL1Loss, bceWithLogits, bceLoss, nllLoss, type Targets, type Reduction, type CrossEntropyOptions, type NLLLossOptions, type BCEWithLogitsOptions } from './losses.js';

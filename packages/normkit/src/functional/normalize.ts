@@ -9,6 +9,7 @@ import { normalizeAxis, numel } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
 import type { RuleContext } from '../autograd/ops.js';
 import { normalizeForward, normalizeBackward } from '../kernels/js/normalize.js';
+import { checkOptions } from '../options.js';
 
 /** Options of `normalize`. */
 export interface NormalizeOptions {
@@ -25,6 +26,7 @@ export interface NormalizeOptions {
  * Computed with a max-|v| scaling, so huge values do not overflow.
  */
 export function normalize(x: Tensor, opts: NormalizeOptions = {}): Tensor {
+  checkOptions('normalize', opts, ['p', 'dim', 'eps']);
   const p = opts.p ?? 2;
   const eps = opts.eps ?? 1e-12;
   if (!(p > 0)) throw new RangeError(`normalize: p must be positive (or Infinity), got ${p}`);

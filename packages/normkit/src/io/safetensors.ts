@@ -16,6 +16,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, numel } from '../tensor/shape.js';
 import type { StateDict } from '../nn/module.js';
+import { checkOptions } from '../options.js';
 
 /** Element types normkit reads; it writes F32, F64 and I64. */
 export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -59,6 +60,7 @@ const isNumBatchesTracked = (name: string) => name === 'num_batches_tracked' || 
  * header is padded so every tensor is aligned to its element size.
  */
 export function saveSafetensors(stateDict: StateDict, opts: SaveSafetensorsOptions = {}): Uint8Array {
+  checkOptions('saveSafetensors', opts, ['metadata', 'int64']);
   const asInt64 = opts.int64 ?? isNumBatchesTracked;
   const items = Object.entries(stateDict).map(([name, t]) => {
     if (!(t instanceof Tensor)) throw new TypeError(`saveSafetensors: '${name}' is not a Tensor`);

@@ -20,6 +20,7 @@ import { xavierUniform, zeros_ } from './init.js';
 import { Layer, type UnaryModule } from './layer.js';
 import { Linear } from './linear.js';
 import { makeNorm } from './norm-factory.js';
+import { checkOptions } from '../options.js';
 
 /** Options of `MultiheadAttention`. */
 export interface MultiheadAttentionOptions {
@@ -89,9 +90,7 @@ export class MultiheadAttention extends Layer {
     if (!Number.isInteger(nHeads) || nHeads < 1 || dModel % nHeads !== 0) {
       throw new RangeError(`MultiheadAttention: dModel (${dModel}) must be divisible by nHeads (${nHeads})`);
     }
-    for (const k of Object.keys(opts)) {
-      if (!MHA_OPTIONS.includes(k)) throw new TypeError(`MultiheadAttention: unknown option '${k}' (accepted: ${MHA_OPTIONS.join(', ')})`);
-    }
+    checkOptions('MultiheadAttention', opts, MHA_OPTIONS);
     const p = opts.dropout ?? 0;
     if (!(p >= 0 && p <= 1)) throw new RangeError(`MultiheadAttention: dropout has to be between 0 and 1, got ${p}`);
     this.embedDim = dModel;

@@ -1,5 +1,5 @@
 /**
- * 2-D convolution layer, as `torch.nn.Conv2d` (NCHW, groups = 1, dilation = 1).
+ * 2-D convolution layer, as `torch.nn.Conv2d` (NCHW; zero padding only).
  */
 import { Tensor } from '../tensor/tensor.js';
 import { zeros } from '../tensor/create.js';
@@ -8,6 +8,8 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { type Size2, conv2d, pair } from '../functional/conv.js';
 import { defaultLayerInit } from './init.js';
 import { Layer } from './layer.js';
+import type { DType } from '../tensor/dtype.js';
+import { checkOptions, unsupported } from '../options.js';
 
 /** Options of `Conv2d`. */
 export interface Conv2dLayerOptions {
@@ -19,6 +21,14 @@ export interface Conv2dLayerOptions {
   bias?: boolean;
   /** Generator for the initial weights (default: the global one). */
   rng?: Rng;
+  /** Spacing between kernel taps (default 1). */
+  dilation?: Size2;
+  /** Independent channel groups (default 1; both channel counts must be divisible by it). */
+  groups?: number;
+  /** Only 'zeros' (the default) is supported; 'reflect', 'replicate', 'circular' throw. */
+  paddingMode?: 'zeros';
+  /** Storage type of the parameters (default 'float32'). */
+  dtype?: DType;
 }
 
 /**
@@ -34,9 +44,13 @@ export class Conv2d extends Layer {
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padding: [number, number];
+  readonly dilation: [number, number];
+  readonly groups: number;
 
   constructor(inChannels: number, outChannels: number, kernelSize: Size2, opts: Conv2dLayerOptions = {}) {
     super();
+    checkOptions('Conv2d', opts, ['stride', 'padding', 'bias', 'rng', 'dilation', 'groups', 'paddingMode', 'dtype']);
+    unsupported('Conv2d', 'paddingMode', opts.paddingMode, 'zeros');
     for (const [k, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`Conv2d: ${k} must be a positive integer, got ${v}`);
     }
@@ -45,8 +59,14 @@ export class Conv2d extends Layer {
     this.kernelSize = pair(kernelSize, 'Conv2d kernelSize', 1);
     this.stride = pair(opts.stride ?? 1, 'Conv2d stride', 1);
     this.padding = pair(opts.padding ?? 0, 'Conv2d padding', 0);
-    this.registerParameter('weight', zeros([outChannels, inChannels, ...this.kernelSize]));
-    this.registerParameter('bias', opts.bias ?? true ? zeros([outChannels]) : null);
+    this.dilation = pair(opts.dilation ?? 1, 'Conv2d dilation', 1);
+    const groups = (this.groups = opts.groups ?? 1);
+    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
+      throw new RangeError(`Conv2d: groups must be a positive integer dividing inChannels (${inChannels}) and outChannels (${outChannels}), got ${groups}`);
+    }
+    const dtype = opts.dtype ?? 'float32';
+    this.registerParameter('weight', zeros([outChannels, inChannels / groups, ...this.kernelSize], { dtype }));
+    this.registerParameter('bias', opts.bias ?? true ? zeros([outChannels], { dtype }) : null);
     this.resetParameters(opts.rng);
   }
 
@@ -68,11 +88,11 @@ export class Conv2d extends Layer {
   }
 
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.param('weight')!, this.param('bias'), { stride: this.stride, padding: this.padding });
+    return conv2d(x, this.param('weight')!, this.param('bias'), { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
   }
 
   override extraRepr(): string {
     const b = this._parameters.get('bias') !== null;
-    return `${this.inChannels}, ${this.outChannels}, kernelSize=[${this.kernelSize.join(', ')}], stride=[${this.stride.join(', ')}], padding=[${this.padding.join(', ')}]${b ? '' : ', bias=false'}`;
+    return `${this.inChannels}, ${this.outChannels}, kernelSize=[${this.kernelSize.join(', ')}], stride=[${this.stride.join(', ')}], padding=[${this.padding.join(', ')}]${this.dilation[0] !== 1 || this.dilation[1] !== 1 ? `, dilation=[${this.dilation.join(', ')}]` : ''}${this.groups !== 1 ? `, groups=${this.groups}` : ''}${b ? '' : ', bias=false'}`;
   }
 }

@@ -6,6 +6,7 @@ import type { Rng } from '../tensor/random.js';
 import { defaultRng } from '../tensor/random.js';
 import { dropout } from '../functional/dropout.js';
 import { Layer } from './layer.js';
+import { checkOptions } from '../options.js';
 
 /**
  * Inverted dropout (Srivastava et al. 2014): in training, zero each element
@@ -18,6 +19,8 @@ export class Dropout extends Layer {
 
   constructor(p = 0.5, opts: { rng?: Rng } = {}) {
     super();
+    checkOptions('Dropout', opts, ['rng']);
+    if (typeof p !== 'number') throw new TypeError(`Dropout: p must be a number, got ${typeof p} (options go second: new Dropout(p, { rng }))`);
     if (!(p >= 0 && p <= 1)) throw new RangeError(`Dropout: probability has to be between 0 and 1, got ${p}`);
     this.p = p;
     this.rng = opts.rng ?? null;

@@ -18,5 +18,6 @@ export * as init from './init.js';
 export { TransformerBlock, type TransformerBlockOptions } from './transformer.js';
 export { GRUCell, LSTMCell, type RNNCellOptions } from './rnn.js';
 export { MLP, MLPBlock, type MLPOptions } from './mlp.js';
+export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, HuberLoss, SmoothL1Loss, BCEWithLogitsLoss, BCELoss } from './loss.js';
 export { makeNorm, normKinds, FeatureGroupNorm, type NormKind, type NormFactoryOptions } from './norm-factory.js';
 export type { UnaryModule } from './layer.js';

@@ -9,6 +9,8 @@ import { linear } from '../functional/linear.js';
 import { defaultLayerInit } from './init.js';
 import { Layer } from './layer.js';
 import { fmtValue } from './module.js';
+import type { DType } from '../tensor/dtype.js';
+import { checkOptions, unsupported } from '../options.js';
 
 /** Options of `Linear`. */
 export interface LinearOptions {
@@ -16,6 +18,8 @@ export interface LinearOptions {
   bias?: boolean;
   /** Generator for the initial weights (default: the global one). */
   rng?: Rng;
+  /** Storage type of the parameters (default 'float32'; PyTorch's `dtype=torch.float64` is 'float64'). */
+  dtype?: DType;
 }
 
 /**
@@ -31,13 +35,15 @@ export class Linear extends Layer {
 
   constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
     super();
+    checkOptions('Linear', opts, ['bias', 'rng', 'dtype']);
     for (const [k, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
       if (!Number.isInteger(v) || v < 0) throw new RangeError(`Linear: ${k} must be a non-negative integer, got ${v}`);
     }
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
-    this.registerParameter('weight', zeros([outFeatures, inFeatures]));
-    this.registerParameter('bias', opts.bias ?? true ? zeros([outFeatures]) : null);
+    const dtype = opts.dtype ?? 'float32';
+    this.registerParameter('weight', zeros([outFeatures, inFeatures], { dtype }));
+    this.registerParameter('bias', opts.bias ?? true ? zeros([outFeatures], { dtype }) : null);
     this.resetParameters(opts.rng);
   }
 

@@ -14,6 +14,7 @@ import { type ActivationName, makeActivation } from './activation.js';
 import { ModuleList } from './container.js';
 import { Layer, type UnaryModule } from './layer.js';
 import { type NormKind, makeNorm } from './norm-factory.js';
+import { checkOptions } from '../options.js';
 
 /** Options of `MLP`. */
 export interface MLPOptions {
@@ -93,6 +94,7 @@ export class MLP extends Layer {
 
   constructor(opts: MLPOptions) {
     super();
+    checkOptions('MLP', opts, ['inFeatures', 'hidden', 'outFeatures', 'activation', 'norm', 'residual', 'normGroups', 'eps', 'dropout', 'bias', 'rng']);
     const { inFeatures, outFeatures } = opts;
     const hidden = [...opts.hidden];
     for (const [k, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures], ...hidden.map((h, i) => [`hidden[${i}]`, h] as const)] as const) {

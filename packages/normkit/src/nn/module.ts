@@ -7,6 +7,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, shapeEq } from '../tensor/shape.js';
+import type { DType } from '../tensor/dtype.js';
 
 /** A module's state: parameter and buffer tensors by dotted name. */
 export type StateDict = Record<string, Tensor>;
@@ -206,6 +207,37 @@ export abstract class Module {
 
   /** Hook for modules that cache values derived from their state. */
   protected onStateLoaded(): void {}
+
+  /**
+   * Convert every floating-point parameter and buffer (and their gradients)
+   * to `dtype`, in place: the Tensor objects stay the same, so optimizers
+   * built before keep working (as PyTorch's `module.to(dtype)`). The
+   * `num_batches_tracked` counter is a count, not converted (an int64 in PyTorch).
+   * Layers' `dtype` fields follow.
+   */
+  to(dtype: DType): this {
+    if (dtype !== 'float32' && dtype !== 'float64') throw new RangeError(`to: dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
+    const conv = (t: Tensor) => {
+      if (t.dtype !== dtype) t.data = dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data);
+      if (t.grad && t.grad.dtype !== dtype) t.grad.data = dtype === 'float64' ? Float64Array.from(t.grad.data) : Float32Array.from(t.grad.data);
+    };
+    for (const m of this.modules()) {
+      for (const t of m._parameters.values()) if (t) conv(t);
+      for (const [k, t] of m._buffers) if (t && k !== 'num_batches_tracked') conv(t);
+      if (Object.prototype.hasOwnProperty.call(m, 'dtype')) (m as unknown as { dtype: DType }).dtype = dtype;
+    }
+    return this;
+  }
+
+  /** `to('float64')`, as PyTorch's `module.double()`. */
+  double(): this {
+    return this.to('float64');
+  }
+
+  /** `to('float32')`, as PyTorch's `module.float()`. */
+  float(): this {
+    return this.to('float32');
+  }
 
   /** Set training mode on this module and all descendants. */
   train(mode = true): this {

@@ -31,6 +31,7 @@ import { GroupNorm } from './norm/group-norm.js';
 import { InstanceNorm2d } from './norm/instance-norm.js';
 import { Identity } from './activation.js';
 import type { UnaryModule } from './layer.js';
+import { checkOptions } from '../options.js';
 
 /** The normalization names the factory knows. */
 export type NormKind = 'none' | 'batchnorm' | 'layernorm' | 'rmsnorm' | 'groupnorm' | 'instancenorm' | 'dyt';
@@ -75,6 +76,7 @@ export class FeatureGroupNorm extends GroupNorm {
  * Throws for a kind that has no meaning in the layout, naming both.
  */
 export function makeNorm(kind: NormKind, features: number, opts: NormFactoryOptions = {}): UnaryModule {
+  checkOptions('makeNorm', opts, ['layout', 'groups', 'eps', 'affine', 'momentum', 'alphaInit']);
   const layout = opts.layout ?? 'features';
   if (layout !== 'features' && layout !== 'channels') throw new RangeError(`makeNorm: layout must be 'features' or 'channels', got '${String(layout)}'`);
   if (!Number.isInteger(features) || features < 1) throw new RangeError(`makeNorm: features must be a positive integer, got ${features}`);

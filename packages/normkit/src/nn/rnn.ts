@@ -23,6 +23,7 @@ import { linear } from '../functional/linear.js';
 import { uniform_ } from './init.js';
 import { Module } from './module.js';
 import { LayerNorm } from './norm/layer-norm.js';
+import { checkOptions } from '../options.js';
 
 /** Options of the recurrent cells. */
 export interface RNNCellOptions {
@@ -49,6 +50,7 @@ abstract class RNNCellBase extends Module {
 
   constructor(name: string, gates: number, inputSize: number, hiddenSize: number, opts: RNNCellOptions) {
     super();
+    checkOptions(name, opts, ['bias', 'layerNorm', 'lnGain', 'eps', 'rng']);
     for (const [k, v] of [['inputSize', inputSize], ['hiddenSize', hiddenSize]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name}: ${k} must be a positive integer, got ${v}`);
     }

@@ -16,6 +16,7 @@ import { Linear } from './linear.js';
 import { type ActivationName, makeActivation } from './activation.js';
 import { Layer, type UnaryModule } from './layer.js';
 import { type NormKind, makeNorm } from './norm-factory.js';
+import { checkOptions } from '../options.js';
 
 /** Options of `TransformerBlock`. */
 export interface TransformerBlockOptions {
@@ -74,6 +75,7 @@ export class TransformerBlock extends Layer {
 
   constructor(opts: TransformerBlockOptions) {
     super();
+    checkOptions('TransformerBlock', opts, ['dModel', 'nHeads', 'dFF', 'norm', 'placement', 'causal', 'dropout', 'activation', 'eps', 'alphaInit', 'rng', 'qkNorm', 'trackMaxLogit']);
     const { dModel, nHeads } = opts;
     this.dModel = dModel;
     this.nHeads = nHeads;

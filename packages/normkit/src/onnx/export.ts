@@ -51,6 +51,7 @@ import { MLP, MLPBlock } from '../nn/mlp.js';
 import { Normalization } from '../preprocessing/normalization.js';
 import { DataType } from './proto.js';
 import { DEFAULT_OPSET, OnnxGraph, elemTypeOf, float } from './graph.js';
+import { checkOptions } from '../options.js';
 
 /** A value flowing through the graph: its ONNX name and its shape for the example input. */
 export interface OnnxValue {
@@ -158,6 +159,7 @@ export interface ExportOptions {
 export function exportModel(module: Module & { forward(x: Tensor): Tensor }, exampleInput: Tensor, opts: ExportOptions = {}): Uint8Array {
   if (!(module instanceof Module)) throw new TypeError(`exportModel: expected a normkit Module, got ${typeof module}`);
   if (!(exampleInput instanceof Tensor)) throw new TypeError('exportModel: exampleInput must be a Tensor');
+  checkOptions('exportModel', opts, ['opset', 'dynamicBatch', 'name', 'docString']);
   const opset = opts.opset ?? DEFAULT_OPSET;
   const modes = [...module.modules()].map((m) => [m, m.training] as const);
   module.eval();
@@ -320,9 +322,9 @@ registerOnnxConverter(Tanh, unary('Tanh'));
 registerOnnxConverter(Sigmoid, unary('Sigmoid'));
 registerOnnxConverter(Identity, unary('Identity'));
 registerOnnxConverter(Dropout, unary('Identity')); // evaluation mode
-registerOnnxConverter(GELU, (ctx, _m, x) => {
+registerOnnxConverter(GELU, (ctx, m, x) => {
   if (ctx.g.opset < 20) throw new RangeError(`exportModel: GELU needs opset >= 20 (Gelu-20), got opset ${ctx.g.opset}`);
-  return { name: ctx.g.op('Gelu', [x.name], { approximate: 'none' }), shape: x.shape };
+  return { name: ctx.g.op('Gelu', [x.name], { approximate: m.approximate }), shape: x.shape };
 });
 
 registerOnnxConverter(Sequential, (ctx, m, x, path) => {

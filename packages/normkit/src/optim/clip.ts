@@ -1,18 +1,21 @@
 /**
- * Gradient clipping by global norm (Pascanu et al. 2013), as
- * `torch.nn.utils.clip_grad_norm_`.
+ * Gradient clipping, as `torch.nn.utils.clip_grad_norm_` (Pascanu et al.
+ * 2013) and `clip_grad_value_`.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptions } from '../options.js';
 
 /**
- * Scale all gradients by min(1, maxNorm / (total + 1e-6)) where total is the
- * norm of all gradients taken together (2-norm, or the max-norm for
- * `normType = Infinity`). Returns the total norm before clipping.
- * Parameters without a gradient are skipped.
+ * Scale all gradients by min(1, maxNorm / (total + 1e-6)), where total is
+ * the p-norm of all gradients taken together, (sum |g|^p)^(1/p) (p > 0), or
+ * max |g| for `normType = Infinity`. Returns the total norm before clipping.
+ * Parameters without a gradient are skipped. With `errorIfNonfinite`, a NaN
+ * or infinite total throws instead of scaling (PyTorch's option).
  */
-export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType: 2 | typeof Infinity = 2): number {
+export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType = 2, opts: { errorIfNonfinite?: boolean } = {}): number {
+  checkOptions('clipGradNorm', opts, ['errorIfNonfinite']);
   if (!(maxNorm >= 0)) throw new RangeError(`clipGradNorm: maxNorm must be >= 0, got ${maxNorm}`);
-  if (normType !== 2 && normType !== Infinity) throw new RangeError(`clipGradNorm: normType must be 2 or Infinity, got ${normType}`);
+  if (!(normType > 0)) throw new RangeError(`clipGradNorm: normType must be a positive number or Infinity, got ${normType}`);
   const grads: Tensor[] = [];
   for (const p of params) if (p.grad) grads.push(p.grad);
   let total = 0;
@@ -23,13 +26,20 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
         const a = Math.abs(d[i]!);
         if (a > total || a !== a) total = a;
       }
-    } else {
+    } else if (normType === 2) {
       let s = 0;
       for (let i = 0; i < d.length; i++) s += d[i]! * d[i]!;
       total += s;
+    } else {
+      let s = 0;
+      for (let i = 0; i < d.length; i++) s += Math.pow(Math.abs(d[i]!), normType);
+      total += s;
     }
   }
-  if (normType === 2) total = Math.sqrt(total);
+  if (normType !== Infinity) total = Math.pow(total, 1 / normType);
+  if (opts.errorIfNonfinite && !Number.isFinite(total)) {
+    throw new RangeError(`clipGradNorm: the total norm of order ${normType} for gradients is non-finite (${total}), so it cannot be clipped`);
+  }
   const coef = maxNorm / (total + 1e-6);
   if (coef < 1) {
     for (const g of grads) {
@@ -38,4 +48,18 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
     }
   }
   return total;
+}
+
+/** Clamp every gradient element to [-clipValue, clipValue] in place (`clip_grad_value_`). */
+export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void {
+  if (!(clipValue >= 0)) throw new RangeError(`clipGradValue: clipValue must be >= 0, got ${clipValue}`);
+  for (const p of params) {
+    if (!p.grad) continue;
+    const d = p.grad.data;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i]!;
+      if (v > clipValue) d[i] = clipValue;
+      else if (v < -clipValue) d[i] = -clipValue;
+    }
+  }
 }

@@ -7,3 +7,5 @@ export { Adam, AdamW, type AdamOptions } from './adam.js';
 export * as schedules from './schedules.js';
 export type { Schedule, CosineOptions } from './schedules.js';
 export { clipGradNorm } from './clip.js';
+export { LRScheduler, StepLR, CosineAnnealingLR, LinearLR, OneCycleLR, type OneCycleLROptions } from './lr-scheduler.js';
+export { clipGradValue } from './clip.js';

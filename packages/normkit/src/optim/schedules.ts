@@ -6,6 +6,8 @@
 /** A learning-rate multiplier as a function of the 1-based step. */
 export type Schedule = (step: number) => number;
 
+import { checkOptions } from '../options.js';
+
 function checkSteps(name: string, what: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new RangeError(`${name}: ${what} must be an integer >= ${min}, got ${v}`);
 }
@@ -50,6 +52,7 @@ export interface CosineOptions {
  * p = (t - w) / (totalSteps - w) clamped to [0, 1].
  */
 export function cosine(totalSteps: number, opts: CosineOptions = {}): Schedule {
+  checkOptions('cosine', opts, ['warmupSteps', 'minFactor']);
   checkSteps('cosine', 'totalSteps', totalSteps, 1);
   const w = opts.warmupSteps ?? 0;
   checkSteps('cosine', 'warmupSteps', w, 0);

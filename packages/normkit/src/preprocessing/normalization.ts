@@ -15,6 +15,7 @@ import { add, div, mul, sub } from '../functional/elementwise.js';
 import { reshape } from '../functional/shape-ops.js';
 import { Module, fmtValue } from '../nn/module.js';
 import { RunningMoments } from './moments.js';
+import { checkOptions } from '../options.js';
 
 /** A mean or variance given at construction: a scalar, flat or nested numbers, or a Tensor. */
 export type StatInput = number | readonly number[] | readonly (readonly number[])[] | Tensor;
@@ -85,6 +86,7 @@ export class Normalization extends Module {
 
   constructor(opts: NormalizationOptions = {}) {
     super();
+    checkOptions('Normalization', opts, ['axis', 'mean', 'variance', 'invert', 'eps']);
     const ax = opts.axis === undefined ? [-1] : opts.axis === null ? [] : typeof opts.axis === 'number' ? [opts.axis] : [...opts.axis];
     for (const a of ax) if (!Number.isInteger(a)) throw new TypeError(`Normalization: axis must be integers, got ${fmtValue(opts.axis)}`);
     if (new Set(ax).size !== ax.length) throw new RangeError(`Normalization: axis ${fmtValue(ax)} repeats a dim`);

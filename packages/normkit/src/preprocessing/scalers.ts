@@ -12,6 +12,7 @@ import { fmtShape } from '../tensor/shape.js';
 import { tensor } from '../tensor/create.js';
 import { fmtValue } from '../nn/module.js';
 import { RunningMoments } from './moments.js';
+import { checkOptions } from '../options.js';
 
 /** 2-D data: a rank-2 Tensor or nested number arrays (one row per sample). */
 export type Matrix = Tensor | readonly (readonly number[])[];
@@ -114,6 +115,7 @@ export class StandardScaler {
   nSamplesSeen: Float64Array | null = null;
 
   constructor(opts: StandardScalerOptions = {}) {
+    checkOptions('StandardScaler', opts, ['withMean', 'withStd']);
     this.withMean = opts.withMean ?? true;
     this.withStd = opts.withStd ?? true;
   }
@@ -202,6 +204,7 @@ export class MinMaxScaler {
   nSamplesSeen = 0;
 
   constructor(opts: MinMaxScalerOptions = {}) {
+    checkOptions('MinMaxScaler', opts, ['featureRange', 'clip']);
     const fr = opts.featureRange ?? [0, 1];
     if (fr.length !== 2 || !(fr[0] < fr[1])) {
       throw new RangeError(`MinMaxScaler: minimum of desired feature range must be smaller than maximum, got featureRange ${fmtValue([...fr])}`);
@@ -346,6 +349,7 @@ export class RobustScaler {
   private nFeatures: number | null = null;
 
   constructor(opts: RobustScalerOptions = {}) {
+    checkOptions('RobustScaler', opts, ['withCentering', 'withScaling', 'quantileRange', 'unitVariance']);
     this.withCentering = opts.withCentering ?? true;
     this.withScaling = opts.withScaling ?? true;
     const qr = opts.quantileRange ?? [25, 75];
@@ -416,6 +420,11 @@ export class MaxAbsScaler {
   scale: Float64Array | null = null;
   nSamplesSeen = 0;
 
+  /** No options (scikit-learn's `copy` has no meaning here); any key throws. */
+  constructor(opts?: Record<string, never>) {
+    checkOptions('MaxAbsScaler', opts, []);
+  }
+
   fit(X: Matrix): this {
     this.maxAbs = null;
     this.nSamplesSeen = 0;
@@ -480,6 +489,7 @@ export class Normalizer {
   readonly norm: 'l1' | 'l2' | 'max';
 
   constructor(opts: NormalizerOptions = {}) {
+    checkOptions('Normalizer', opts, ['norm']);
     const n = opts.norm ?? 'l2';
     if (n !== 'l1' && n !== 'l2' && n !== 'max') throw new RangeError(`Normalizer: norm must be 'l1', 'l2' or 'max', got ${fmtValue(n)}`);
     this.norm = n;

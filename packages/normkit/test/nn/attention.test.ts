@@ -93,7 +93,7 @@ test('qk-norm (Dehghani et al. 2023): queries and keys normalized per head match
   assert.ok(plain.maxLogit > 100, `plain attention logits grow with the input scale: ${plain.maxLogit}`);
   assert.ok(normed.maxLogit <= Math.sqrt(4) + 1e-4, `qk-RMSNorm bounds the logits by sqrt(dh) = 2: ${normed.maxLogit}`);
   assert.throws(() => new nk.nn.MultiheadAttention(8, 2, { qkNorm: 'batchnorm' as never }), /qkNorm must be 'layernorm', 'rmsnorm' or null, got 'batchnorm'/);
-  assert.throws(() => new nk.nn.MultiheadAttention(8, 2, { casual: true } as never), /unknown option 'casual' \(accepted: causal, /);
+  assert.throws(() => new nk.nn.MultiheadAttention(8, 2, { casual: true } as never), /unknown option 'casual'; accepted options: 'causal', /);
   const block = new nk.nn.TransformerBlock({ dModel: 8, nHeads: 2, qkNorm: 'layernorm', rng: new nk.Rng(17) });
   assert.ok(Object.keys(block.stateDict()).includes('self_attn.q_norm.weight'));
   assert.throws(() => nk.onnx.exportModel(block.selfAttn, nk.randn([1, 3, 8])), /qkNorm/);

@@ -33,7 +33,8 @@ test('crossEntropy errors name the received values', () => {
   const x = nk.zeros([2, 3]);
   assert.throws(() => nk.F.crossEntropy(x, [0, 3]), /target 3 at position 1 is not a class index in \[0, 2\]/);
   assert.throws(() => nk.F.crossEntropy(x, [0]), /expected 2 targets .* got 1/);
-  assert.throws(() => nk.F.crossEntropy(nk.zeros([2, 3, 4]), [0, 1]), /expected logits with shape \[N, C\], got \[2, 3, 4\]/);
+  // [N, C, d] logits are accepted (PyTorch's K-dimensional case); the targets must then be [N, d]
+  assert.throws(() => nk.F.crossEntropy(nk.zeros([2, 3, 4]), [0, 1]), /expected 8 class-index targets of shape \[2, 4\]/);
   assert.throws(() => nk.F.crossEntropy(x, [0.5, 1]), /target 0.5 at position 0/);
   assert.throws(() => nk.F.crossEntropy(x, nk.zeros([2, 4])), /must have the logits' shape \[2, 3\], got \[2, 4\]/);
 });

@@ -9,6 +9,7 @@ import { type DType, allocate } from '../../tensor/dtype.js';
 import { full } from '../../tensor/create.js';
 import { fmtShape, normalizeAxis } from '../../tensor/shape.js';
 import { batchNorm } from '../../functional/batch-norm.js';
+import { checkOptions, checkEcho } from '../../options.js';
 
 /** Options shared by the BatchNorm modules (defaults are PyTorch's). */
 export interface BatchNormModuleOptions {
@@ -36,6 +37,10 @@ export interface BatchNormModuleOptions {
   unbiasedRunningVar?: boolean;
   /** Storage type of parameters and buffers (default 'float32'). */
   dtype?: DType;
+  /** Learn the `bias` when `affine` (default true; `false` keeps the gain only, as PyTorch 2.x's `bias=False`). */
+  bias?: boolean;
+  /** Accepted so `getConfig()` output can be passed back; must equal the positional argument. */
+  numFeatures?: number;
 }
 
 /** Options of the generic `BatchNorm`: the channel axis as well. */
@@ -53,6 +58,7 @@ export interface BatchNormConfig {
   trackRunningStats: boolean;
   unbiasedRunningVar: boolean;
   dtype: DType;
+  bias?: boolean;
 }
 
 /**
@@ -60,6 +66,8 @@ export interface BatchNormConfig {
  * `_NormBase`): the parameters `weight`, `bias` and the buffers
  * `running_mean`, `running_var`, `num_batches_tracked`, with PyTorch names.
  */
+const NORM_BASE_KEYS = ['eps', 'momentum', 'affine', 'trackRunningStats', 'unbiasedRunningVar', 'dtype', 'bias', 'numFeatures'] as const;
+
 export abstract class NormBase extends NormLayer {
   readonly numFeatures: number;
   readonly eps: number;
@@ -68,9 +76,13 @@ export abstract class NormBase extends NormLayer {
   readonly trackRunningStats: boolean;
   readonly unbiasedRunningVar: boolean;
   readonly dtype: DType;
+  /** Whether the `bias` parameter exists (with `affine`). */
+  readonly useBias: boolean;
 
-  constructor(numFeatures: number, opts: BatchNormModuleOptions, defaults: { affine: boolean; trackRunningStats: boolean }) {
+  constructor(numFeatures: number, opts: BatchNormModuleOptions, defaults: { affine: boolean; trackRunningStats: boolean }, extraKeys: readonly string[] = []) {
     super();
+    checkOptions(new.target.name, opts, [...NORM_BASE_KEYS, ...extraKeys]);
+    checkEcho(new.target.name, opts, 'numFeatures', numFeatures);
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) {
       throw new RangeError(`${new.target.name}: numFeatures must be a positive integer, got ${numFeatures}`);
     }
@@ -87,9 +99,10 @@ export abstract class NormBase extends NormLayer {
     this.trackRunningStats = opts.trackRunningStats ?? defaults.trackRunningStats;
     this.unbiasedRunningVar = opts.unbiasedRunningVar ?? true;
     this.dtype = opts.dtype ?? 'float32';
+    this.useBias = opts.bias ?? true;
     const C = numFeatures;
     this.registerParameter('weight', this.affine ? full([C], 1, { dtype: this.dtype }) : null);
-    this.registerParameter('bias', this.affine ? full([C], 0, { dtype: this.dtype }) : null);
+    this.registerParameter('bias', this.affine && this.useBias ? full([C], 0, { dtype: this.dtype }) : null);
     this.registerBuffer('running_mean', this.trackRunningStats ? full([C], 0, { dtype: this.dtype }) : null);
     this.registerBuffer('running_var', this.trackRunningStats ? full([C], 1, { dtype: this.dtype }) : null);
     this.registerBuffer('num_batches_tracked', this.trackRunningStats ? new Tensor(allocate('float64', 1), []) : null);
@@ -126,6 +139,7 @@ export abstract class NormBase extends NormLayer {
   override extraRepr(): string {
     let s = `${this.numFeatures}, eps=${fmtValue(this.eps)}, momentum=${fmtValue(this.momentum)}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}`;
     if (!this.unbiasedRunningVar) s += ', unbiasedRunningVar=false';
+    if (!this.useBias) s += ', bias=false';
     return s;
   }
 
@@ -139,6 +153,8 @@ export abstract class NormBase extends NormLayer {
       trackRunningStats: this.trackRunningStats,
       unbiasedRunningVar: this.unbiasedRunningVar,
       dtype: this.dtype,
+      // appended only when off, so configs written before the option existed compare equal
+      ...(this.useBias ? {} : { bias: false }),
     };
   }
 }
@@ -165,7 +181,7 @@ export class BatchNorm extends NormBase {
   readonly axis: number;
 
   constructor(numFeatures: number, opts: GenericBatchNormOptions = {}) {
-    super(numFeatures, opts, { affine: true, trackRunningStats: true });
+    super(numFeatures, opts, { affine: true, trackRunningStats: true }, ['axis']);
     this.axis = opts.axis ?? 1;
     if (!Number.isInteger(this.axis)) throw new RangeError(`BatchNorm: axis must be an integer, got ${this.axis}`);
   }
@@ -218,6 +234,7 @@ function checkRank(x: Tensor, allowed: readonly number[]): void {
 /** BatchNorm over [N, C] or [N, C, L] inputs (channels at dim 1). See `BatchNorm`. */
 export class BatchNorm1d extends BatchNorm {
   constructor(numFeatures: number, opts: BatchNormModuleOptions = {}) {
+    checkEcho(new.target.name, opts, 'axis', 1);
     super(numFeatures, { ...opts, axis: 1 });
   }
   protected override checkInputDim(x: Tensor): void {
@@ -228,6 +245,7 @@ export class BatchNorm1d extends BatchNorm {
 /** BatchNorm over [N, C, H, W] inputs (channels at dim 1). See `BatchNorm`. */
 export class BatchNorm2d extends BatchNorm {
   constructor(numFeatures: number, opts: BatchNormModuleOptions = {}) {
+    checkEcho(new.target.name, opts, 'axis', 1);
     super(numFeatures, { ...opts, axis: 1 });
   }
   protected override checkInputDim(x: Tensor): void {
@@ -238,6 +256,7 @@ export class BatchNorm2d extends BatchNorm {
 /** BatchNorm over [N, C, D, H, W] inputs (channels at dim 1). See `BatchNorm`. */
 export class BatchNorm3d extends BatchNorm {
   constructor(numFeatures: number, opts: BatchNormModuleOptions = {}) {
+    checkEcho(new.target.name, opts, 'axis', 1);
     super(numFeatures, { ...opts, axis: 1 });
   }
   protected override checkInputDim(x: Tensor): void {

@@ -8,6 +8,7 @@ import type { DType } from '../../tensor/dtype.js';
 import { full } from '../../tensor/create.js';
 import { toNormalizedShape } from '../../functional/layer-norm.js';
 import { dyt } from '../../functional/dyt.js';
+import { checkOptions, checkEcho } from '../../options.js';
 
 /** DyT options. */
 export interface DyTOptions {
@@ -15,6 +16,8 @@ export interface DyTOptions {
   alphaInit?: number;
   /** Storage type of the parameters (default 'float32'). */
   dtype?: DType;
+  /** Accepted so `getConfig()` output can be passed back; must equal the positional argument. */
+  normalizedShape?: number | readonly number[];
 }
 
 /**
@@ -34,7 +37,9 @@ export class DyT extends NormLayer {
 
   constructor(normalizedShape: number | readonly number[], opts: DyTOptions = {}) {
     super();
+    checkOptions('DyT', opts, ['alphaInit', 'dtype', 'normalizedShape']);
     this.normalizedShape = toNormalizedShape(normalizedShape, 'DyT');
+    checkEcho('DyT', opts, 'normalizedShape', this.normalizedShape);
     this.alphaInit = opts.alphaInit ?? 0.5;
     if (!Number.isFinite(this.alphaInit)) throw new RangeError(`DyT: alphaInit must be a finite number, got ${this.alphaInit}`);
     this.dtype = opts.dtype ?? 'float32';

@@ -8,6 +8,7 @@ import type { DType } from '../../tensor/dtype.js';
 import { full } from '../../tensor/create.js';
 import { fmtShape } from '../../tensor/shape.js';
 import { groupNorm } from '../../functional/group-norm.js';
+import { checkOptions, checkEcho } from '../../options.js';
 
 /** GroupNorm options (defaults are PyTorch's). */
 export interface GroupNormOptions {
@@ -17,6 +18,11 @@ export interface GroupNormOptions {
   affine?: boolean;
   /** Storage type of the parameters (default 'float32'). */
   dtype?: DType;
+  /** Learn the `bias` when `affine` (default true; `false` keeps the gain only, as PyTorch 2.x's `bias=False`). */
+  bias?: boolean;
+  /** Accepted so `getConfig()` output can be passed back; must equal the positional arguments. */
+  numGroups?: number;
+  numChannels?: number;
 }
 
 /**
@@ -37,9 +43,14 @@ export class GroupNorm extends NormLayer {
   readonly eps: number;
   readonly affine: boolean;
   readonly dtype: DType;
+  /** Whether the `bias` parameter exists (with `affine`). */
+  readonly useBias: boolean;
 
   constructor(numGroups: number, numChannels: number, opts: GroupNormOptions = {}) {
     super();
+    checkOptions('GroupNorm', opts, ['eps', 'affine', 'dtype', 'bias', 'numGroups', 'numChannels']);
+    checkEcho('GroupNorm', opts, 'numGroups', numGroups);
+    checkEcho('GroupNorm', opts, 'numChannels', numChannels);
     if (!Number.isInteger(numGroups) || numGroups <= 0) throw new RangeError(`GroupNorm: numGroups must be a positive integer, got ${numGroups}`);
     if (!Number.isInteger(numChannels) || numChannels <= 0) throw new RangeError(`GroupNorm: numChannels must be a positive integer, got ${numChannels}`);
     if (numChannels % numGroups !== 0) {
@@ -52,7 +63,8 @@ export class GroupNorm extends NormLayer {
     this.affine = opts.affine ?? true;
     this.dtype = opts.dtype ?? 'float32';
     this.registerParameter('weight', this.affine ? full([numChannels], 1, { dtype: this.dtype }) : null);
-    this.registerParameter('bias', this.affine ? full([numChannels], 0, { dtype: this.dtype }) : null);
+    this.useBias = opts.bias ?? true;
+    this.registerParameter('bias', this.affine && this.useBias ? full([numChannels], 0, { dtype: this.dtype }) : null);
   }
 
   /** Normalize `x` of shape [N, numChannels, *]. */
@@ -65,11 +77,11 @@ export class GroupNorm extends NormLayer {
 
   /** `2, 6, eps=1e-5, affine=true`. */
   override extraRepr(): string {
-    return `${this.numGroups}, ${this.numChannels}, eps=${fmtValue(this.eps)}, affine=${this.affine}`;
+    return `${this.numGroups}, ${this.numChannels}, eps=${fmtValue(this.eps)}, affine=${this.affine}${this.useBias ? '' : ', bias=false'}`;
   }
 
   /** The constructor options with defaults filled in. */
-  getConfig(): { numGroups: number; numChannels: number; eps: number; affine: boolean; dtype: DType } {
-    return { numGroups: this.numGroups, numChannels: this.numChannels, eps: this.eps, affine: this.affine, dtype: this.dtype };
+  getConfig(): { numGroups: number; numChannels: number; eps: number; affine: boolean; dtype: DType; bias?: boolean } {
+    return { numGroups: this.numGroups, numChannels: this.numChannels, eps: this.eps, affine: this.affine, dtype: this.dtype, ...(this.useBias ? {} : { bias: false }) };
   }
 }

@@ -7,6 +7,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import type { DType } from '../../tensor/dtype.js';
 import { full } from '../../tensor/create.js';
 import { layerNorm, toNormalizedShape } from '../../functional/layer-norm.js';
+import { checkOptions, checkEcho } from '../../options.js';
 
 /** LayerNorm options (defaults are PyTorch's). */
 export interface LayerNormOptions {
@@ -18,6 +19,8 @@ export interface LayerNormOptions {
   bias?: boolean;
   /** Storage type of the parameters (default 'float32'). */
   dtype?: DType;
+  /** Accepted so `getConfig()` output can be passed back; must equal the positional argument. */
+  normalizedShape?: number | readonly number[];
 }
 
 /**
@@ -40,7 +43,9 @@ export class LayerNorm extends NormLayer {
 
   constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
     super();
+    checkOptions('LayerNorm', opts, ['eps', 'elementwiseAffine', 'bias', 'dtype', 'normalizedShape']);
     this.normalizedShape = toNormalizedShape(normalizedShape, 'LayerNorm');
+    checkEcho('LayerNorm', opts, 'normalizedShape', this.normalizedShape);
     this.eps = opts.eps ?? 1e-5;
     if (!(this.eps >= 0)) throw new RangeError(`LayerNorm: eps must be >= 0, got ${this.eps}`);
     this.elementwiseAffine = opts.elementwiseAffine ?? true;

@@ -5,6 +5,7 @@ import { fmtValue } from '../module.js';
 import { NormLayer } from './norm-layer.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { localResponseNorm } from '../../functional/local-response-norm.js';
+import { checkOptions, checkEcho } from '../../options.js';
 
 /** LocalResponseNorm options (defaults are PyTorch's). */
 export interface LocalResponseNormOptions {
@@ -14,6 +15,8 @@ export interface LocalResponseNormOptions {
   beta?: number;
   /** Additive factor (default 1). */
   k?: number;
+  /** Accepted so `getConfig()` output can be passed back; must equal the positional argument. */
+  size?: number;
 }
 
 /**
@@ -33,6 +36,8 @@ export class LocalResponseNorm extends NormLayer {
 
   constructor(size: number, opts: LocalResponseNormOptions = {}) {
     super();
+    checkOptions('LocalResponseNorm', opts, ['alpha', 'beta', 'k', 'size']);
+    checkEcho('LocalResponseNorm', opts, 'size', size);
     if (!Number.isInteger(size) || size <= 0) throw new RangeError(`LocalResponseNorm: size must be a positive integer, got ${size}`);
     this.size = size;
     this.alpha = opts.alpha ?? 1e-4;

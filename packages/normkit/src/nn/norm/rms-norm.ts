@@ -8,6 +8,7 @@ import type { DType } from '../../tensor/dtype.js';
 import { full } from '../../tensor/create.js';
 import { toNormalizedShape } from '../../functional/layer-norm.js';
 import { rmsNorm } from '../../functional/rms-norm.js';
+import { checkOptions, checkEcho } from '../../options.js';
 
 /** RMSNorm options (defaults are PyTorch's). */
 export interface RMSNormOptions {
@@ -17,6 +18,8 @@ export interface RMSNormOptions {
   elementwiseAffine?: boolean;
   /** Storage type of the parameters (default 'float32'). */
   dtype?: DType;
+  /** Accepted so `getConfig()` output can be passed back; must equal the positional argument. */
+  normalizedShape?: number | readonly number[];
 }
 
 /**
@@ -36,7 +39,9 @@ export class RMSNorm extends NormLayer {
 
   constructor(normalizedShape: number | readonly number[], opts: RMSNormOptions = {}) {
     super();
+    checkOptions('RMSNorm', opts, ['eps', 'elementwiseAffine', 'dtype', 'normalizedShape']);
     this.normalizedShape = toNormalizedShape(normalizedShape, 'RMSNorm');
+    checkEcho('RMSNorm', opts, 'normalizedShape', this.normalizedShape);
     this.eps = opts.eps ?? null;
     if (this.eps !== null && !(this.eps >= 0)) throw new RangeError(`RMSNorm: eps must be null or >= 0, got ${this.eps}`);
     this.elementwiseAffine = opts.elementwiseAffine ?? true;

@@ -11,6 +11,7 @@ import { mul, div } from '../../functional/elementwise.js';
 import { sum } from '../../functional/reduce.js';
 import { reshape, permute } from '../../functional/shape-ops.js';
 import { matmul } from '../../functional/matmul.js';
+import { checkOptions } from '../../options.js';
 
 /** spectralNorm options (defaults are PyTorch's). */
 export interface SpectralNormOptions {
@@ -92,6 +93,7 @@ function powerIterate(M: ArrayLike<number>, h: number, w: number, u: Tensor, v: 
  * @returns the module
  */
 export function spectralNorm<M extends Module>(module: M, opts: SpectralNormOptions = {}): M {
+  checkOptions('spectralNorm', opts, ['name', 'nPowerIterations', 'eps', 'dim', 'rng']);
   const name = opts.name ?? 'weight';
   const nIter = opts.nPowerIterations ?? 1;
   const eps = opts.eps ?? 1e-12;

@@ -9,6 +9,7 @@ import { fmtShape } from '../../tensor/shape.js';
 import { noGrad } from '../../autograd/grad-mode.js';
 import { mul, sqrt } from '../../functional/elementwise.js';
 import { sum } from '../../functional/reduce.js';
+import { checkOptions } from '../../options.js';
 
 /** weightNorm options (defaults are PyTorch's). */
 export interface WeightNormOptions {
@@ -54,6 +55,7 @@ const applied = new WeakMap<Module, Map<string, WeightNormInfo>>();
  * @returns the module
  */
 export function weightNorm<M extends Module>(module: M, opts: WeightNormOptions = {}): M {
+  checkOptions('weightNorm', opts, ['name', 'dim']);
   const name = opts.name ?? 'weight';
   const dimOpt = opts.dim === undefined ? 0 : opts.dim;
   if (module.isParametrized(name)) throw new Error(`weightNorm: parameter '${name}' of ${module.typeName} is already parametrized`);
@@ -131,6 +133,7 @@ export interface DataDependentInitOptions {
 export function dataDependentInit(
   module: Module & { forward(x: Tensor): Tensor }, inputBatch: Tensor, opts: DataDependentInitOptions = {},
 ): { mean: Float64Array; std: Float64Array } {
+  checkOptions('dataDependentInit', opts, ['name', 'biasName', 'featureAxis']);
   const name = opts.name ?? 'weight';
   const info = applied.get(module)?.get(name);
   if (!info) throw new Error(`dataDependentInit: apply weightNorm to '${name}' of ${module.typeName} first`);
