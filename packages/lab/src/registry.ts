@@ -14,13 +14,14 @@ import { pathToFileURL } from 'node:url';
 import type { Experiment } from './experiment.js';
 import { experiments as builtin } from './experiments/index.js';
 
-/** The study order of LAB.md (experiments 1..12). */
+/** The study order of LAB.md (experiments 1..12; qk-norm, round two's, beside the Transformer one). */
 export const LAB_ORDER = [
   'classic-mlp',
   'signal-propagation',
   'learning-rate',
   'batch-size',
   'transformer-placement',
+  'qk-norm',
   'recurrent',
   'invariances',
   'cost',

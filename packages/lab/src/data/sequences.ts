@@ -185,3 +185,32 @@ export function charLmBatch(rng: Rng, corpus: CharCorpus, batch: number, length:
   }
   return { inputs, targets, mask: new Float32Array(batch * length).fill(1), batch, length, vocab: corpus.chars.length };
 }
+
+/**
+ * Causal copy: the model reads `nTokens` random tokens from `vocab` symbols,
+ * a separator (id `vocab`), then must reproduce the tokens, one per step,
+ * predicting each next token (a decoder-only language model's task). The
+ * full sequence is `[x_1..x_n, SEP, x_1..x_n]`; `inputs` are its first 2n
+ * tokens and `targets` the same shifted by one, so position t predicts token
+ * t + 1. Only the n positions after the separator are scored (`mask`):
+ * positions n..2n-1, whose targets are x_1..x_n. Guessing scores log(vocab)
+ * nats per scored position; solving it needs attention to the position n
+ * steps back. Input vocabulary: `vocab + 1` ids (tokens and SEP).
+ */
+export function causalCopyBatch(rng: Rng, batch: number, nTokens: number, vocab: number): TokenBatch {
+  const xs = randomTokens(rng, batch, nTokens, vocab);
+  const length = 2 * nTokens;
+  const inputs = new Int32Array(batch * length);
+  const targets = new Int32Array(batch * length);
+  const mask = new Float32Array(batch * length);
+  for (let b = 0; b < batch; b++) {
+    const seq = new Int32Array(length + 1);
+    seq.set(xs.subarray(b * nTokens, (b + 1) * nTokens), 0);
+    seq[nTokens] = vocab;
+    seq.set(xs.subarray(b * nTokens, (b + 1) * nTokens), nTokens + 1);
+    inputs.set(seq.subarray(0, length), b * length);
+    targets.set(seq.subarray(1), b * length);
+    mask.fill(1, b * length + nTokens, (b + 1) * length);
+  }
+  return { inputs, targets, mask, batch, length, vocab: vocab + 1 };
+}

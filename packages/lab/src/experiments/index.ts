@@ -16,6 +16,7 @@ import { weightAndSpectral } from './weight-and-spectral.js';
 import { cost } from './cost.js';
 import { learningRate } from './learning-rate.js';
 import { landscape } from './landscape.js';
+import { qkNorm } from './qk-norm.js';
 
 export const experiments: Experiment[] = [
   invariances,
@@ -30,4 +31,5 @@ export const experiments: Experiment[] = [
   cost,
   learningRate,
   landscape,
+  qkNorm,
 ];

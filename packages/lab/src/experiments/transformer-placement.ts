@@ -3,166 +3,136 @@
  * original Post-LN Transformer (LN after the residual add) needs a
  * learning-rate warm-up, because at initialization its gradients grow toward
  * the output layers, while Pre-LN (LN inside the residual branch) has flat
- * gradients and trains without warm-up. Zhu et al. 2025 add that DyT
- * (gamma * tanh(alpha x) + beta) can replace LN in a Pre-LN Transformer.
+ * gradients and trains without warm-up. Wortsman et al. 2023 show how to
+ * see such instabilities at small scale: sweep the learning rate over orders
+ * of magnitude and compare where each variant stops training ("LR
+ * sensitivity"). Round one trained at one rate on an easy task and did not
+ * see the effect; this version is built around the sweep.
  *
- * Our test: a tiny encoder-only Transformer on token sorting (every output
- * position attends to the whole input), Adam (0.9, 0.98), lr 1e-3, with and
- * without a linear warm-up over 10% of the steps; plus the per-layer gradient
- * norm at initialization for depths 2..8.
+ * Task: causal copy (data/sequences.ts `causalCopyBatch`): a decoder-only
+ * Transformer reads 16 random tokens of 16 symbols and must reproduce them.
+ * Variants (models/decoder-lm.ts): Post-LN, Post-LN with warm-up, Pre-LN,
+ * Pre-LN with qk-LayerNorm, Pre-LN with DyT, no normalization.
  */
-import type { Experiment, Judgement, Profile, RunContext, RunOutput, RunResult, RunSpec, ReportTable, ChartSpec, Json } from '../experiment.js';
-import { Tensor } from 'normkit';
-import { Rng } from 'normkit';
-import { zeros, ones, full } from 'normkit';
-import { noGrad } from 'normkit';
-import { Module } from 'normkit/nn';
-import { Linear } from 'normkit/nn';
-import { Embedding } from 'normkit/nn';
-import { TransformerBlock } from 'normkit/nn';
-import { normal_ } from 'normkit/nn/init';
-import { add } from 'normkit/functional';
-import { reshape } from 'normkit/functional';
-import { layerNorm } from 'normkit/functional';
-import { dyt } from 'normkit/functional';
-import { crossEntropy } from 'normkit/functional';
-import { Adam } from 'normkit/optim';
-import { linearWarmup } from 'normkit/optim/schedules';
-import { sortingBatch, type TokenBatch } from '../data/sequences.js';
-import { finiteOrNull, mean, std, downsample, smooth, stepLoop, finiteStep } from '../train-utils.js';
-import { lineChart, barChart, seriesRows } from '../report/charts.js';
+import type { Experiment, Judgement, Profile, RunContext, RunOutput, RunResult, RunSpec, ReportTable, ChartSpec } from '../experiment.js';
+import { DECODER_VARIANTS, decoderVariant, type DecoderVariant } from '../models/decoder-lm.js';
+import { initGradNorms, trainCopy, warmupSteps, type CopySizes } from '../tasks/copy-task.js';
+import { finiteOrNull, mean, downsample, smooth } from '../train-utils.js';
+import { lineChart, seriesRows } from '../report/charts.js';
 
-/** Architectures compared: where the normalization sits, and which one. */
-export const PLACEMENT_VARIANTS = ['post-ln', 'pre-ln', 'pre-dyt', 'none'] as const;
-export type PlacementVariant = (typeof PLACEMENT_VARIANTS)[number];
+/** The sweep: learning rates over two orders of magnitude (Wortsman et al. sweep 1e-4..1e-1 at larger scale). */
+export const TP_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
 
-const ARCH: Record<PlacementVariant, { norm: 'layernorm' | 'dyt' | 'none'; placement: 'pre' | 'post'; finalNorm: boolean }> = {
-  'post-ln': { norm: 'layernorm', placement: 'post', finalNorm: false },
-  'pre-ln': { norm: 'layernorm', placement: 'pre', finalNorm: true },
-  'pre-dyt': { norm: 'dyt', placement: 'pre', finalNorm: true },
-  none: { norm: 'none', placement: 'pre', finalNorm: false },
-};
-
-/** Token embedding + learned positions -> depth blocks -> (final norm for Pre-LN/DyT) -> vocabulary logits. */
-export class SeqTransformer extends Module {
-  readonly blocks: TransformerBlock[] = [];
-  readonly d: number;
-  readonly finalKind: 'layernorm' | 'dyt' | null;
-
-  constructor(o: { vocab: number; length: number; d: number; heads: number; dFF: number; depth: number; variant: PlacementVariant; rng: Rng }) {
-    super();
-    const a = ARCH[o.variant];
-    this.d = o.d;
-    this.registerModule('embed', new Embedding(o.vocab, o.d, { rng: o.rng }));
-    // Scale the N(0, 1) table to the usual 0.02-ish range so the residual stream starts at unit-ish scale.
-    noGrad(() => normal_(this.getModule('embed').getParameter('weight')!, 0, 1 / Math.sqrt(o.d), { rng: o.rng }));
-    const pos = this.registerParameter('pos', zeros([o.length, o.d]))!;
-    noGrad(() => normal_(pos, 0, 1 / Math.sqrt(o.d), { rng: o.rng }));
-    for (let i = 0; i < o.depth; i++) {
-      const b = new TransformerBlock({ dModel: o.d, nHeads: o.heads, dFF: o.dFF, norm: a.norm, placement: a.placement, rng: o.rng });
-      this.blocks.push(this.registerModule(`block${i}`, b));
-    }
-    this.finalKind = a.finalNorm ? (a.norm === 'dyt' ? 'dyt' : 'layernorm') : null;
-    if (this.finalKind) {
-      this.registerParameter('final_weight', ones([o.d]));
-      this.registerParameter('final_bias', zeros([o.d]));
-      // DyT's alpha starts at 0.5 (Zhu et al. 2025's default for non-LLM models).
-      if (this.finalKind === 'dyt') this.registerParameter('final_alpha', full([1], 0.5));
-    }
-    this.registerModule('head', new Linear(o.d, o.vocab, { rng: o.rng }));
-  }
-
-  private getModule(name: string): Module {
-    return this._modules.get(name)!;
-  }
-
-  forward(tokens: Int32Array, batch: number, length: number): Tensor {
-    let h = (this.getModule('embed') as Embedding).forward(tokens, [batch, length]);
-    h = add(h, this.param('pos')!);
-    for (const b of this.blocks) h = b.forward(h);
-    if (this.finalKind === 'layernorm') h = layerNorm(h, [this.d], this.param('final_weight'), this.param('final_bias'));
-    else if (this.finalKind === 'dyt') h = dyt(h, this.param('final_alpha')!, this.param('final_weight'), this.param('final_bias'));
-    return (this.getModule('head') as Linear).forward(h);
-  }
-}
-
-interface Sizes {
-  d: number;
-  heads: number;
-  dFF: number;
-  /** Depth of the trained models. */
+interface Sizes extends CopySizes {
+  /** Depths of the trained models. */
   depths: number[];
-  /** Depths whose gradient norms at initialization are measured. */
+  /** Depths whose per-block gradient norms at initialization are measured. */
   initDepths: number[];
-  length: number;
-  vocab: number;
-  batch: number;
-  steps: number;
+  rates: number[];
+  variants: readonly DecoderVariant[];
   seeds: number;
-  /** Train every variant with and without warm-up (else: warm-up only for Post-LN and Pre-LN). */
-  allWarmups: boolean;
 }
 
 const SIZES: Record<Profile, Sizes> = {
-  smoke: { d: 8, heads: 2, dFF: 16, depths: [2], initDepths: [2, 3], length: 4, vocab: 4, batch: 4, steps: 5, seeds: 2, allWarmups: false },
-  quick: { d: 64, heads: 4, dFF: 128, depths: [4, 8], initDepths: [2, 4, 6, 8], length: 6, vocab: 6, batch: 8, steps: 150, seeds: 2, allWarmups: false },
-  full: { d: 64, heads: 4, dFF: 128, depths: [4, 8], initDepths: [2, 4, 6, 8], length: 8, vocab: 8, batch: 16, steps: 500, seeds: 3, allWarmups: false },
+  smoke: { nTokens: 4, vocab: 6, d: 16, heads: 2, dFF: 32, batch: 4, steps: 6, depths: [2], initDepths: [2, 3], rates: [1e-3, 1e-2], variants: DECODER_VARIANTS, seeds: 2 },
+  // Quick: the rule's three variants at the two rates around the edge seen in the full sweep, 2 seeds.
+  quick: { nTokens: 16, vocab: 16, d: 64, heads: 4, dFF: 128, batch: 16, steps: 500, depths: [6], initDepths: [6, 12, 24], rates: [1e-3, 3e-3], variants: ['post-ln', 'post-ln-warmup', 'pre-ln'], seeds: 2 },
+  full: { nTokens: 16, vocab: 16, d: 64, heads: 4, dFF: 128, batch: 16, steps: 500, depths: [6, 12], initDepths: [6, 12, 24], rates: TP_RATES, variants: DECODER_VARIANTS, seeds: 3 },
 };
 
-/** Warm-up length: 10% of the steps (Xiong et al. compare none vs warm-up). */
-const warmupSteps = (steps: number) => Math.max(2, Math.round(0.1 * steps));
-const LR = 1e-3;
-const BETAS: [number, number] = [0.9, 0.98];
+/** Thresholds of the verdict rule (fixed before any run of this version). */
+export const TP_RULE = { trains: 0.9, fails: 0.5 };
 
-/** Thresholds of the verdict rule (fixed before any run). */
-export const TP_RULE = { lossRatio: 1.5, gradRatio: 1.5 };
-
-function modelFor(s: Sizes, variant: PlacementVariant, depth: number, seed: number): SeqTransformer {
-  return new SeqTransformer({ vocab: s.vocab, length: s.length, d: s.d, heads: s.heads, dFF: s.dFF, depth, variant, rng: new Rng(seed) });
-}
-
-function lossOn(model: SeqTransformer, b: TokenBatch): Tensor {
-  const logits = model.forward(b.inputs, b.batch, b.length);
-  return crossEntropy(reshape(logits, [b.batch * b.length, b.vocab]), b.targets);
-}
-
-/** L2 norm of the gradients of a block's weight matrices (2-D parameters: attention and feed-forward). */
-function blockGradNorm(b: Module): number {
-  let s = 0;
-  for (const [, p] of b.namedParameters()) {
-    if (p.ndim !== 2 || !p.grad) continue;
-    for (const v of p.grad.data) s += v * v;
-  }
-  return Math.sqrt(s);
-}
-
-/** Per-block weight-gradient norms at initialization, for one depth. */
-export function initGradNorms(s: Sizes, variant: PlacementVariant, depth: number, seed: number): number[] {
-  const model = modelFor(s, variant, depth, seed);
-  const b = sortingBatch(new Rng(seed * 7919 + depth), 16, s.length, s.vocab);
-  lossOn(model, b).backward();
-  return model.blocks.map(blockGradNorm);
-}
-
+/** Final loss: mean of the last 10% of the training losses (each on a fresh batch). */
 function finalLoss(losses: readonly number[]): number {
   const k = Math.max(1, Math.ceil(losses.length / 10));
   return mean(losses.slice(-k));
 }
 
-const lastOf = (xs: readonly number[]) => xs[xs.length - 1]!;
+/** A run's final loss capped at the loss of guessing `l0`; a diverged run scores `l0` (Wortsman et al.'s convention). */
+export function cappedLoss(r: RunResult, l0: number): number {
+  const l = r.status === 'diverged' || r.metrics.finalLoss === null || r.metrics.finalLoss === undefined ? l0 : Number(r.metrics.finalLoss);
+  return Number.isFinite(l) ? Math.min(l, l0) : l0;
+}
+
+/** The loss of guessing, log(vocab), recorded by the runs. */
+export const guessLoss = (runs: RunResult[]): number => Math.max(...runs.map((r) => Number(r.metrics.guessLoss ?? NaN)).filter(Number.isFinite), 0);
+
+const accOf = (r: RunResult): number => (r.status === 'diverged' || r.metrics.accuracy === null ? 0 : Number(r.metrics.accuracy));
+
+/**
+ * LR sensitivity (Wortsman et al. 2023, section 3.1): the mean over the
+ * swept rates of min(loss(lr), L0) - min over rates of loss, with L0 the
+ * loss of guessing (log vocab): how much worse than its best rate a variant
+ * does across the sweep; a diverged run counts as L0.
+ */
+export function lrSensitivity(lossByRate: number[], l0: number): number {
+  if (lossByRate.length === 0) return NaN;
+  const capped = lossByRate.map((l) => (Number.isFinite(l) ? Math.min(l, l0) : l0));
+  const best = Math.min(...capped);
+  return mean(capped.map((l) => l - best));
+}
+
+const RULE =
+  `At the largest trained depth: find the largest swept rate at which Pre-LN reaches a mean copy accuracy >= ${100 * TP_RULE.trains}% over seeds. ` +
+  `Reproduced when, at that rate, Post-LN without warm-up stays below ${100 * TP_RULE.fails}% copy accuracy in at least 2/3 of the seeds (a diverged run counts as 0%) ` +
+  `while Post-LN with warm-up reaches a mean >= ${100 * TP_RULE.trains}%. Not reproduced when Post-LN without warm-up trains there (or warm-up does not rescue it); ` +
+  'inconclusive when Pre-LN reaches that accuracy at no rate. The per-block gradient norms at initialization and the LR sensitivity are reported, not judged.';
+
+/** The verdict rule, on finished runs (exported for tests). */
+export function judgePlacement(runs: RunResult[]): Judgement {
+  const trains = runs.filter((r) => r.config.kind === 'train');
+  const metrics: Judgement['metrics'] = {};
+  if (trains.length === 0) return { verdict: 'inconclusive', metrics, explanation: 'No training runs finished.' };
+  const depth = Math.max(...trains.map((r) => Number(r.config.depth)));
+  const at = (v: DecoderVariant, lr: number) => trains.filter((r) => r.config.variant === v && Number(r.config.depth) === depth && Number(r.config.lr) === lr);
+  const rates = [...new Set(trains.map((r) => Number(r.config.lr)))].sort((a, b) => a - b);
+  for (const v of DECODER_VARIANTS) for (const lr of rates) {
+    const rs = at(v, lr);
+    if (rs.length) metrics[`${v}@${lr}.accuracy`] = finiteOrNull(mean(rs.map(accOf)));
+  }
+  const edge = [...rates].reverse().find((lr) => at('pre-ln', lr).length > 0 && mean(at('pre-ln', lr).map(accOf)) >= TP_RULE.trains);
+  if (edge === undefined) {
+    return { verdict: 'inconclusive', metrics, explanation: `Pre-LN reached ${100 * TP_RULE.trains}% copy accuracy at none of the rates ${rates.join(', ')} (depth ${depth}): the task or the budget is too hard to judge placement.` };
+  }
+  metrics.edgeRate = edge;
+  const post = at('post-ln', edge);
+  const warm = at('post-ln-warmup', edge);
+  if (post.length === 0 || warm.length === 0) {
+    return { verdict: 'inconclusive', metrics, explanation: `Post-LN runs at lr ${edge} are missing.` };
+  }
+  const failed = post.filter((r) => accOf(r) < TP_RULE.fails).length;
+  const warmAcc = mean(warm.map(accOf));
+  const preAcc = mean(at('pre-ln', edge).map(accOf));
+  metrics.postFailures = failed;
+  metrics.postSeeds = post.length;
+  const postFails = failed >= Math.ceil((2 * post.length) / 3);
+  const warmRescues = warmAcc >= TP_RULE.trains;
+  const verdict = postFails && warmRescues ? 'reproduced' : 'not reproduced';
+  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  const explanation =
+    `Depth ${depth}: the largest rate where Pre-LN copies (mean ${pct(preAcc)}) is ${edge}. There Post-LN without warm-up stays below ${pct(TP_RULE.fails)} in ${failed} of ${post.length} seeds ` +
+    `(accuracies ${post.map((r) => pct(accOf(r))).join(', ')}), and with warm-up reaches ${pct(warmAcc)}.` +
+    (verdict === 'not reproduced'
+      ? postFails
+        ? ' Warm-up did not rescue Post-LN at this rate, so the failure is not the warm-up effect Xiong et al. describe.'
+        : ' Post-LN trains at the rate where Pre-LN does: at this depth and width the instability does not appear.'
+      : ' This is Xiong et al.\'s effect: Post-LN needs the warm-up at a rate Pre-LN handles without one.');
+  return { verdict, metrics, explanation };
+}
 
 export const transformerPlacement: Experiment = {
   name: 'transformer-placement',
-  title: 'Post-LN vs Pre-LN (and DyT) in a Transformer: warm-up and gradients at initialization',
+  title: 'Post-LN vs Pre-LN in a Transformer: learning-rate sweeps, warm-up and gradients at initialization',
   claim:
-    'A Post-LN Transformer needs learning-rate warm-up: without it training fails, because at initialization the gradients of Post-LN grow toward the output layers; Pre-LN has flat gradients and trains without warm-up. DyT (tanh) can replace LayerNorm in Pre-LN.',
+    'A Post-LN Transformer needs learning-rate warm-up: without it, training fails at rates where Pre-LN trains, because at initialization Post-LN\'s gradients grow toward the output layers while Pre-LN\'s are flat. QK-LayerNorm and DyT are the newer variants of the same idea.',
   paper: {
     citation:
-      'R. Xiong et al. On Layer Normalization in the Transformer Architecture. ICML 2020 (arXiv:2002.04745). J. Zhu, X. Chen, K. He, Y. LeCun, Z. Liu. Transformers without Normalization. CVPR 2025 (arXiv:2503.10622).',
+      'R. Xiong et al. On Layer Normalization in the Transformer Architecture. ICML 2020 (arXiv:2002.04745). M. Wortsman et al. Small-scale proxies for large-scale Transformer training instabilities. ICLR 2024 (arXiv:2309.14322). M. Dehghani et al. Scaling Vision Transformers to 22 Billion Parameters. ICML 2023. J. Zhu et al. Transformers without Normalization. CVPR 2025.',
     setup:
-      'Xiong et al.: 6-layer Transformer, IWSLT14 De-En translation, Adam (0.9, 0.98), Post-LN with lr 5e-4 / 1e-3 and warm-up 0 / 500 / 4000 steps, vs Pre-LN without warm-up; gradient norm of each layer at initialization. Zhu et al.: DyT = gamma * tanh(alpha x) + beta with alpha initialized to 0.5 in place of every LN of ViT, DiT, LLaMA, etc.',
+      'Xiong et al.: 6-layer Transformer, IWSLT14 De-En, Adam (0.9, 0.98), Post-LN with lr 5e-4 / 1e-3 and warm-up 0 / 500 / 4000 steps vs Pre-LN without warm-up; gradient norm per layer at initialization (their Figure 3). Wortsman et al.: decoder-only Transformers of 9M to 1.2B parameters, learning rates 1e-4 to 1, final loss vs rate and LR sensitivity.',
     numbers:
-      'Xiong et al.: Post-LN without warm-up reaches BLEU 8.45 vs about 34 with warm-up; with lr 1e-3 and a 500-step warm-up only 2.77; Pre-LN without warm-up matches Post-LN with warm-up and converges faster. Zhu et al.: DyT matches LayerNorm (e.g. ViT-B ImageNet top-1 82.5% with DyT vs 82.3% with LN).',
+      'Xiong et al.: Post-LN without warm-up reaches BLEU 8.45 vs about 34 with warm-up; Pre-LN without warm-up matches Post-LN with warm-up; Post-LN\'s gradient norm at init grows with the layer index, Pre-LN\'s stays flat. Wortsman et al.: without qk-layernorm, attention-logit growth makes loss diverge at high rates already at small scale; qk-layernorm lowers LR sensitivity.',
     table: {
       title: 'Xiong et al. 2020, IWSLT14 De-En BLEU (Post-LN)',
       columns: ['setting', 'BLEU'],
@@ -171,197 +141,102 @@ export const transformerPlacement: Experiment = {
   },
   setup(profile) {
     const s = SIZES[profile];
-    return `Encoder-only Transformer (d=${s.d}, ${s.heads} heads, FFN ${s.dFF}, learned positions, depth ${s.depths.join('/')}) sorting ${s.length} tokens from ${s.vocab} symbols (fresh random batches of ${s.batch}, so the training loss is also the test loss); Adam (0.9, 0.98), lr 1e-3, ${s.steps} steps, linear warm-up over ${warmupSteps(s.steps)} steps (10%) vs none; final loss = mean of the last 10% of steps. Variants: Post-LN, Pre-LN (final LN), Pre-DyT (alpha 0.5, final DyT), no normalization (Pre placement). Gradient norms of each block's weight matrices at initialization for depths ${s.initDepths.join('/')}, batch of 16. ${s.seeds} seeds.`;
+    return `Causal copy: read ${s.nTokens} random tokens of ${s.vocab} symbols and a separator, then reproduce them (loss and accuracy on the copied half only; fresh random batches of ${s.batch}, so training loss is test loss; accuracy on 512 fresh sequences). ` +
+      `Decoder-only Transformer, d=${s.d}, ${s.heads} heads, FFN ${s.dFF}, learned positions, depth ${s.depths.join(' and ')}; Adam (0.9, 0.98), ${s.steps} steps, constant rate after an optional linear warm-up over ${warmupSteps(s.steps)} steps (10%); ` +
+      `rates ${s.rates.join(', ')}; variants ${s.variants.join(', ')}; ${s.seeds} seeds. Per-block weight-gradient norm at initialization at depths ${s.initDepths.join(', ')} (Post-LN and Pre-LN, ${s.seeds} seeds).`;
   },
-  rule:
-    `At the largest trained depth, per seed: Post-LN without warm-up fails if its final loss >= ${TP_RULE.lossRatio}x Pre-LN's without warm-up (a diverged run fails). ` +
-    `Gradient shape at init (largest measured depth, mean over seeds): last-to-first block gradient-norm ratio of Post-LN >= ${TP_RULE.gradRatio}x that of Pre-LN. ` +
-    'Reproduced if Post-LN fails in more than half of the seeds and the gradient shape holds; not reproduced if it fails in fewer than half; inconclusive otherwise (a tie, or failure without the gradient shape).',
+  rule: RULE,
   runs(profile, seeds) {
     const s = SIZES[profile];
     const n = seeds ?? s.seeds;
     const out: RunSpec[] = [];
     for (let seed = 1; seed <= n; seed++) {
-      for (const v of PLACEMENT_VARIANTS) out.push({ id: `init-${v}-s${seed}`, seed, config: { kind: 'init', variant: v } });
-      for (const depth of s.depths) {
-        for (const v of PLACEMENT_VARIANTS) {
-          const warms = s.allWarmups || v === 'post-ln' || v === 'pre-ln' ? [false, true] : [false];
-          for (const w of warms) out.push({ id: `${v}-${w ? 'warmup' : 'nowarmup'}-L${depth}-s${seed}`, seed, config: { kind: 'train', variant: v, warmup: w, depth } });
-        }
+      for (const v of ['post-ln', 'pre-ln'] as const) out.push({ id: `init-${v}-s${seed}`, seed, config: { kind: 'init', variant: v } });
+      for (const depth of s.depths) for (const v of s.variants) for (const lr of s.rates) {
+        out.push({ id: `${v}-L${depth}-lr${lr}-s${seed}`, seed, config: { kind: 'train', variant: v, depth, lr } });
       }
     }
     return out;
   },
   run(spec: RunSpec, ctx: RunContext): RunOutput {
     const s = SIZES[ctx.profile];
-    const variant = spec.config.variant as PlacementVariant;
-    if (!PLACEMENT_VARIANTS.includes(variant)) throw new RangeError(`unknown variant '${String(spec.config.variant)}', expected one of ${PLACEMENT_VARIANTS.join(', ')}`);
+    const variant = decoderVariant(spec.config.variant);
     if (spec.config.kind === 'init') {
       const series: { [k: string]: (number | null)[] } = {};
       const metrics: { [k: string]: number | null } = {};
       s.initDepths.forEach((depth, i) => {
         const g = initGradNorms(s, variant, depth, spec.seed);
         series[`grad_L${depth}`] = g.map(finiteOrNull);
-        metrics[`ratio_L${depth}`] = finiteOrNull(lastOf(g) / g[0]!);
+        metrics[`ratio_L${depth}`] = finiteOrNull(g[g.length - 1]! / g[0]!);
         ctx.progress((i + 1) / s.initDepths.length);
       });
-      return { status: 'ok', metrics, extra: { depths: s.initDepths } };
+      return { status: 'ok', metrics, series, extra: { depths: s.initDepths } };
     }
-    const depth = Number(spec.config.depth);
-    const warm = spec.config.warmup === true;
-    const model = modelFor(s, variant, depth, spec.seed);
-    const opt = new Adam(model.parameters(), { lr: LR, betas: BETAS, schedule: linearWarmup(warm ? warmupSteps(s.steps) : 0) });
-    const data = new Rng(1000 + spec.seed);
-    const t0 = performance.now();
-    const { losses, divergedAt } = stepLoop({
-      steps: s.steps,
-      step: () => {
-        const b = sortingBatch(data, s.batch, s.length, s.vocab);
-        return finiteStep(opt, () => lossOn(model, b));
-      },
-      progress: ctx.progress,
-    });
-    const stepMs = (performance.now() - t0) / Math.max(1, losses.length);
-    // Token accuracy on a fresh evaluation batch.
-    const ev = sortingBatch(new Rng(5000 + spec.seed), 128, s.length, s.vocab);
-    let acc: number | null = null;
-    if (divergedAt === undefined) {
-      const logits = noGrad(() => model.forward(ev.inputs, ev.batch, ev.length));
-      let ok = 0;
-      for (let i = 0; i < ev.targets.length; i++) {
-        let best = 0;
-        for (let c = 1; c < s.vocab; c++) if (logits.data[i * s.vocab + c]! > logits.data[i * s.vocab + best]!) best = c;
-        if (best === ev.targets[i]) ok++;
-      }
-      acc = ok / ev.targets.length;
-    }
-    const ds = downsample(smooth(losses, 5), 120);
+    const r = trainCopy({ s, variant, depth: Number(spec.config.depth), lr: Number(spec.config.lr), seed: spec.seed, progress: ctx.progress });
+    const ds = downsample(smooth(r.losses, 5), 100);
     return {
-      status: divergedAt === undefined ? 'ok' : 'diverged',
-      divergedAt,
-      metrics: { finalLoss: divergedAt === undefined ? finiteOrNull(finalLoss(losses)) : null, accuracy: acc, stepMs },
+      status: r.divergedAt === undefined ? 'ok' : 'diverged',
+      ...(r.divergedAt !== undefined ? { divergedAt: r.divergedAt } : {}),
+      metrics: { finalLoss: r.divergedAt === undefined ? finiteOrNull(finalLoss(r.losses)) : null, accuracy: r.accuracy, guessLoss: Math.log(s.vocab), stepMs: finiteOrNull(r.stepMs) },
       series: { loss: ds.values.map(finiteOrNull) },
       extra: { lossEvery: ds.index.length > 1 ? ds.index[1]! - ds.index[0]! : 1 },
     };
   },
-  judge(runs: RunResult[], profile: Profile): Judgement {
-    const trains = runs.filter((r) => r.config.kind === 'train');
-    const inits = runs.filter((r) => r.config.kind === 'init');
-    const depth = Math.max(...trains.map((r) => Number(r.config.depth)));
-    const metrics: Judgement['metrics'] = {};
-    const fl = (r: RunResult | undefined) => (!r ? NaN : r.status === 'diverged' || r.metrics.finalLoss === null ? Infinity : Number(r.metrics.finalLoss));
-    const find = (v: PlacementVariant, w: boolean, seed: number) =>
-      trains.find((r) => r.config.variant === v && r.config.warmup === w && Number(r.config.depth) === depth && r.seed === seed);
-    const seeds = [...new Set(trains.map((r) => r.seed))].sort((a, b) => a - b);
-    let fails = 0;
-    let counted = 0;
-    for (const seed of seeds) {
-      const post = fl(find('post-ln', false, seed));
-      const pre = fl(find('pre-ln', false, seed));
-      if (Number.isNaN(post) || Number.isNaN(pre)) continue;
-      counted++;
-      if (post >= TP_RULE.lossRatio * pre) fails++;
-    }
-    for (const v of PLACEMENT_VARIANTS) {
-      for (const w of [false, true]) {
-        const rs = trains.filter((r) => r.config.variant === v && r.config.warmup === w && Number(r.config.depth) === depth);
-        if (!rs.length) continue;
-        metrics[`finalLoss_${v}_${w ? 'warmup' : 'nowarmup'}`] = finiteOrNull(mean(rs.map((r) => r.metrics.finalLoss)));
-        metrics[`diverged_${v}_${w ? 'warmup' : 'nowarmup'}`] = rs.filter((r) => r.status === 'diverged').length;
-      }
-    }
-    const initDepth = Math.max(...SIZES[profile].initDepths);
-    const ratio = (v: PlacementVariant) => mean(inits.filter((r) => r.config.variant === v).map((r) => r.metrics[`ratio_L${initDepth}`]));
-    const rPost = ratio('post-ln');
-    const rPre = ratio('pre-ln');
-    metrics.initGradRatioPostLN = finiteOrNull(rPost);
-    metrics.initGradRatioPreLN = finiteOrNull(rPre);
-    metrics.postLnFailSeeds = fails;
-    metrics.seeds = counted;
-    const gradShape = Number.isFinite(rPost) && Number.isFinite(rPre) && rPost >= TP_RULE.gradRatio * rPre;
-    const f = (x: number | null | undefined) => (typeof x === 'number' ? x.toFixed(3) : 'n/a');
-    const base =
-      `Depth ${depth}: final loss without warm-up Post-LN ${f(metrics['finalLoss_post-ln_nowarmup'])} vs Pre-LN ${f(metrics['finalLoss_pre-ln_nowarmup'])} ` +
-      `(Post-LN with warm-up ${f(metrics['finalLoss_post-ln_warmup'])}, Pre-DyT ${f(metrics['finalLoss_pre-dyt_nowarmup'])}, none ${f(metrics.finalLoss_none_nowarmup)}); Post-LN failed in ${fails}/${counted} seeds. ` +
-      `At init (depth ${initDepth}) the last/first block gradient-norm ratio is ${f(rPost)} for Post-LN vs ${f(rPre)} for Pre-LN.`;
-    if (counted === 0) return { verdict: 'inconclusive', metrics, explanation: 'No paired Post-LN / Pre-LN runs without warm-up to compare.' };
-    if (2 * fails > counted && gradShape) {
-      return { verdict: 'reproduced', metrics, explanation: `${base} Post-LN without warm-up lags far behind, and its gradients grow toward the output at initialization.` };
-    }
-    if (2 * fails < counted) {
-      return {
-        verdict: 'not reproduced',
-        metrics,
-        explanation:
-          `${base} ` +
-          (gradShape
-            ? 'The gradient pattern at initialization appears, but with only this many layers, steps and this small a width, Adam at lr 1e-3 copes with it: the instability Xiong et al. saw needs larger models and longer training.'
-            : 'Neither the training failure nor the gradient pattern appears at this scale.'),
-      };
-    }
-    return {
-      verdict: 'inconclusive',
-      metrics,
-      explanation: `${base} ${gradShape ? 'The seeds disagree about the training failure.' : 'Post-LN lags, but the gradient pattern at initialization does not hold, so the mechanism is not confirmed.'}`,
-    };
-  },
-  charts(runs: RunResult[]): ChartSpec[] {
-    const inits = runs.filter((r) => r.config.kind === 'init');
-    const rows: { [k: string]: Json }[] = [];
-    for (const v of PLACEMENT_VARIANTS) {
-      const rs = inits.filter((r) => r.config.variant === v);
-      if (!rs.length) continue;
-      for (const key of Object.keys(rs[0]!.series ?? {})) {
-        const depth = Number(key.slice('grad_L'.length));
-        for (let layer = 0; layer < depth; layer++) {
-          const vals = rs.map((r) => r.series?.[key]?.[layer] ?? null);
-          rows.push({ layer: layer + 1, value: finiteOrNull(mean(vals)), variant: v, depth: `depth ${depth}` });
-        }
-      }
-    }
-    const trains = runs.filter((r) => r.config.kind === 'train');
-    const every = Number(trains[0]?.extra?.lossEvery ?? 1);
-    const depth = Math.max(...trains.map((r) => Number(r.config.depth)));
-    return [
-      lineChart({
-        title: 'Gradient norm of each block at initialization',
-        subtitle: "L2 norm of the gradient of each block's weight matrices, mean over seeds",
-        data: rows, x: 'layer', y: 'value', color: 'variant', column: 'depth', logY: true, xTitle: 'block (1 = input side)', yTitle: 'gradient norm',
-      }),
-      lineChart({
-        title: `Training loss, depth ${depth}`,
-        subtitle: 'dashed: with warm-up (10% of steps); mean over seeds',
-        data: seriesRows(trains.filter((r) => Number(r.config.depth) === depth), 'loss', (r) => `${String(r.config.variant)}${r.config.warmup ? ' +warm-up' : ''}`, { stepEvery: every }),
-        x: 'step', y: 'value', color: 'series', yTitle: 'cross-entropy', colorTitle: 'variant',
-      }),
-      barChart({
-        title: 'Final loss by variant and warm-up',
-        data: PLACEMENT_VARIANTS.flatMap((v) =>
-          [false, true].flatMap((w) => {
-            const rs = trains.filter((r) => r.config.variant === v && r.config.warmup === w && Number(r.config.depth) === depth);
-            if (!rs.length) return [];
-            return [{ variant: v, warmup: w ? 'warm-up' : 'none', mean: finiteOrNull(mean(rs.map((r) => r.metrics.finalLoss))), std: finiteOrNull(std(rs.map((r) => r.metrics.finalLoss))) }];
-          }),
-        ),
-        x: 'variant', y: 'mean', group: 'warmup', error: 'std', yTitle: 'final loss',
-      }),
-    ];
-  },
-  tables(runs: RunResult[]): ReportTable[] {
+  judge: (runs) => judgePlacement(runs),
+  charts(runs): ChartSpec[] {
     const trains = runs.filter((r) => r.config.kind === 'train');
     const depths = [...new Set(trains.map((r) => Number(r.config.depth)))].sort((a, b) => a - b);
-    const paper: Record<string, string> = { 'post-ln/false': 'BLEU 8.45 (fails)', 'post-ln/true': 'BLEU ~34', 'pre-ln/false': 'BLEU ~34 (trains, faster)', 'pre-dyt/false': 'matches LN (Zhu et al.)' };
-    const rows: (string | number | null)[][] = [];
-    for (const depth of depths) {
-      for (const v of PLACEMENT_VARIANTS) {
-        for (const w of [false, true]) {
-          const rs = trains.filter((r) => r.config.variant === v && r.config.warmup === w && Number(r.config.depth) === depth);
+    const sweep = (metric: 'accuracy' | 'finalLoss') => {
+      const rows: { lr: number; value: number | null; variant: string; depth: string }[] = [];
+      for (const depth of depths) for (const v of DECODER_VARIANTS) {
+        const lrs = [...new Set(trains.filter((r) => r.config.variant === v).map((r) => Number(r.config.lr)))].sort((a, b) => a - b);
+        for (const lr of lrs) {
+          const rs = trains.filter((r) => r.config.variant === v && Number(r.config.depth) === depth && Number(r.config.lr) === lr);
           if (!rs.length) continue;
-          const fl = mean(rs.map((r) => r.metrics.finalLoss));
-          rows.push([depth, v, w ? 'yes' : 'no', paper[`${v}/${w}`] ?? '', Number.isFinite(fl) ? +fl.toFixed(3) : null, +mean(rs.map((r) => r.metrics.accuracy)).toFixed(3) || null, rs.filter((r) => r.status === 'diverged').length, +mean(rs.map((r) => r.metrics.stepMs)).toFixed(1)]);
+          const val = metric === 'accuracy' ? mean(rs.map(accOf)) : mean(rs.map((r) => cappedLoss(r, guessLoss([r]))));
+          rows.push({ lr, value: finiteOrNull(val), variant: v, depth: `depth ${depth}` });
         }
       }
+      return rows;
+    };
+    const charts: ChartSpec[] = [
+      lineChart({ title: 'Copy accuracy vs learning rate (mean over seeds)', data: sweep('accuracy'), x: 'lr', y: 'value', color: 'variant', column: depths.length > 1 ? 'depth' : undefined, logX: true, xTitle: 'learning rate', yTitle: 'copy accuracy', points: true }),
+      lineChart({ title: 'Final training loss vs learning rate (diverged = loss of guessing)', data: sweep('finalLoss'), x: 'lr', y: 'value', color: 'variant', column: depths.length > 1 ? 'depth' : undefined, logX: true, logY: true, xTitle: 'learning rate', yTitle: 'final loss', points: true }),
+    ];
+    const inits = runs.filter((r) => r.config.kind === 'init');
+    const initRows: { layer: number; value: number | null; variant: string; depth: string }[] = [];
+    for (const v of ['post-ln', 'pre-ln']) {
+      const rs = inits.filter((r) => r.config.variant === v);
+      const ds = (rs[0]?.extra?.depths as number[] | undefined) ?? [];
+      for (const depth of ds) {
+        const per = rs.map((r) => r.series?.[`grad_L${depth}`] ?? []);
+        for (let layer = 0; layer < depth; layer++) initRows.push({ layer: layer + 1, value: finiteOrNull(mean(per.map((p) => p[layer] ?? null))), variant: v, depth: `depth ${depth}` });
+      }
     }
-    return [{ title: "Paper's results beside ours", columns: ['depth', 'variant', 'warm-up', 'paper', 'final loss (ours)', 'token accuracy', 'diverged', 'ms/step'], rows }];
+    charts.push(lineChart({
+      title: 'Gradient norm of each block\'s weights at initialization (mean over seeds)', subtitle: 'Xiong et al. 2020: grows toward the output for Post-LN, flat for Pre-LN',
+      data: initRows, x: 'layer', y: 'value', color: 'variant', column: 'depth', logY: true, xTitle: 'block (1 = input side)', yTitle: 'gradient norm', points: false,
+    }));
+    const edge = judgePlacement(runs).metrics.edgeRate;
+    const curveLr = typeof edge === 'number' ? edge : Math.max(...trains.map((r) => Number(r.config.lr)));
+    const curveRuns = trains.filter((r) => Number(r.config.lr) === curveLr && Number(r.config.depth) === depths[depths.length - 1]);
+    const every = Number(curveRuns[0]?.extra?.lossEvery ?? 1);
+    charts.push(lineChart({ title: `Training loss at lr ${curveLr} (mean over seeds)`, data: seriesRows(curveRuns, 'loss', (r) => String(r.config.variant), { stepEvery: every }), x: 'step', y: 'value', color: 'series', logY: true, xTitle: 'step', yTitle: 'loss', points: false }));
+    return charts;
+  },
+  tables(runs): ReportTable[] {
+    const trains = runs.filter((r) => r.config.kind === 'train');
+    const depth = Math.max(...trains.map((r) => Number(r.config.depth)));
+    const rates = [...new Set(trains.map((r) => Number(r.config.lr)))].sort((a, b) => a - b);
+    const l0 = guessLoss(trains);
+    const rows: (string | number | null)[][] = [];
+    for (const v of DECODER_VARIANTS) {
+      const per = rates.map((lr) => trains.filter((r) => r.config.variant === v && Number(r.config.depth) === depth && Number(r.config.lr) === lr));
+      if (per.every((p) => p.length === 0)) continue;
+      const losses = per.map((p) => (p.length ? mean(p.map((r) => cappedLoss(r, l0))) : NaN));
+      const accs = per.map((p) => (p.length ? `${(100 * mean(p.map(accOf))).toFixed(0)}%` : '-'));
+      rows.push([v, ...accs, finiteOrNull(+lrSensitivity(losses.filter((l) => !Number.isNaN(l)), l0).toFixed(3)), per.flat().filter((r) => r.status === 'diverged').length]);
+    }
+    return [{ title: `Copy accuracy per learning rate at depth ${depth} (mean over seeds), LR sensitivity (Wortsman et al.; lower is more robust)`, columns: ['variant', ...rates.map((r) => `lr ${r}`), 'LR sensitivity', 'diverged runs'], rows }];
   },
 };
