@@ -88,8 +88,9 @@ export function crossEntropy(logits: Tensor, targets: Targets, opts: CrossEntrop
   checkOptions('crossEntropy', opts, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
   const plain = opts.weight == null && (opts.reduction ?? 'mean') === 'mean' && !opts.labelSmoothing && logits.ndim === 2;
   const ii = opts.ignoreIndex ?? -100;
-  const hasIgnored = !(targets instanceof Tensor && targets.ndim === 2) && Array.prototype.some.call(targets instanceof Tensor ? targets.data : targets, (t: number) => t === ii);
-  if (!plain || hasIgnored) return composedCrossEntropy('crossEntropy', logits, targets, opts, true);
+  const softT = targets instanceof Tensor && targets.ndim === 2;
+  const hasIgnored = !softT && Array.prototype.some.call(targets instanceof Tensor ? targets.data : targets, (t: number) => t === ii);
+  if (!plain || hasIgnored || (softT && opts.ignoreIndex !== undefined)) return composedCrossEntropy('crossEntropy', logits, targets, opts, true);
   if (logits.ndim !== 2) {
     throw new RangeError(`crossEntropy: expected logits with shape [N, C], got ${fmtShape(logits.shape)} (reshape [B, T, C] logits to [B*T, C])`);
   }
