@@ -137,7 +137,6 @@ export async function runQueuedStudy(opts: QueuedStudyOptions): Promise<QueuedSt
     experiments: opts.experiments.map((e) => e.name),
     queue: target.display,
   };
-  writeStudy(opts.out, meta);
 
   const mode = opts.progress === 'auto' || opts.progress === undefined ? (process.stderr.isTTY ? 'bar' : 'lines') : opts.progress;
   const workers = new Map<string, number>();
@@ -253,9 +252,9 @@ export async function runQueuedStudy(opts: QueuedStudyOptions): Promise<QueuedSt
   try {
     await redis(queue.waitUntilReady());
     connected = true;
+    // The result directory is created only once the queue is reachable.
+    writeStudy(opts.out, meta);
     await takeClaim();
-    await collect();
-    const queued = await enqueue();
     const nWorkers = await redis(queue.getWorkersCount()).catch((e: Error) => {
       if (e instanceof QueueUnreachableError) throw e;
       return NaN;
@@ -275,10 +274,13 @@ export async function runQueuedStudy(opts: QueuedStudyOptions): Promise<QueuedSt
       bar.start(tasks.length, stored.size, { workers: '-' });
     } else if (mode !== 'none') {
       log(
-        `normkit: ${tasks.length} runs (${skipped} already done in ${opts.out}), profile ${opts.profile}, through the queue ${target.display}: ` +
-          `${queued} queued, ${Number.isNaN(nWorkers) ? 'unknown number of' : nWorkers} worker(s) connected`,
+        `normkit: ${tasks.length} runs (${skipped} already done in ${opts.out}), profile ${opts.profile}, through the queue ${target.display}, ` +
+          `${Number.isNaN(nWorkers) ? 'an unknown number of' : nWorkers} worker(s) connected`,
       );
     }
+    // Results delivered while no coordinator was looking come first; then what is missing is queued.
+    await collect();
+    await enqueue();
     let lastRenew = Date.now();
     let lastHint = Date.now();
     while (stored.size < tasks.length && !interrupted) {
@@ -307,11 +309,15 @@ export async function runQueuedStudy(opts: QueuedStudyOptions): Promise<QueuedSt
   } finally {
     if (sigint) process.off('SIGINT', onSigint);
     bar?.stop();
-    const wallMs = performance.now() - t0;
-    const summary = workerSummary(opts.out, tasks);
-    writeStudy(opts.out, { ...meta, wallMs: meta.wallMs + wallMs, jobs: summary.length, ...(summary.length > 0 ? { workers: summary } : {}) });
+    if (connected) {
+      const summary = workerSummary(opts.out, tasks);
+      writeStudy(opts.out, { ...meta, wallMs: meta.wallMs + (performance.now() - t0), jobs: summary.length, ...(summary.length > 0 ? { workers: summary } : {}) });
+    }
     // Give the queue back when this study is done or stopped; never wait long on a dead Redis.
     const release = async () => {
+      // A connection that never came up must settle before close(): BullMQ reports its failure as an
+      // 'error' event, and close() removes the listeners that would catch it.
+      if (!connected) await queue.waitUntilReady().catch(() => {});
       if (claimed && outcomeError === null) {
         const client = await queue.client;
         const text = await client.get(STUDY_KEY);

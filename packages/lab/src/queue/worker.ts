@@ -94,6 +94,9 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<{ execut
   let worker: Worker<RunJob, StoredRun> | null = null;
   const pool = new ThreadPool(jobs);
   const shutdown = async (force: boolean) => {
+    // A connection that never came up must settle before close(): BullMQ reports its failure as an
+    // 'error' event, and close() removes the listeners that would catch it.
+    if (!connected) await Promise.race([queue.waitUntilReady().catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())]);
     await worker?.close(force).catch(() => {});
     await pool.terminate();
     await queue.close().catch(() => {});
