@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, startCli, TOY, tmp } from './helpers.js';
+import { getBackend, setBackend } from 'normkit';
 import { runStudy } from '../../src/runner.js';
 import { readAllRuns } from '../../src/store.js';
 import { invariances } from '../../src/experiments/invariances.js';
@@ -102,4 +103,26 @@ test('same seed gives identical results; worker threads and the main thread give
     return r.experiments.map((e) => ({ name: e.name, verdict: e.verdict, metrics: e.metrics, tables: e.tables, runs: strip(e.runs) }));
   };
   assert.deepEqual(norm(c2), norm(c1));
+});
+
+test('the backend travels with each run to its worker thread (no environment variable), and is recorded per run', async () => {
+  const saved = process.env.NORMKIT_BACKEND;
+  const mainBackend = getBackend();
+  // a stale variable from an older normkit must not matter any more
+  process.env.NORMKIT_BACKEND = 'wasm';
+  try {
+    const backends = async (opts: { backend?: 'js' | 'wasm'; inProcess?: boolean }) => {
+      const out = tmp('backend');
+      await runStudy({ profile: 'smoke', out, experiments: [numerics], registered: [numerics], jobs: 2, progress: 'none', handleSigint: false, ...opts });
+      return new Set(readAllRuns(out, 'numerics').map((r) => (r.status === 'error' ? r.error : r.backend)));
+    };
+    assert.deepEqual(await backends({ backend: 'js' }), new Set(['js']));
+    assert.deepEqual(await backends({ backend: 'js', inProcess: true }), new Set(['js']));
+    assert.deepEqual(await backends({}), new Set(['wasm']), 'the default backend is WebAssembly where it loads');
+  } finally {
+    if (saved === undefined) delete process.env.NORMKIT_BACKEND;
+    else process.env.NORMKIT_BACKEND = saved;
+    // the in-process run switched this thread's backend
+    setBackend(mainBackend);
+  }
 });
