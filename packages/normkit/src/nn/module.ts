@@ -165,16 +165,48 @@ export abstract class Module {
     return this.namedBuffers().map(([, t]) => t);
   }
 
-  /** Parameters and buffers by PyTorch-style dotted name (the tensors themselves, not copies). */
-  stateDict(): StateDict {
+  /**
+   * Parameters and buffers by PyTorch-style dotted name (the tensors
+   * themselves, not copies). Parametrized weights use the names of
+   * torch.nn.utils.weight_norm / spectral_norm (`weight_g`, `weight_v`,
+   * `weight_orig`, `weight_u`); `{ names: 'parametrize' }` writes those of
+   * torch.nn.utils.parametrizations instead (`parametrizations.weight.original0`,
+   * `original1`; `parametrizations.weight.original`, `parametrizations.weight.0._u`, `._v`).
+   */
+  stateDict(opts: { names?: 'legacy' | 'parametrize' } = {}): StateDict {
+    const names = opts.names ?? 'legacy';
+    if (names !== 'legacy' && names !== 'parametrize') throw new RangeError(`stateDict: names must be 'legacy' or 'parametrize', got '${String(names)}'`);
     const sd: StateDict = {};
     const visit = (m: Module, p: string) => {
-      for (const [k, t] of m._parameters) if (t) sd[p + k] = t;
-      for (const [k, t] of m._buffers) if (t) sd[p + k] = t;
+      const alias = names === 'parametrize' ? m.parametrizeAliases() : null;
+      for (const [k, t] of m._parameters) if (t) sd[p + (alias?.get(k) ?? k)] = t;
+      for (const [k, t] of m._buffers) if (t) sd[p + (alias?.get(k) ?? k)] = t;
       for (const [k, c] of m._modules) if (c) visit(c, `${p}${k}.`);
     };
     visit(this, '');
     return sd;
+  }
+
+  /**
+   * Own key -> torch.nn.utils.parametrizations key for each parametrized
+   * weight: weight norm (`${n}_g`, `${n}_v` -> `parametrizations.${n}.original0/1`)
+   * and spectral norm (`${n}_orig` -> `parametrizations.${n}.original`,
+   * buffers `${n}_u`, `${n}_v` -> `parametrizations.${n}.0._u`, `._v`).
+   */
+  private parametrizeAliases(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const n of this._parametrizations.keys()) {
+      const pre = `parametrizations.${n}.`;
+      if (this._parameters.has(`${n}_g`) && this._parameters.has(`${n}_v`)) {
+        out.set(`${n}_g`, `${pre}original0`);
+        out.set(`${n}_v`, `${pre}original1`);
+      } else if (this._parameters.has(`${n}_orig`)) {
+        out.set(`${n}_orig`, `${pre}original`);
+        if (this._buffers.has(`${n}_u`)) out.set(`${n}_u`, `${pre}0._u`);
+        if (this._buffers.has(`${n}_v`)) out.set(`${n}_v`, `${pre}0._v`);
+      }
+    }
+    return out;
   }
 
   /**
@@ -185,6 +217,20 @@ export abstract class Module {
   loadStateDict(sd: StateDict, opts: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
     const strict = opts.strict ?? true;
     const own = this.stateDict();
+    // PyTorch's parametrize names (parametrizations.weight.original0, ...) are accepted for our legacy ones
+    const alias = this.stateDict({ names: 'parametrize' });
+    const ownByTensor = new Map<Tensor, string>();
+    for (const [k, t] of Object.entries(own)) ownByTensor.set(t, k);
+    let renamed: StateDict | null = null;
+    for (const [k, t] of Object.entries(alias)) {
+      const legacy = ownByTensor.get(t)!;
+      if (legacy !== k && k in sd && !(legacy in sd)) {
+        renamed ??= { ...sd };
+        renamed[legacy] = sd[k]!;
+        delete renamed[k];
+      }
+    }
+    if (renamed) sd = renamed;
     const missingKeys = Object.keys(own).filter((k) => !(k in sd));
     const unexpectedKeys = Object.keys(sd).filter((k) => !(k in own));
     const mismatched = Object.keys(own).filter((k) => k in sd && !shapeEq(own[k]!.shape, sd[k]!.shape) && !(own[k]!.size === 1 && sd[k]!.size === 1));

@@ -72,9 +72,11 @@ test('weightNorm registers weight_g and weight_v (PyTorch names) and leaves the 
   lin.getParameter('weight_g')!.data.set([1, 2, 3, 4]);
   const w = lin.param('weight')!;
   for (let i = 0; i < 4; i++) assertClose([Math.hypot(...Array.from(w.data.subarray(i * 3, i * 3 + 3)))], [i + 1], { rtol: 1e-14 });
-  // dim=1 keeps one g per column; dim=null one scalar; negative dims count from the end
+  // dim=1 keeps one g per column; dim=null and dim=-1 one scalar (PyTorch: weight_norm(dim=-1) is the whole tensor);
+  // other negative dims count from the end
   assert.deepEqual(nk.weightNorm(new TinyLinear(3, 4), { dim: 1 }).getParameter('weight_g')!.shape, [1, 3]);
-  assert.deepEqual(nk.weightNorm(new TinyLinear(3, 4), { dim: -1 }).getParameter('weight_g')!.shape, [1, 3]);
+  assert.deepEqual(nk.weightNorm(new TinyLinear(3, 4), { dim: -1 }).getParameter('weight_g')!.shape, []);
+  assert.deepEqual(nk.weightNorm(new TinyLinear(3, 4), { dim: -2 }).getParameter('weight_g')!.shape, [4, 1]);
   const whole = nk.weightNorm(new TinyLinear(3, 4, 2), { dim: null });
   assert.deepEqual(whole.getParameter('weight_g')!.shape, []);
   assertClose(whole.param('weight')!.data, new TinyLinear(3, 4, 2).getParameter('weight')!.data, { rtol: 1e-14 });

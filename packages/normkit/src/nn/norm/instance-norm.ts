@@ -23,10 +23,10 @@ export type InstanceNormOptions = BatchNormModuleOptions;
  * unbiased variance) and evaluation normalizes with them. Unbatched inputs
  * ([C, L] for 1d) are accepted, as in PyTorch.
  *
- * Differences from PyTorch: `momentum: null` is a cumulative average with
- * factor 1 / numBatchesTracked as in BatchNorm, and `numBatchesTracked`
- * counts training steps (PyTorch's InstanceNorm leaves it at 0 and treats
- * momentum None as 0).
+ * As PyTorch (nn.InstanceNorm*.forward calls F.instance_norm with
+ * `momentum if momentum is not None else 0.0` and never counts batches):
+ * `numBatchesTracked` stays 0, and `momentum: null` leaves the running
+ * statistics where they are (unlike BatchNorm's cumulative average).
  */
 export abstract class InstanceNormBase extends NormBase {
   /** Dims of an input without its batch dim (2 for 1d, 3 for 2d, 4 for 3d). */
@@ -51,7 +51,8 @@ export abstract class InstanceNormBase extends NormBase {
     if (useInputStats && xb.shape.slice(2).reduce((a, b) => a * b, 1) <= 1) {
       throw new RangeError(`expected more than 1 spatial element when training, got input size ${fmtShape(x.shape)}`);
     }
-    const factor = this.stepRunningStats();
+    // PyTorch: momentum None -> 0.0, and no num_batches_tracked increment
+    const factor = this.momentum ?? 0;
     const y = instanceNorm(xb, this.runningMean, this.runningVar, this.weight, this.bias, useInputStats, factor, this.eps);
     return unbatched ? reshape(y, x.shape) : y;
   }

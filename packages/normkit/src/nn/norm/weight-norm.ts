@@ -17,8 +17,10 @@ export interface WeightNormOptions {
   name?: string;
   /**
    * The dim that keeps one magnitude per slice (default 0: one `g` per
-   * output unit). `null` normalizes the whole tensor with a single scalar `g`.
-   * Negative values count from the end.
+   * output unit). `null` or `-1` normalize the whole tensor with a single
+   * scalar `g` (PyTorch's convention: `dim=-1` means "whole tensor" in
+   * torch.nn.utils.weight_norm, so its checkpoints load). Other negative
+   * values count from the end.
    */
   dim?: number | null;
 }
@@ -48,9 +50,10 @@ const applied = new WeakMap<Module, Map<string, WeightNormInfo>>();
  * module's forward reads the composed weight through `module.param(name)`,
  * so g and v receive gradients.
  *
- * Difference from PyTorch: PyTorch treats `dim=-1` as "whole tensor"; here
- * negative dims count from the end like everywhere else, and `null` means
- * the whole tensor.
+ * As PyTorch, `dim=-1` (and `null`) mean the whole tensor; other negative
+ * dims count from the end. `loadStateDict` also accepts PyTorch's
+ * parametrize names (`parametrizations.weight.original0` for g,
+ * `original1` for v), and `stateDict({ names: 'parametrize' })` writes them.
  *
  * @returns the module
  */
@@ -63,7 +66,8 @@ export function weightNorm<M extends Module>(module: M, opts: WeightNormOptions 
   if (!w) throw new Error(`weightNorm: ${module.typeName} has no parameter '${name}'`);
   const nd = w.ndim;
   let dim: number | null = null;
-  if (dimOpt !== null) {
+  // PyTorch: weight_norm(dim=-1) and dim=None both normalize over the whole tensor
+  if (dimOpt !== null && dimOpt !== -1) {
     if (!Number.isInteger(dimOpt) || dimOpt < -nd || dimOpt >= nd) {
       throw new RangeError(`weightNorm: dim ${dimOpt} is out of range for parameter '${name}' of shape ${fmtShape(w.shape)} (expected null or an integer in [${-nd}, ${nd - 1}])`);
     }
