@@ -17,6 +17,7 @@ export { MultiheadAttention, type MultiheadAttentionOptions } from './attention.
 export * as init from './init.js';
 export { TransformerBlock, type TransformerBlockOptions } from './transformer.js';
 export { GRUCell, LSTMCell, type RNNCellOptions } from './rnn.js';
+export { RNN, GRU, LSTM, type RecurrentOptions } from './recurrent.js';
 export { MLP, MLPBlock, type MLPOptions } from './mlp.js';
 export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, HuberLoss, SmoothL1Loss, BCEWithLogitsLoss, BCELoss } from './loss.js';
 export { makeNorm, normKinds, FeatureGroupNorm, type NormKind, type NormFactoryOptions } from './norm-factory.js';
