@@ -13,7 +13,7 @@ export { MaxPool2d, AvgPool2d, GlobalAvgPool2d, AdaptiveAvgPool2d, Flatten } fro
 export { ReLU, GELU, Tanh, Sigmoid, Identity, makeActivation, type ActivationName } from './activation.js';
 export { Dropout } from './dropout.js';
 export { Sequential, ModuleList } from './container.js';
-export { MultiheadAttention, type MultiheadAttentionOptions } from './attention.js';
+export { MultiheadAttention, type MultiheadAttentionOptions, type AttentionCallOptions } from './attention.js';
 export * as init from './init.js';
 export { TransformerBlock, type TransformerBlockOptions } from './transformer.js';
 export { GRUCell, LSTMCell, type RNNCellOptions } from './rnn.js';

@@ -11,7 +11,7 @@ import type { Rng } from '../tensor/random.js';
 import { defaultRng } from '../tensor/random.js';
 import { add } from '../functional/elementwise.js';
 import { dropout } from '../functional/dropout.js';
-import { MultiheadAttention } from './attention.js';
+import { type AttentionCallOptions, MultiheadAttention } from './attention.js';
 import { Linear } from './linear.js';
 import { type ActivationName, makeActivation } from './activation.js';
 import { Layer, type UnaryModule } from './layer.js';
@@ -113,16 +113,22 @@ export class TransformerBlock extends Layer {
     return this.dropoutP > 0 && this.training ? dropout(x, this.dropoutP, true, this.rng ?? defaultRng()) : x;
   }
 
-  /** x [B, T, dModel] -> [B, T, dModel]. */
-  forward(x: Tensor): Tensor {
+  /**
+   * x [B, T, dModel] -> [B, T, dModel]. `keyPaddingMask` [B, T] (true =
+   * padding, not attended; PyTorch's `src_key_padding_mask`) and `attnMask`
+   * [T, T] go to the self-attention.
+   */
+  forward(x: Tensor, opts: { keyPaddingMask?: AttentionCallOptions['keyPaddingMask']; attnMask?: AttentionCallOptions['attnMask'] } = {}): Tensor {
+    checkOptions('TransformerBlock.forward', opts, ['keyPaddingMask', 'attnMask']);
     if (x.ndim !== 3 || x.shape[2] !== this.dModel) {
       throw new RangeError(`TransformerBlock: expected input with shape [B, T, ${this.dModel}], got ${fmtShape(x.shape)}`);
     }
+    const attn = (t: Tensor) => (opts.keyPaddingMask || opts.attnMask ? this.selfAttn.forward(t, t, t, opts) : this.selfAttn.forward(t));
     if (this.placement === 'post') {
-      const h = this.norm1.forward(add(x, this.drop(this.selfAttn.forward(x))));
+      const h = this.norm1.forward(add(x, this.drop(attn(x))));
       return this.norm2.forward(add(h, this.drop(this.ffn(h))));
     }
-    const h = add(x, this.drop(this.selfAttn.forward(this.norm1.forward(x))));
+    const h = add(x, this.drop(attn(this.norm1.forward(x))));
     return add(h, this.drop(this.ffn(this.norm2.forward(h))));
   }
 
