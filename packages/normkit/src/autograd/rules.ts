@@ -4,11 +4,11 @@
  * compile. Rules run with recording off and return one gradient per input.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { allocate } from '../tensor/dtype.js';
+import { allocate, allocateUninit } from '../tensor/dtype.js';
 import { numel } from '../tensor/shape.js';
 import type { BackwardRule, OpName } from './ops.js';
 import { div, mul, neg, sumTo } from '../functional/elementwise.js';
-import { normalCdf } from '../kernels/js/erf.js';
+import { pointwiseBackward, type PointwiseOp } from '../kernels/js/pointwise.js';
 import { expandReduced } from '../functional/reduce.js';
 import { reshape, permute, slice } from '../functional/shape-ops.js';
 import { batchedGemm } from '../functional/matmul.js';
@@ -28,9 +28,16 @@ import { maxPool2dBackward, avgPool2dBackward } from '../functional/pool.js';
 import { crossEntropyBackward } from '../functional/losses.js';
 import { detachNormBackward, adaNormBackward } from '../functional/detach-norm.js';
 
-/** dx = dout * f'(x, y), element by element. */
+/** dx = dout * op'(x) through the op's dedicated loop (src/kernels/js/pointwise.ts). */
+function pointwiseOp(dout: Tensor, x: Tensor, y: Tensor, op: PointwiseOp): Tensor {
+  const g = allocateUninit(dout.dtype, dout.size);
+  pointwiseBackward(op, dout.data, x.data, y.data, g);
+  return new Tensor(g, x.shape);
+}
+
+/** dx = dout * f'(x, y), element by element (ops without a dedicated loop). */
 function pointwise(dout: Tensor, x: Tensor, y: Tensor, df: (x: number, y: number) => number): Tensor {
-  const g = allocate(dout.dtype, dout.size);
+  const g = allocateUninit(dout.dtype, dout.size);
   const d = dout.data;
   const xd = x.data;
   const yd = y.data;
@@ -59,16 +66,13 @@ export const rules: { [K in OpName]: BackwardRule<K> } = {
   neg: ({ dout }) => [neg(dout)],
   exp: ({ dout, out }) => [mul(dout, out)],
   log: ({ dout, inputs: [x] }) => [div(dout, x!)],
-  sqrt: ({ dout, inputs: [x], out }) => [pointwise(dout, x!, out, (_, y) => 0.5 / y)],
-  abs: ({ dout, inputs: [x], out }) => [pointwise(dout, x!, out, (v) => (v > 0 ? 1 : v < 0 ? -1 : 0))],
+  sqrt: ({ dout, inputs: [x], out }) => [pointwiseOp(dout, x!, out, 'sqrt')],
+  abs: ({ dout, inputs: [x], out }) => [pointwiseOp(dout, x!, out, 'abs')],
   pow: ({ dout, inputs: [x], out, saved: { p } }) => [pointwise(dout, x!, out, (v) => p * Math.pow(v, p - 1))],
-  tanh: ({ dout, inputs: [x], out }) => [pointwise(dout, x!, out, (_, y) => 1 - y * y)],
-  sigmoid: ({ dout, inputs: [x], out }) => [pointwise(dout, x!, out, (_, y) => y * (1 - y))],
-  relu: ({ dout, inputs: [x], out }) => [pointwise(dout, x!, out, (v) => (v > 0 ? 1 : 0))],
-  gelu: ({ dout, inputs: [x], out }) => [
-    // d/dx x Phi(x) = Phi(x) + x phi(x)
-    pointwise(dout, x!, out, (v) => normalCdf(v) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI)),
-  ],
+  tanh: ({ dout, inputs: [x], out }) => [pointwiseOp(dout, x!, out, 'tanh')],
+  sigmoid: ({ dout, inputs: [x], out }) => [pointwiseOp(dout, x!, out, 'sigmoid')],
+  relu: ({ dout, inputs: [x], out }) => [pointwiseOp(dout, x!, out, 'relu')],
+  gelu: ({ dout, inputs: [x], out }) => [pointwiseOp(dout, x!, out, 'gelu')], // Phi(x) + x phi(x)
   sum: ({ dout, inputs: [x], saved: { axes } }) => [expandReduced(dout, x!.shape, axes)],
   max: ({ dout, inputs: [x], saved: { argmax } }) => {
     const g = allocate(dout.dtype, x!.size);

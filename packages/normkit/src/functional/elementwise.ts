@@ -5,10 +5,11 @@
  * a strided walk otherwise.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { allocate, promote } from '../tensor/dtype.js';
+import { allocate, allocateUninit, promote } from '../tensor/dtype.js';
 import { broadcastShapes, broadcastStrides, numel, shapeEq } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
 import { erfc, normalCdf } from '../kernels/js/erf.js';
+import { pointwiseForward, type PointwiseOp } from '../kernels/js/pointwise.js';
 import { checkOptions } from '../options.js';
 
 type BinFn = (a: number, b: number) => number;
@@ -36,7 +37,7 @@ function segment(
 function broadcastBinary(a: Tensor, b: Tensor, f: BinFn, kind: 0 | 1 | 2 | 3 | -1): Tensor {
   const shape = shapeEq(a.shape, b.shape) ? a.shape : broadcastShapes(a.shape, b.shape);
   const n = numel(shape);
-  const out = allocate(promote(a.dtype, b.dtype), n);
+  const out = allocateUninit(promote(a.dtype, b.dtype), n); // every branch below writes all n elements
   const ad = a.data;
   const bd = b.data;
   if (ad.length === n && bd.length === n) {
@@ -195,31 +196,38 @@ export function div(a: Tensor | number, b: Tensor | number): Tensor {
 }
 
 function unary(x: Tensor, f: (v: number) => number): Tensor {
-  const out = allocate(x.dtype, x.size);
+  const out = allocateUninit(x.dtype, x.size);
   const d = x.data;
   for (let i = 0; i < d.length; i++) out[i] = f(d[i]!);
   return new Tensor(out, x.shape);
 }
 
+/** An activation through its dedicated loop (src/kernels/js/pointwise.ts). */
+function unaryOp(x: Tensor, op: PointwiseOp): Tensor {
+  const out = allocateUninit(x.dtype, x.size);
+  pointwiseForward(op, x.data, out);
+  return new Tensor(out, x.shape);
+}
+
 /** -x */
 export function neg(x: Tensor): Tensor {
-  return record(unary(x, (v) => -v), 'neg', [x], null);
+  return record(unaryOp(x, 'neg'), 'neg', [x], null);
 }
 /** e^x */
 export function exp(x: Tensor): Tensor {
-  return record(unary(x, Math.exp), 'exp', [x], null);
+  return record(unaryOp(x, 'exp'), 'exp', [x], null);
 }
 /** natural log */
 export function log(x: Tensor): Tensor {
-  return record(unary(x, Math.log), 'log', [x], null);
+  return record(unaryOp(x, 'log'), 'log', [x], null);
 }
 /** square root */
 export function sqrt(x: Tensor): Tensor {
-  return record(unary(x, Math.sqrt), 'sqrt', [x], null);
+  return record(unaryOp(x, 'sqrt'), 'sqrt', [x], null);
 }
 /** |x| (gradient sign(x), 0 at 0) */
 export function abs(x: Tensor): Tensor {
-  return record(unary(x, Math.abs), 'abs', [x], null);
+  return record(unaryOp(x, 'abs'), 'abs', [x], null);
 }
 /** x^p for a constant p */
 export function pow(x: Tensor, p: number): Tensor {
@@ -228,15 +236,15 @@ export function pow(x: Tensor, p: number): Tensor {
 }
 /** tanh */
 export function tanh(x: Tensor): Tensor {
-  return record(unary(x, Math.tanh), 'tanh', [x], null);
+  return record(unaryOp(x, 'tanh'), 'tanh', [x], null);
 }
 /** logistic sigmoid 1 / (1 + e^-x), computed without overflow */
 export function sigmoid(x: Tensor): Tensor {
-  return record(unary(x, sigmoidScalar), 'sigmoid', [x], null);
+  return record(unaryOp(x, 'sigmoid'), 'sigmoid', [x], null);
 }
 /** max(x, 0) */
 export function relu(x: Tensor): Tensor {
-  return record(unary(x, (v) => (v > 0 ? v : 0)), 'relu', [x], null);
+  return record(unaryOp(x, 'relu'), 'relu', [x], null);
 }
 /** Options of `gelu`. */
 export interface GeluOptions {
@@ -253,7 +261,7 @@ export interface GeluOptions {
 export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
   checkOptions('gelu', opts, ['approximate']);
   const approx = opts.approximate ?? 'none';
-  if (approx === 'none') return record(unary(x, (v) => v * normalCdf(v)), 'gelu', [x], null);
+  if (approx === 'none') return record(unaryOp(x, 'gelu'), 'gelu', [x], null);
   if (approx !== 'tanh') throw new RangeError(`gelu: approximate must be 'none' or 'tanh', got '${String(approx)}'`);
   const inner = mul(add(x, mul(pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
   return mul(mul(x, 0.5), add(tanh(inner), 1));
