@@ -35,6 +35,9 @@ export interface RunOrigin {
   pid: number;
   /** Kernel backend the worker was started with (`default`: the library's own choice). */
   backend: string;
+  /** The worker's threads (`--jobs`) and its machine's CPU count. */
+  threads: number;
+  cpus: number;
   /** Versions of the library and of the lab the worker ran. */
   normkit: string;
   lab: string;
@@ -53,7 +56,9 @@ export interface StudyMeta {
   updated: string;
   node: string;
   platform: string;
+  /** CPUs of the machine (queue studies: summed over the workers' machines). */
   cpus: number;
+  /** Worker threads (0: in-process; queue studies: summed over the workers). */
   jobs: number;
   /** Wall time summed over invocations (ms). */
   wallMs: number;
@@ -62,7 +67,7 @@ export interface StudyMeta {
   /** A study run through a job queue (`--queue`): the queue's URL (password hidden). */
   queue?: string;
   /** Queue studies: the workers whose runs are stored, with how many each computed (all invocations). */
-  workers?: { id: string; host: string; backend: string; normkit: string; lab: string; runs: number }[];
+  workers?: { id: string; host: string; backend: string; normkit: string; lab: string; threads: number; cpus: number; runs: number }[];
 }
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._+=-]*$/;

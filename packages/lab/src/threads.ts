@@ -56,6 +56,7 @@ export class ThreadPool {
       const settle = (reply: ThreadReply, healthy: boolean) => {
         w.off('message', onMessage);
         w.off('error', onError);
+        w.off('exit', onExit);
         this.cancel.delete(w);
         w.unref();
         if (healthy) this.release(w);
@@ -68,11 +69,15 @@ export class ThreadPool {
         else if (msg.type === 'fatal') settle({ type: 'fatal', error: msg.error ?? 'worker thread failed' }, true);
       };
       const onError = (e: Error) => settle({ type: 'done', result: errorResult(req, `worker crashed: ${e.message}`) }, false);
+      // process.exit() inside a run ends the thread without an 'error' event.
+      const onExit = (code: number) => settle({ type: 'done', result: errorResult(req, `worker thread exited with code ${code} during the run`) }, false);
       w.on('message', onMessage);
       w.on('error', onError);
+      w.on('exit', onExit);
       this.cancel.set(w, () => {
         w.off('message', onMessage);
         w.off('error', onError);
+        w.off('exit', onExit);
         resolve({ type: 'cancelled' });
       });
       const msg: RunRequest = { type: 'run', ...req };
@@ -120,12 +125,14 @@ export class ThreadPool {
   private spawn(): Worker {
     const w = new Worker(new URL('./worker.js', import.meta.url));
     // An idle thread that dies is simply dropped; one in a run is handled by run().
-    w.on('error', () => {
+    const drop = () => {
       if (this.cancel.has(w)) return;
       this.live.delete(w);
       const i = this.idle.indexOf(w);
       if (i >= 0) this.idle.splice(i, 1);
-    });
+    };
+    w.on('error', drop);
+    w.on('exit', drop);
     // Idle threads must not keep a finished process alive.
     w.unref();
     this.live.add(w);

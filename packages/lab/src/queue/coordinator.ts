@@ -91,7 +91,7 @@ function workerSummary(out: string, tasks: Task[]): NonNullable<StudyMeta['worke
   for (const t of tasks) {
     const w = readRun(out, t.exp.name, t.spec.id)?.worker;
     if (!w) continue;
-    const s = by.get(w.id) ?? { id: w.id, host: w.host, backend: w.backend, normkit: w.normkit, lab: w.lab, runs: 0 };
+    const s = by.get(w.id) ?? { id: w.id, host: w.host, backend: w.backend, normkit: w.normkit, lab: w.lab, threads: w.threads, cpus: w.cpus, runs: 0 };
     s.runs++;
     by.set(w.id, s);
   }
@@ -311,7 +311,10 @@ export async function runQueuedStudy(opts: QueuedStudyOptions): Promise<QueuedSt
     bar?.stop();
     if (connected) {
       const summary = workerSummary(opts.out, tasks);
-      writeStudy(opts.out, { ...meta, wallMs: meta.wallMs + (performance.now() - t0), jobs: summary.length, ...(summary.length > 0 ? { workers: summary } : {}) });
+      // The report's "N CPUs, M worker(s)": CPUs of the distinct machines, threads of all workers.
+      const cpus = [...new Map(summary.map((w) => [w.host, w.cpus])).values()].reduce((a, b) => a + b, 0);
+      const threads = summary.reduce((a, w) => a + w.threads, 0);
+      writeStudy(opts.out, { ...meta, wallMs: meta.wallMs + (performance.now() - t0), cpus, jobs: threads, ...(summary.length > 0 ? { workers: summary } : {}) });
     }
     // Give the queue back when this study is done or stopped; never wait long on a dead Redis.
     const release = async () => {

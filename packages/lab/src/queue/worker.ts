@@ -23,7 +23,7 @@
  *   signal exits at once (those runs are retried by other workers).
  * - Each result carries `worker`: host, pid, backend and versions.
  */
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { BackendName } from 'normkit';
 import { describe, fmtMs } from '../runner.js';
@@ -78,7 +78,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<{ execut
   const mine = opts.versions ?? versions();
   const retryMs = reconnectMs(60_000);
   const name = `${hostname()}:${process.pid}`;
-  const origin: RunOrigin = { id: name, host: hostname(), pid: process.pid, backend: opts.backend ?? 'default', ...mine };
+  const origin: RunOrigin = { id: name, host: hostname(), pid: process.pid, backend: opts.backend ?? 'default', threads: jobs, cpus: availableParallelism(), ...mine };
 
   // Everything that ends the worker with an error settles `fatal`.
   let lastError: string | undefined;

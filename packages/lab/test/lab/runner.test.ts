@@ -9,6 +9,8 @@ import { readAllRuns } from '../../src/store.js';
 import { invariances } from '../../src/experiments/invariances.js';
 import { numerics } from '../../src/experiments/numerics.js';
 import { toyDescent, toyThrows } from './fixtures/toy-experiments.js';
+import { SLOW } from '../queue/helpers.js';
+import { queueCrash } from '../queue/fixtures/slow-experiments.js';
 import type { StudyResults } from '../../src/report/build.js';
 
 const env = { NORMKIT_EXTRA_EXPERIMENTS: TOY };
@@ -124,5 +126,24 @@ test('the backend travels with each run to its worker thread (no environment var
     else process.env.NORMKIT_BACKEND = saved;
     // the in-process run switched this thread's backend
     setBackend(mainBackend);
+  }
+});
+
+test('a run that ends its worker thread (process.exit) is an error result; a fresh thread runs the next one', async () => {
+  const saved = process.env.NORMKIT_EXTRA_EXPERIMENTS;
+  // threads read the variable when they start
+  process.env.NORMKIT_EXTRA_EXPERIMENTS = SLOW;
+  try {
+    const out = tmp('crash');
+    const o = await runStudy({ profile: 'smoke', out, experiments: [queueCrash], registered: [queueCrash], jobs: 1, progress: 'none', handleSigint: false });
+    assert.equal(o.executed, 2);
+    const runs = readAllRuns(out, 'queue-crash');
+    assert.deepEqual(runs.map((r) => [r.id, r.status, r.status === 'error' ? r.error : r.metrics.one]), [
+      ['exit', 'error', 'worker thread exited with code 3 during the run'],
+      ['fine', 'ok', 1],
+    ]);
+  } finally {
+    if (saved === undefined) delete process.env.NORMKIT_EXTRA_EXPERIMENTS;
+    else process.env.NORMKIT_EXTRA_EXPERIMENTS = saved;
   }
 });

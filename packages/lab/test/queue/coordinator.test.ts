@@ -112,6 +112,8 @@ test('the smoke study through the queue with 2 worker processes gives the report
   const meta = JSON.parse(readFileSync(join(q, 'study.json'), 'utf8')) as StudyMeta;
   assert.equal(meta.queue, url);
   assert.equal(meta.workers!.reduce((a, w) => a + w.runs, 0), runs.length);
+  assert.deepEqual([meta.workers!.length, meta.jobs], [2, 2], 'two workers of one thread each');
+  assert.ok(meta.workers!.every((w) => w.threads === 1 && w.cpus >= 1));
   assert.match(r.out, /runs stored per worker: \S+:\d+ \d+/);
   assert.equal(storedLines(r.out, '\\S+').length, runs.length, 'one progress line per stored run');
 });

@@ -105,6 +105,22 @@ test('SIGTERM stops a worker gracefully: the run in flight is finished and deliv
   assert.equal(results.experiments[0]!.verdict, 'reproduced');
 });
 
+test('a run that ends its worker thread is an error result, stored once; the worker replaces the thread and goes on', { skip }, async () => {
+  const url = redis.url(4);
+  const env = { NORMKIT_EXTRA_EXPERIMENTS: SLOW };
+  const w = await worker(url, ['--jobs', '1'], env);
+  const out = tmp('queue-crash');
+  const r = await startNormkit(['run', 'queue-crash', '--profile', 'smoke', '--out', out, '--queue', url], env).done;
+  assert.equal(r.code, 0, r.out);
+  assert.deepEqual(storedLines(r.out, 'queue-crash').sort(), ['exit', 'fine']);
+  const d = join(out, 'runs', 'queue-crash');
+  const byId = Object.fromEntries(readdirSync(d).map((f) => [f.slice(0, -5), JSON.parse(readFileSync(join(d, f), 'utf8')) as StoredRun]));
+  assert.equal(byId.exit!.status === 'error' && byId.exit!.error, 'worker thread exited with code 3 during the run');
+  assert.equal(byId.exit!.worker!.pid, w.proc.pid);
+  assert.equal(byId.fine!.status, 'ok');
+  assert.equal(w.proc.exitCode, null, 'the worker is still running');
+});
+
 test('a worker of another normkit version refuses, naming both versions, and leaves the job in the queue', { skip }, async () => {
   const url = redis.url(3);
   const q = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port, db: 3 } });
