@@ -172,10 +172,14 @@ export async function runQueuedStudy(opts: QueuedStudyOptions): Promise<QueuedSt
 
   /** Store what the workers delivered; remove each job once its run is on disk. */
   const collect = async () => {
+    // A job whose removal failed (not a lost Redis) is looked at once per pass, not in a loop.
+    const seen = new Set<string>();
     for (const state of ['completed', 'failed'] as const) {
       for (;;) {
-        const jobs = (await redis(queue.getJobs([state], 0, 199, true))).filter((j): j is Job<RunJob, StoredRun> => !!j && typeof j.id === 'string');
+        const page = await redis(queue.getJobs([state], 0, 199, true));
+        const jobs = page.filter((j): j is Job<RunJob, StoredRun> => !!j && typeof j.id === 'string' && !seen.has(j.id));
         if (jobs.length === 0) break;
+        for (const j of jobs) seen.add(j.id!);
         for (const job of jobs) {
           const id = job.id!;
           const task = plan.get(id);
@@ -252,9 +256,9 @@ export async function runQueuedStudy(opts: QueuedStudyOptions): Promise<QueuedSt
   try {
     await redis(queue.waitUntilReady());
     connected = true;
-    // The result directory is created only once the queue is reachable.
-    writeStudy(opts.out, meta);
     await takeClaim();
+    // The result directory is created only once the queue is reachable and this study's.
+    writeStudy(opts.out, meta);
     const nWorkers = await redis(queue.getWorkersCount()).catch((e: Error) => {
       if (e instanceof QueueUnreachableError) throw e;
       return NaN;
@@ -309,7 +313,7 @@ export async function runQueuedStudy(opts: QueuedStudyOptions): Promise<QueuedSt
   } finally {
     if (sigint) process.off('SIGINT', onSigint);
     bar?.stop();
-    if (connected) {
+    if (claimed) {
       const summary = workerSummary(opts.out, tasks);
       // The report's "N CPUs, M worker(s)": CPUs of the distinct machines, threads of all workers.
       const cpus = [...new Map(summary.map((w) => [w.host, w.cpus])).values()].reduce((a, b) => a + b, 0);

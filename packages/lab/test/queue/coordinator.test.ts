@@ -180,6 +180,23 @@ test('a job for an experiment the workers do not know becomes an error result na
   assert.equal(w.proc.exitCode, null, 'the worker is still running');
 });
 
+test('one study per queue: a second coordinator writing elsewhere is refused, naming the first', { skip }, async () => {
+  const url = redis.url(6);
+  const env = { NORMKIT_EXTRA_EXPERIMENTS: SLOW };
+  const first = tmp('queue-first');
+  // no worker: the first coordinator waits, holding the queue
+  const a = startNormkit(['run', 'queue-slow', '--profile', 'smoke', '--out', first, '--queue', url], env);
+  await until(() => /worker\(s\) connected/.test(a.out()), 15_000, () => a.out());
+  const second = tmp('queue-second');
+  const b = await startNormkit(['run', 'queue-slow', '--profile', 'smoke', '--out', second, '--queue', url], env).done;
+  assert.equal(b.code, 1, b.out);
+  assert.ok(b.out.includes(`the queue ${url} is in use by another study: coordinator`) && b.out.includes(`writing to ${first}`), b.out);
+  assert.match(b.out, /redis:\/\/HOST:PORT\/1/);
+  assert.ok(!existsSync(join(second, 'study.json')), 'the refused study wrote nothing');
+  a.proc.kill('SIGINT');
+  assert.equal((await a.done).code, 130);
+});
+
 test('Redis stopped mid-study: the coordinator names the URL it lost and every finished run is on disk', { skip }, async () => {
   const own = await startRedis();
   try {
