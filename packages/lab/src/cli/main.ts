@@ -133,7 +133,8 @@ export function buildProgram(all: Experiment[]): Command {
     .addHelpText(
       'after',
       '\nResults: OUT/results.json, OUT/report.md, OUT/index.html; finished runs are kept in OUT/runs/ and not recomputed.\n' +
-        'Environment: NORMKIT_EXTRA_EXPERIMENTS=module.js[:module.js...] adds experiment modules (default export, `experiments` array or named Experiment exports), e.g. test-only ones.',
+        'Environment: NORMKIT_EXTRA_EXPERIMENTS=module.js[:module.js...] adds experiment modules (default export, `experiments` array or named Experiment exports), e.g. test-only ones.\n' +
+        'NORMKIT_QUEUE_RECONNECT_MS=N: how long --queue and "normkit worker" retry a lost Redis before stopping with an error (default 10000 and 60000).',
     );
 
   studyOptions(program.command('why').description('run the study: every experiment (or --only), then write the report and print the verdicts')).action(

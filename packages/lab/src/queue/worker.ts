@@ -46,8 +46,6 @@ export interface QueueWorkerOptions {
   log?: (line: string) => void;
   /** Handle SIGINT/SIGTERM (default true). */
   handleSignals?: boolean;
-  /** Versions this worker claims (default: this installation's); tests simulate another release with it. */
-  versions?: Versions;
 }
 
 /** Raised when this worker's versions differ from the study's. */
@@ -75,7 +73,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<{ execut
   const lockMs = opts.lockMs ?? DEFAULT_LOCK_MS;
   if (!Number.isInteger(lockMs) || lockMs < 100) throw new Error(`lock duration must be an integer of at least 100 ms, got ${lockMs}`);
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
-  const mine = opts.versions ?? versions();
+  const mine = versions();
   const retryMs = reconnectMs(60_000);
   const name = `${hostname()}:${process.pid}`;
   const origin: RunOrigin = { id: name, host: hostname(), pid: process.pid, backend: opts.backend ?? 'default', threads: jobs, cpus: availableParallelism(), ...mine };
