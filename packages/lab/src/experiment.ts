@@ -15,12 +15,15 @@ export type Verdict = 'reproduced' | 'not reproduced' | 'inconclusive';
 /** JSON-serializable values (runs cross worker boundaries and are written to disk). */
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
+/** A run's configuration: JSON values by name. Each experiment narrows it with its own type (`Experiment<Config>`). */
+export type RunConfig = { [k: string]: Json };
+
 /** One independent unit of work: a configuration and a seed. */
-export interface RunSpec {
+export interface RunSpec<C extends RunConfig = RunConfig> {
   /** Unique within the experiment, stable across invocations (used for resume), e.g. `bn-bs4-s1`. */
   id: string;
   seed: number;
-  config: { [k: string]: Json };
+  config: C;
 }
 
 /** What a run produces. Non-finite numbers must be stored as null. */
@@ -38,7 +41,7 @@ export interface RunOutput {
 }
 
 /** A finished run as stored in results.json. */
-export interface RunResult extends RunSpec, RunOutput {
+export interface RunResult<C extends RunConfig = RunConfig> extends RunSpec<C>, RunOutput {
   experiment: string;
   wallMs: number;
   /** The kernel backend the run computed on ('js' | 'wasm'). */
@@ -70,7 +73,13 @@ export interface ReportTable {
   rows: (string | number | null)[][];
 }
 
-export interface Experiment {
+/**
+ * An experiment, typed by its run configuration `C` (a type alias of JSON
+ * fields, e.g. `{ variant: DecoderVariant; lr: number }`), so `run`, `judge`
+ * and `charts` read `spec.config.lr` without casts. Configurations come back
+ * from disk as JSON: `run` still checks values it cannot trust (names).
+ */
+export interface Experiment<C extends RunConfig = RunConfig> {
   /** Kebab-case name used on the command line: `batch-size`. */
   name: string;
   /** Human title. */
@@ -84,15 +93,15 @@ export interface Experiment {
   /** The verdict rule in words (must match `judge`). */
   rule: string;
   /** The runs of a profile, `seeds` seeds each (profiles set their own default when seeds is undefined). */
-  runs(profile: Profile, seeds?: number): RunSpec[];
+  runs(profile: Profile, seeds?: number): RunSpec<C>[];
   /** Execute one run. Must be deterministic given spec.seed. */
-  run(spec: RunSpec, ctx: RunContext): RunOutput | Promise<RunOutput>;
+  run(spec: RunSpec<C>, ctx: RunContext): RunOutput | Promise<RunOutput>;
   /** Compute the verdict from all finished runs. */
-  judge(runs: RunResult[], profile: Profile): Judgement;
+  judge(runs: RunResult<C>[], profile: Profile): Judgement;
   /** Charts for the report. */
-  charts(runs: RunResult[]): ChartSpec[];
+  charts(runs: RunResult<C>[]): ChartSpec[];
   /** Extra tables for the report (paper vs ours, invariance table...). */
-  tables?(runs: RunResult[]): ReportTable[];
+  tables?(runs: RunResult<C>[]): ReportTable[];
 }
 
 /**

@@ -19,6 +19,10 @@ import { TP_RATES, lrSensitivity, cappedLoss, guessLoss } from './transformer-pl
 
 const VARIANTS: DecoderVariant[] = ['pre-ln', 'pre-ln-qknorm'];
 
+/** One run: a variant at a learning rate. */
+export type QkConfig = { variant: DecoderVariant; lr: number };
+type QkRun = RunResult<QkConfig>;
+
 interface Sizes extends CopySizes { depth: number; rates: number[]; seeds: number }
 
 const SIZES: Record<Profile, Sizes> = {
@@ -38,14 +42,14 @@ const RULE =
   'Reproduced if both hold; not reproduced if the logits do not grow (ratio below the threshold); inconclusive if they grow but qk-norm is not less sensitive.';
 
 /** Peak of a run's logit trace (null when never recorded). */
-const peakOf = (r: RunResult): number => Math.max(...((r.series?.maxLogit ?? []) as (number | null)[]).filter((v): v is number => v !== null && Number.isFinite(v)));
+const peakOf = (r: QkRun): number => Math.max(...((r.series?.maxLogit ?? []) as (number | null)[]).filter((v): v is number => v !== null && Number.isFinite(v)));
 
 /** The verdict rule, on finished runs (exported for tests). */
-export function judgeQkNorm(runs: RunResult[]): Judgement {
+export function judgeQkNorm(runs: QkRun[]): Judgement {
   const metrics: Judgement['metrics'] = {};
-  const rates = [...new Set(runs.map((r) => Number(r.config.lr)))].sort((a, b) => a - b);
+  const rates = [...new Set(runs.map((r) => r.config.lr))].sort((a, b) => a - b);
   if (rates.length === 0) return { verdict: 'inconclusive', metrics, explanation: 'No runs finished.' };
-  const at = (v: DecoderVariant, lr: number) => runs.filter((r) => r.config.variant === v && Number(r.config.lr) === lr);
+  const at = (v: DecoderVariant, lr: number) => runs.filter((r) => r.config.variant === v && r.config.lr === lr);
   const top = rates[rates.length - 1]!;
   const peak = (v: DecoderVariant) => mean(at(v, top).map(peakOf).filter(Number.isFinite));
   const plain = peak('pre-ln');
@@ -71,7 +75,7 @@ export function judgeQkNorm(runs: RunResult[]): Judgement {
   return { verdict, metrics, explanation };
 }
 
-export const qkNorm: Experiment = {
+export const qkNorm: Experiment<QkConfig> = {
   name: 'qk-norm',
   title: 'Attention-logit growth and qk-LayerNorm',
   claim: 'At high learning rates the attention logits of a Transformer grow until the softmax saturates; LayerNorm on queries and keys keeps them bounded and makes training less sensitive to the learning rate.',
@@ -89,13 +93,13 @@ export const qkNorm: Experiment = {
   runs(profile, seeds) {
     const s = SIZES[profile];
     const n = seeds ?? s.seeds;
-    const out: RunSpec[] = [];
+    const out: RunSpec<QkConfig>[] = [];
     for (let seed = 1; seed <= n; seed++) for (const v of VARIANTS) for (const lr of s.rates) out.push({ id: `${v}-lr${lr}-s${seed}`, seed, config: { variant: v, lr } });
     return out;
   },
-  run(spec: RunSpec, ctx: RunContext): RunOutput {
+  run(spec: RunSpec<QkConfig>, ctx: RunContext): RunOutput {
     const s = SIZES[ctx.profile];
-    const r = trainCopy({ s, variant: decoderVariant(spec.config.variant), depth: s.depth, lr: Number(spec.config.lr), seed: spec.seed, trackMaxLogit: true, progress: ctx.progress });
+    const r = trainCopy({ s, variant: decoderVariant(spec.config.variant), depth: s.depth, lr: spec.config.lr, seed: spec.seed, trackMaxLogit: true, progress: ctx.progress });
     const k = Math.max(1, Math.ceil(r.losses.length / 10));
     return {
       status: r.divergedAt === undefined ? 'ok' : 'diverged',
@@ -112,7 +116,7 @@ export const qkNorm: Experiment = {
     };
   },
   judge: (runs) => judgeQkNorm(runs),
-  charts(runs): ChartSpec[] {
+  charts(runs: QkRun[]): ChartSpec[] {
     const traces = runs.flatMap((r) => ((r.series?.maxLogit ?? []) as (number | null)[]).map((v, i) => ({
       step: i * Number(r.extra?.logitEvery ?? 1), value: v, variant: String(r.config.variant), lr: `lr ${r.config.lr}`, seed: r.seed,
     })));
@@ -126,9 +130,9 @@ export const qkNorm: Experiment = {
       acc.set(key(t), e);
     }
     const rows = [...acc.values()].map((e) => ({ step: e.step, value: mean(e.vals), variant: e.variant, lr: e.lr }));
-    const rates = [...new Set(runs.map((r) => Number(r.config.lr)))].sort((a, b) => a - b);
+    const rates = [...new Set(runs.map((r) => r.config.lr))].sort((a, b) => a - b);
     const sweep = (metric: 'peakLogit' | 'finalLoss') => VARIANTS.flatMap((v) => rates.map((lr) => {
-      const rs = runs.filter((r) => r.config.variant === v && Number(r.config.lr) === lr);
+      const rs = runs.filter((r) => r.config.variant === v && r.config.lr === lr);
       const val = metric === 'peakLogit' ? mean(rs.map(peakOf).filter(Number.isFinite)) : mean(rs.map((r) => cappedLoss(r, guessLoss(rs))));
       return { lr, value: finiteOrNull(val), variant: v };
     }));
@@ -138,10 +142,10 @@ export const qkNorm: Experiment = {
       lineChart({ title: 'Final training loss vs learning rate (diverged = loss of guessing)', data: sweep('finalLoss'), x: 'lr', y: 'value', color: 'variant', logX: true, logY: true, xTitle: 'learning rate', yTitle: 'final loss', points: true }),
     ];
   },
-  tables(runs): ReportTable[] {
-    const rates = [...new Set(runs.map((r) => Number(r.config.lr)))].sort((a, b) => a - b);
+  tables(runs: QkRun[]): ReportTable[] {
+    const rates = [...new Set(runs.map((r) => r.config.lr))].sort((a, b) => a - b);
     const rows = VARIANTS.map((v) => [v, ...rates.map((lr) => {
-      const rs = runs.filter((r) => r.config.variant === v && Number(r.config.lr) === lr);
+      const rs = runs.filter((r) => r.config.variant === v && r.config.lr === lr);
       const p = mean(rs.map(peakOf).filter(Number.isFinite));
       const a = mean(rs.map((r) => (r.status === 'diverged' ? 0 : Number(r.metrics.accuracy ?? 0))));
       return rs.length ? `${Number.isFinite(p) ? p.toFixed(1) : '-'} / ${(100 * a).toFixed(0)}%` : '-';

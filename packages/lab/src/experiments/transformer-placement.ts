@@ -14,7 +14,7 @@
  * Variants (models/decoder-lm.ts): Post-LN, Post-LN with warm-up, Pre-LN,
  * Pre-LN with qk-LayerNorm, Pre-LN with DyT, no normalization.
  */
-import type { Experiment, Judgement, Profile, RunContext, RunOutput, RunResult, RunSpec, ReportTable, ChartSpec } from '../experiment.js';
+import type { Experiment, Judgement, Profile, RunConfig, RunContext, RunOutput, RunResult, RunSpec, ReportTable, ChartSpec } from '../experiment.js';
 import { DECODER_VARIANTS, decoderVariant, type DecoderVariant } from '../models/decoder-lm.js';
 import { initGradNorms, trainCopy, warmupSteps, type CopySizes } from '../tasks/copy-task.js';
 import { finiteOrNull, mean, downsample, smooth } from '../train-utils.js';
@@ -42,6 +42,12 @@ const SIZES: Record<Profile, Sizes> = {
   full: { nTokens: 16, vocab: 16, d: 64, heads: 4, dFF: 128, batch: 16, steps: 500, depths: [6, 12], initDepths: [6, 12, 24], rates: TP_RATES, variants: DECODER_VARIANTS, seeds: 3 },
 };
 
+/** A run: the gradient norms at initialization of a variant, or training it at a depth and rate. */
+export type TPConfig = { kind: 'init'; variant: DecoderVariant } | { kind: 'train'; variant: DecoderVariant; depth: number; lr: number };
+type TPRun = RunResult<TPConfig>;
+type TrainRun = RunResult<Extract<TPConfig, { kind: 'train' }>>;
+const isTrain = (r: TPRun): r is TrainRun => r.config.kind === 'train';
+
 /** Thresholds of the verdict rule (fixed before any run of this version). */
 export const TP_RULE = { trains: 0.9, fails: 0.5 };
 
@@ -52,15 +58,15 @@ function finalLoss(losses: readonly number[]): number {
 }
 
 /** A run's final loss capped at the loss of guessing `l0`; a diverged run scores `l0` (Wortsman et al.'s convention). */
-export function cappedLoss(r: RunResult, l0: number): number {
+export function cappedLoss(r: RunResult<RunConfig>, l0: number): number {
   const l = r.status === 'diverged' || r.metrics.finalLoss === null || r.metrics.finalLoss === undefined ? l0 : Number(r.metrics.finalLoss);
   return Number.isFinite(l) ? Math.min(l, l0) : l0;
 }
 
 /** The loss of guessing, log(vocab), recorded by the runs. */
-export const guessLoss = (runs: RunResult[]): number => Math.max(...runs.map((r) => Number(r.metrics.guessLoss ?? NaN)).filter(Number.isFinite), 0);
+export const guessLoss = (runs: RunResult<RunConfig>[]): number => Math.max(...runs.map((r) => Number(r.metrics.guessLoss ?? NaN)).filter(Number.isFinite), 0);
 
-const accOf = (r: RunResult): number => (r.status === 'diverged' || r.metrics.accuracy === null ? 0 : Number(r.metrics.accuracy));
+const accOf = (r: RunResult<RunConfig>): number => (r.status === 'diverged' || r.metrics.accuracy === null ? 0 : Number(r.metrics.accuracy));
 
 /**
  * LR sensitivity (Wortsman et al. 2023, section 3.1): the mean over the
@@ -82,13 +88,13 @@ const RULE =
   'inconclusive when Pre-LN reaches that accuracy at no rate. The per-block gradient norms at initialization and the LR sensitivity are reported, not judged.';
 
 /** The verdict rule, on finished runs (exported for tests). */
-export function judgePlacement(runs: RunResult[]): Judgement {
-  const trains = runs.filter((r) => r.config.kind === 'train');
+export function judgePlacement(runs: TPRun[]): Judgement {
+  const trains = runs.filter(isTrain);
   const metrics: Judgement['metrics'] = {};
   if (trains.length === 0) return { verdict: 'inconclusive', metrics, explanation: 'No training runs finished.' };
-  const depth = Math.max(...trains.map((r) => Number(r.config.depth)));
-  const at = (v: DecoderVariant, lr: number) => trains.filter((r) => r.config.variant === v && Number(r.config.depth) === depth && Number(r.config.lr) === lr);
-  const rates = [...new Set(trains.map((r) => Number(r.config.lr)))].sort((a, b) => a - b);
+  const depth = Math.max(...trains.map((r) => r.config.depth));
+  const at = (v: DecoderVariant, lr: number) => trains.filter((r) => r.config.variant === v && r.config.depth === depth && r.config.lr === lr);
+  const rates = [...new Set(trains.map((r) => r.config.lr))].sort((a, b) => a - b);
   for (const v of DECODER_VARIANTS) for (const lr of rates) {
     const rs = at(v, lr);
     if (rs.length) metrics[`${v}@${lr}.accuracy`] = finiteOrNull(mean(rs.map(accOf)));
@@ -123,7 +129,7 @@ export function judgePlacement(runs: RunResult[]): Judgement {
   return { verdict, metrics, explanation };
 }
 
-export const transformerPlacement: Experiment = {
+export const transformerPlacement: Experiment<TPConfig> = {
   name: 'transformer-placement',
   title: 'Post-LN vs Pre-LN in a Transformer: learning-rate sweeps, warm-up and gradients at initialization',
   claim:
@@ -151,7 +157,7 @@ export const transformerPlacement: Experiment = {
   runs(profile, seeds) {
     const s = SIZES[profile];
     const n = seeds ?? s.seeds;
-    const out: RunSpec[] = [];
+    const out: RunSpec<TPConfig>[] = [];
     for (let seed = 1; seed <= n; seed++) {
       for (const v of ['post-ln', 'pre-ln'] as const) out.push({ id: `init-${v}-s${seed}`, seed, config: { kind: 'init', variant: v } });
       for (const depth of s.depths) for (const v of s.variants) for (const lr of s.rates) {
@@ -160,10 +166,11 @@ export const transformerPlacement: Experiment = {
     }
     return out;
   },
-  run(spec: RunSpec, ctx: RunContext): RunOutput {
+  run(spec: RunSpec<TPConfig>, ctx: RunContext): RunOutput {
     const s = SIZES[ctx.profile];
     const variant = decoderVariant(spec.config.variant);
-    if (spec.config.kind === 'init') {
+    const c = spec.config;
+    if (c.kind === 'init') {
       const series: { [k: string]: (number | null)[] } = {};
       const metrics: { [k: string]: number | null } = {};
       s.initDepths.forEach((depth, i) => {
@@ -174,7 +181,7 @@ export const transformerPlacement: Experiment = {
       });
       return { status: 'ok', metrics, series, extra: { depths: s.initDepths } };
     }
-    const r = trainCopy({ s, variant, depth: Number(spec.config.depth), lr: Number(spec.config.lr), seed: spec.seed, progress: ctx.progress });
+    const r = trainCopy({ s, variant, depth: c.depth, lr: c.lr, seed: spec.seed, progress: ctx.progress });
     const ds = downsample(smooth(r.losses, 5), 100);
     return {
       status: r.divergedAt === undefined ? 'ok' : 'diverged',
@@ -185,15 +192,15 @@ export const transformerPlacement: Experiment = {
     };
   },
   judge: (runs) => judgePlacement(runs),
-  charts(runs): ChartSpec[] {
-    const trains = runs.filter((r) => r.config.kind === 'train');
-    const depths = [...new Set(trains.map((r) => Number(r.config.depth)))].sort((a, b) => a - b);
+  charts(runs: TPRun[]): ChartSpec[] {
+    const trains = runs.filter(isTrain);
+    const depths = [...new Set(trains.map((r) => r.config.depth))].sort((a, b) => a - b);
     const sweep = (metric: 'accuracy' | 'finalLoss') => {
       const rows: { lr: number; value: number | null; variant: string; depth: string }[] = [];
       for (const depth of depths) for (const v of DECODER_VARIANTS) {
-        const lrs = [...new Set(trains.filter((r) => r.config.variant === v).map((r) => Number(r.config.lr)))].sort((a, b) => a - b);
+        const lrs = [...new Set(trains.filter((r) => r.config.variant === v).map((r) => r.config.lr))].sort((a, b) => a - b);
         for (const lr of lrs) {
-          const rs = trains.filter((r) => r.config.variant === v && Number(r.config.depth) === depth && Number(r.config.lr) === lr);
+          const rs = trains.filter((r) => r.config.variant === v && r.config.depth === depth && r.config.lr === lr);
           if (!rs.length) continue;
           const val = metric === 'accuracy' ? mean(rs.map(accOf)) : mean(rs.map((r) => cappedLoss(r, guessLoss([r]))));
           rows.push({ lr, value: finiteOrNull(val), variant: v, depth: `depth ${depth}` });
@@ -220,20 +227,20 @@ export const transformerPlacement: Experiment = {
       data: initRows, x: 'layer', y: 'value', color: 'variant', column: 'depth', logY: true, xTitle: 'block (1 = input side)', yTitle: 'gradient norm', points: false,
     }));
     const edge = judgePlacement(runs).metrics.edgeRate;
-    const curveLr = typeof edge === 'number' ? edge : Math.max(...trains.map((r) => Number(r.config.lr)));
-    const curveRuns = trains.filter((r) => Number(r.config.lr) === curveLr && Number(r.config.depth) === depths[depths.length - 1]);
+    const curveLr = typeof edge === 'number' ? edge : Math.max(...trains.map((r) => r.config.lr));
+    const curveRuns = trains.filter((r) => r.config.lr === curveLr && r.config.depth === depths[depths.length - 1]);
     const every = Number(curveRuns[0]?.extra?.lossEvery ?? 1);
     charts.push(lineChart({ title: `Training loss at lr ${curveLr} (mean over seeds)`, data: seriesRows(curveRuns, 'loss', (r) => String(r.config.variant), { stepEvery: every }), x: 'step', y: 'value', color: 'series', logY: true, xTitle: 'step', yTitle: 'loss', points: false }));
     return charts;
   },
-  tables(runs): ReportTable[] {
-    const trains = runs.filter((r) => r.config.kind === 'train');
-    const depth = Math.max(...trains.map((r) => Number(r.config.depth)));
-    const rates = [...new Set(trains.map((r) => Number(r.config.lr)))].sort((a, b) => a - b);
+  tables(runs: TPRun[]): ReportTable[] {
+    const trains = runs.filter(isTrain);
+    const depth = Math.max(...trains.map((r) => r.config.depth));
+    const rates = [...new Set(trains.map((r) => r.config.lr))].sort((a, b) => a - b);
     const l0 = guessLoss(trains);
     const rows: (string | number | null)[][] = [];
     for (const v of DECODER_VARIANTS) {
-      const per = rates.map((lr) => trains.filter((r) => r.config.variant === v && Number(r.config.depth) === depth && Number(r.config.lr) === lr));
+      const per = rates.map((lr) => trains.filter((r) => r.config.variant === v && r.config.depth === depth && r.config.lr === lr));
       if (per.every((p) => p.length === 0)) continue;
       const losses = per.map((p) => (p.length ? mean(p.map((r) => cappedLoss(r, l0))) : NaN));
       const accs = per.map((p) => (p.length ? `${(100 * mean(p.map(accOf))).toFixed(0)}%` : '-'));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunResult } from '../../src/experiment.js';
-import { qkNorm, judgeQkNorm } from '../../src/experiments/qk-norm.js';
+import { qkNorm, judgeQkNorm, type QkConfig } from '../../src/experiments/qk-norm.js';
 import { experiments } from '../../src/experiments/index.js';
 import { smoke } from '../lab/experiment-helpers.js';
 
@@ -22,7 +22,7 @@ test('qk-norm: smoke runs record the attention-logit trace, deterministically; c
 });
 
 let n = 0;
-const rr = (variant: string, lr: number, peak: number, finalLoss: number | null): RunResult => ({
+const rr = (variant: QkConfig['variant'], lr: number, peak: number, finalLoss: number | null): RunResult<QkConfig> => ({
   id: `q${n++}`, experiment: 'qk-norm', wallMs: 1, seed: 1, config: { variant, lr }, status: finalLoss === null ? 'diverged' : 'ok',
   metrics: { finalLoss, guessLoss: Math.log(16), peakLogit: peak }, series: { maxLogit: [1, peak / 2, peak] },
 });

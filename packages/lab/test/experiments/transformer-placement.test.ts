@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunResult, Json } from '../../src/experiment.js';
-import { transformerPlacement, judgePlacement, lrSensitivity, TP_RATES } from '../../src/experiments/transformer-placement.js';
+import { transformerPlacement, judgePlacement, lrSensitivity, TP_RATES, type TPConfig } from '../../src/experiments/transformer-placement.js';
 import { experiments } from '../../src/experiments/index.js';
 import { smoke } from '../lab/experiment-helpers.js';
 
@@ -10,7 +10,7 @@ test('transformer-placement: the smoke profile runs every variant at every rate,
   const runs = await smoke(transformerPlacement);
   const trains = runs.filter((r) => r.config.kind === 'train');
   assert.equal(new Set(trains.map((r) => r.config.variant)).size, 6, 'all six variants');
-  assert.equal(new Set(trains.map((r) => r.config.lr)).size, 2);
+  assert.equal(new Set(trains.map((r) => (r.config.kind === 'train' ? r.config.lr : 0))).size, 2);
   for (const r of runs) for (const [k, v] of Object.entries(r.metrics)) assert.ok(v === null || Number.isFinite(v), `${r.id}.${k} = ${v}`);
   const again = await transformerPlacement.run(trains[0]!, { profile: 'smoke', progress: () => {} });
   assert.equal(again.metrics.finalLoss, trains[0]!.metrics.finalLoss);
@@ -26,19 +26,19 @@ test('transformer-placement: the smoke profile runs every variant at every rate,
   assert.equal(init.series!.grad_L3!.length, 3);
   const [table] = transformerPlacement.tables!(runs);
   for (const row of table!.rows) assert.equal(row.length, table!.columns.length);
-  assert.deepEqual(new Set(transformerPlacement.runs('full').filter((s) => s.config.kind === 'train').map((s) => s.config.lr)), new Set(TP_RATES));
+  assert.deepEqual(new Set(transformerPlacement.runs('full').flatMap((s) => (s.config.kind === 'train' ? [s.config.lr] : []))), new Set(TP_RATES));
   assert.deepEqual([...new Set(transformerPlacement.runs('full').map((s) => s.seed))], [1, 2, 3]);
 });
 
 let n = 0;
-const rr = (variant: string, lr: number, seed: number, accuracy: number | null, diverged = false): RunResult => ({
+const rr = (variant: TPConfig['variant'], lr: number, seed: number, accuracy: number | null, diverged = false): RunResult<TPConfig> => ({
   id: `r${n++}`, experiment: 'transformer-placement', wallMs: 1, seed, config: { kind: 'train', variant, depth: 6, lr },
   status: diverged ? 'diverged' : 'ok', ...(diverged ? { divergedAt: 3 } : {}), metrics: { accuracy, finalLoss: accuracy === null ? null : 1 - accuracy, guessLoss: Math.log(16) },
 });
 
 test('transformer-placement judge: the rule at the largest rate where Pre-LN copies', () => {
   const make = (post: (number | null)[], warm: number, preAt3e3 = 0.95) => {
-    const runs: RunResult[] = [];
+    const runs: RunResult<TPConfig>[] = [];
     [1, 2, 3].forEach((seed, i) => {
       runs.push(rr('pre-ln', 1e-3, seed, 1), rr('pre-ln', 3e-3, seed, preAt3e3), rr('pre-ln', 1e-2, seed, 0.2));
       runs.push(rr('post-ln', 1e-3, seed, 1), rr('post-ln', 3e-3, seed, post[i]!, post[i] === null));
