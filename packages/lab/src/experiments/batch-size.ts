@@ -44,7 +44,7 @@ const SHORT: Record<string, string> = { batchnorm: 'BN', groupnorm: 'GN', layern
 /** `perClass` digits per class (80% train, 20% test), average-pooled to `image` x `image`. */
 interface Size { image: 28 | 14 | 7; channels: number; groups: number; batches: number[]; perClass: number; epochs: number; seeds: number }
 const SIZES: Record<Profile, Size> = {
-  smoke: { image: 7, channels: 4, groups: 2, batches: [16, 2], perClass: 10, epochs: 1, seeds: 1 },
+  smoke: { image: 14, channels: 4, groups: 2, batches: [16, 2], perClass: 10, epochs: 1, seeds: 1 },
   quick: { image: 14, channels: 8, groups: 2, batches: [32, 8, 2], perClass: 64, epochs: 12, seeds: 3 },
   full: { image: 14, channels: 32, groups: 8, batches: [32, 16, 8, 4, 2], perClass: 500, epochs: 20, seeds: 3 },
 };

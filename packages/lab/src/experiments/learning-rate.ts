@@ -55,7 +55,7 @@ const INPUTS = 784;
 interface Sizes { perClass?: number; nProbe: number; steps: number; evalEvery: number; seeds: number }
 const SIZES: Record<Profile, Sizes> = {
   smoke: { perClass: 30, nProbe: 60, steps: 24, evalEvery: 8, seeds: 1 },
-  quick: { perClass: 400, nProbe: 300, steps: 1200, evalEvery: 50, seeds: 3 },
+  quick: { perClass: 400, nProbe: 300, steps: 1200, evalEvery: 50, seeds: 2 },
   full: { nProbe: 500, steps: 6000, evalEvery: 100, seeds: 3 },
 };
 

@@ -51,8 +51,20 @@ export interface StudyResults {
     wallMs: number;
     /** Result directories merged into this report. */
     sources: string[];
+    /** Queue studies: the workers that computed the runs (host, backend, versions, runs each); absent for local studies. */
+    workers?: NonNullable<StudyMeta['workers']>;
   };
   experiments: ExperimentReport[];
+}
+
+/** The workers of every merged directory, one entry per worker id with its runs added up (undefined when none). */
+function mergeWorkers(metas: StudyMeta[]): NonNullable<StudyMeta['workers']> | undefined {
+  const by = new Map<string, NonNullable<StudyMeta['workers']>[number]>();
+  for (const m of metas) for (const w of m.workers ?? []) {
+    const had = by.get(w.id);
+    by.set(w.id, had ? { ...had, runs: had.runs + w.runs } : { ...w });
+  }
+  return by.size ? [...by.values()].sort((a, b) => a.id.localeCompare(b.id)) : undefined;
 }
 
 /** A report in memory: the results plus the rendered charts (SVG) per experiment. */
@@ -219,6 +231,7 @@ export async function buildReport(opts: BuildOptions): Promise<BuiltReport> {
       jobs: meta.jobs,
       wallMs,
       sources: opts.dirs.map((d) => resolve(d)),
+      ...(mergeWorkers(metas) ? { workers: mergeWorkers(metas)! } : {}),
     },
     experiments: reports,
   };

@@ -25,6 +25,12 @@ export function renderMarkdown(b: BuiltReport): string {
       `(${study.cpus} CPUs, ${study.jobs === 0 ? 'in-process' : `${study.jobs} worker(s)`}), total wall time ${fmtWall(study.wallMs)}, normkit ${b.results.normkit.version}. ` +
       `Charts: see index.html.\n`,
   );
+  if (study.workers?.length) {
+    out.push(`Computed through the job queue by ${study.workers.length} worker(s):\n`);
+    out.push('| worker | host | backend | normkit | lab | threads | runs |\n| --- | --- | --- | --- | --- | --- | --- |');
+    for (const w of study.workers) out.push(`| ${w.id} | ${w.host} | ${w.backend} | ${w.normkit} | ${w.lab} | ${w.threads} | ${w.runs} |`);
+    out.push('');
+  }
   out.push(`## Verdicts\n`);
   out.push(`| # | Experiment | Verdict | Runs | Wall time |\n| --- | --- | --- | --- | --- |`);
   experiments.forEach((e, i) => out.push(`| ${i + 1} | [${e.title}](#${e.name}) (\`${e.name}\`) | ${BADGE[e.verdict]} | ${fmtRunCounts(e.runCounts)} | ${fmtWall(e.wallMs)} |`));

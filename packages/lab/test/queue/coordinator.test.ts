@@ -114,6 +114,14 @@ test('the smoke study through the queue with 2 worker processes gives the report
   assert.equal(meta.workers!.reduce((a, w) => a + w.runs, 0), runs.length);
   assert.deepEqual([meta.workers!.length, meta.jobs], [2, 2], 'two workers of one thread each');
   assert.ok(meta.workers!.every((w) => w.threads === 1 && w.cpus >= 1));
+  // the report says who computed what: results.json, report.md and index.html list the workers
+  const queued = JSON.parse(readFileSync(join(q, 'results.json'), 'utf8')) as StudyResults;
+  assert.deepEqual(queued.study.workers!.map((w) => w.runs).reduce((a, b) => a + b, 0), runs.length);
+  for (const f of ['report.md', 'index.html']) {
+    const text = readFileSync(join(q, f), 'utf8');
+    assert.match(text, /Computed through the job queue by 2 worker\(s\)/, f);
+    for (const w of meta.workers!) assert.ok(text.includes(w.id) && text.includes(w.host) && text.includes(w.backend), `${f} names worker ${w.id}`);
+  }
   assert.match(r.out, /runs stored per worker: \S+:\d+ \d+/);
   assert.equal(storedLines(r.out, '\\S+').length, runs.length, 'one progress line per stored run');
 });
