@@ -5,6 +5,7 @@ import { Tensor } from './tensor.js';
 import { type DType, type TypedArray, allocate } from './dtype.js';
 import { checkShape, fmtShape, numel } from './shape.js';
 import { type Rng, defaultRng } from './random.js';
+import { checkOptions } from '../options.js';
 
 /** Options accepted by the creation functions. */
 export interface TensorOptions {
@@ -49,6 +50,7 @@ export function tensor(
   shape?: readonly number[] | null,
   opts: TensorOptions = {},
 ): Tensor {
+  checkOptions('tensor', opts, TENSOR_OPTIONS);
   const dtype: DType = opts.dtype ?? (data instanceof Float64Array ? 'float64' : 'float32');
   let storage: TypedArray;
   let sh: number[];
@@ -83,6 +85,7 @@ export function tensor(
 
 /** A tensor filled with `value`. */
 export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
+  checkOptions('full', opts, TENSOR_OPTIONS);
   const sh = checkShape(shape);
   const d = allocate(opts.dtype ?? 'float32', numel(sh));
   if (value !== 0) d.fill(value);
@@ -91,11 +94,13 @@ export function full(shape: readonly number[], value: number, opts: TensorOption
 
 /** Zeros. */
 export function zeros(shape: readonly number[], opts: TensorOptions = {}): Tensor {
+  checkOptions('zeros', opts, TENSOR_OPTIONS);
   return full(shape, 0, opts);
 }
 
 /** Ones. */
 export function ones(shape: readonly number[], opts: TensorOptions = {}): Tensor {
+  checkOptions('ones', opts, TENSOR_OPTIONS);
   return full(shape, 1, opts);
 }
 
@@ -109,6 +114,9 @@ export function onesLike(t: Tensor): Tensor {
   return full(t.shape, 1, { dtype: t.dtype });
 }
 
+const TENSOR_OPTIONS = ['dtype', 'requiresGrad'];
+const RANDOM_OPTIONS = ['dtype', 'requiresGrad', 'rng'];
+
 /** Options for random creation: a generator other than the global one may be given. */
 export interface RandomOptions extends TensorOptions {
   rng?: Rng;
@@ -116,7 +124,8 @@ export interface RandomOptions extends TensorOptions {
 
 /** Standard normal samples (seeded by `manualSeed` or `opts.rng`). */
 export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
-  const t = zeros(shape, opts);
+  checkOptions('randn', opts, RANDOM_OPTIONS);
+  const t = zeros(shape, { dtype: opts.dtype, requiresGrad: opts.requiresGrad });
   const rng = opts.rng ?? defaultRng();
   for (let i = 0; i < t.data.length; i++) t.data[i] = rng.normal();
   return t;
@@ -124,7 +133,8 @@ export function randn(shape: readonly number[], opts: RandomOptions = {}): Tenso
 
 /** Uniform samples in [0, 1). */
 export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor {
-  const t = zeros(shape, opts);
+  checkOptions('rand', opts, RANDOM_OPTIONS);
+  const t = zeros(shape, { dtype: opts.dtype, requiresGrad: opts.requiresGrad });
   const rng = opts.rng ?? defaultRng();
   for (let i = 0; i < t.data.length; i++) t.data[i] = rng.uniform();
   return t;
@@ -132,6 +142,7 @@ export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor
 
 /** 0, 1, ..., n-1 as a 1-D tensor. */
 export function arange(n: number, opts: TensorOptions = {}): Tensor {
+  checkOptions('arange', opts, TENSOR_OPTIONS);
   const t = zeros([n], opts);
   for (let i = 0; i < n; i++) t.data[i] = i;
   return t;

@@ -122,3 +122,16 @@ test('snake_case PyTorch keywords get a TypeError suggesting the camelCase name'
   assert.throws(() => new nk.nn.Embedding(4, 2, { sparse: true }), /sparse=true is not supported/);
   assert.throws(() => new nk.nn.MaxPool2d(2, { dilation: 2 }), /dilation=2 is not supported/);
 });
+
+test('tensor creation functions refuse unknown options, naming them', () => {
+  assert.throws(() => nk.tensor([1, 2], null, { dtyp: 'float64' } as never), /tensor: unknown option 'dtyp'; accepted options: 'dtype', 'requiresGrad'/);
+  assert.throws(() => nk.zeros([2], { requires_grad: true } as never), /zeros: unknown option 'requires_grad' \(did you mean 'requiresGrad'\?/);
+  assert.throws(() => nk.ones([2], { device: 'cpu' } as never), /ones: unknown option 'device'/);
+  assert.throws(() => nk.full([2], 3, { rng: new nk.Rng(1) } as never), /full: unknown option 'rng'/);
+  assert.throws(() => nk.randn([2], { seed: 1 } as never), /randn: unknown option 'seed'; accepted options: 'dtype', 'requiresGrad', 'rng'/);
+  assert.throws(() => nk.rand([2], { generator: null } as never), /rand: unknown option 'generator'/);
+  assert.throws(() => nk.arange(3, { step: 2 } as never), /arange: unknown option 'step'/);
+  // the accepted ones still work
+  assert.equal(nk.randn([3], { dtype: 'float64', rng: new nk.Rng(2), requiresGrad: true }).requiresGrad, true);
+  assert.equal(nk.tensor([1, 2], null, { dtype: 'float64' }).dtype, 'float64');
+});
