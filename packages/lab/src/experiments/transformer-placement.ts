@@ -197,14 +197,14 @@ export const transformerPlacement: Experiment<TPConfig> = {
     const trains = runs.filter(isTrain);
     const depths = [...new Set(trains.map((r) => r.config.depth))].sort((a, b) => a - b);
     const sweep = (metric: 'accuracy' | 'finalLoss') => {
-      const rows: { lr: number; value: number | null; variant: string; depth: string }[] = [];
+      const rows: { lr: number; value: number | null; variant: string; depth: number }[] = [];
       for (const depth of depths) for (const v of DECODER_VARIANTS) {
         const lrs = [...new Set(trains.filter((r) => r.config.variant === v).map((r) => r.config.lr))].sort((a, b) => a - b);
         for (const lr of lrs) {
           const rs = trains.filter((r) => r.config.variant === v && r.config.depth === depth && r.config.lr === lr);
           if (!rs.length) continue;
           const val = metric === 'accuracy' ? mean(rs.map(accOf)) : mean(rs.map((r) => cappedLoss(r, guessLoss([r]))));
-          rows.push({ lr, value: finiteOrNull(val), variant: v, depth: `depth ${depth}` });
+          rows.push({ lr, value: finiteOrNull(val), variant: v, depth });
         }
       }
       return rows;
@@ -214,13 +214,13 @@ export const transformerPlacement: Experiment<TPConfig> = {
       lineChart({ title: 'Final training loss vs learning rate (diverged = loss of guessing)', data: sweep('finalLoss'), x: 'lr', y: 'value', color: 'variant', column: depths.length > 1 ? 'depth' : undefined, logX: true, logY: true, xTitle: 'learning rate', yTitle: 'final loss', points: true }),
     ];
     const inits = runs.filter((r) => r.config.kind === 'init');
-    const initRows: { layer: number; value: number | null; variant: string; depth: string }[] = [];
+    const initRows: { layer: number; value: number | null; variant: string; depth: number }[] = [];
     for (const v of ['post-ln', 'pre-ln']) {
       const rs = inits.filter((r) => r.config.variant === v);
       const ds = (rs[0]?.extra?.depths as number[] | undefined) ?? [];
       for (const depth of ds) {
         const per = rs.map((r) => r.series?.[`grad_L${depth}`] ?? []);
-        for (let layer = 0; layer < depth; layer++) initRows.push({ layer: layer + 1, value: finiteOrNull(mean(per.map((p) => p[layer] ?? null))), variant: v, depth: `depth ${depth}` });
+        for (let layer = 0; layer < depth; layer++) initRows.push({ layer: layer + 1, value: finiteOrNull(mean(per.map((p) => p[layer] ?? null))), variant: v, depth });
       }
     }
     charts.push(lineChart({

@@ -144,10 +144,12 @@ function maybeFacet(o: ChartBase, spec: ChartSpec, inner: ChartSpec): ChartSpec 
   if (!o.column) return { ...spec, ...inner };
   const { width, height, ...outer } = spec;
   const { data, ...rest } = inner;
+  // numbers (depths, batch sizes) facet in numeric order; names keep the data's order
+  const numeric = o.data.length > 0 && o.data.every((r) => typeof r[o.column!] === 'number');
   return {
     ...outer,
     data,
-    facet: { column: { field: o.column, type: 'nominal', title: o.column, sort: null } },
+    facet: { column: numeric ? { field: o.column, type: 'ordinal', title: o.column, sort: 'ascending' } : { field: o.column, type: 'nominal', title: o.column, sort: null } },
     spec: { width: Math.min(Number(width), 260), height, ...rest },
     resolve: { scale: { y: 'shared' } },
   };
