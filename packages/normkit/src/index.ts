@@ -37,3 +37,5 @@ export * from './preprocessing/index.js';
 // interop
 export * as io from './io/index.js';
 export * as onnx from './onnx/index.js';
+// comparing with a reference (torch.testing.assert_close's role)
+export * as testing from './testing.js';
