@@ -20,3 +20,63 @@ export async function smoke<C extends RunConfig>(exp: Experiment<C>): Promise<Ru
   }
   return out;
 }
+
+/** What {@link checkSmoke} asserts beyond the basics (each experiment's smoke cost and outputs differ). */
+export interface SmokeCheck {
+  /** The smoke runs must finish within this (ms). */
+  maxMs: number;
+  /** Smoke needs at least this many seeds (default 1). */
+  smokeSeeds?: number;
+  /** At least this many charts (default 1). */
+  minCharts?: number;
+  /** At least one table (default false). */
+  tables?: boolean;
+  /** Metrics that are timings, left out of the determinism check (default ['stepMs']). */
+  timings?: string[];
+}
+
+/**
+ * The checks every experiment's smoke profile passes: registered, unique run
+ * ids, runs finish in time with ok/diverged status, results survive the JSON
+ * round trip they make between threads and disk with finite-or-null metrics,
+ * a verdict with an explanation, charts (and tables) of consistent width,
+ * words for the rule and set-up, the same numbers again for the same seed
+ * (first and last run), and enough seeds in quick (>= 2) and full (>= 3).
+ * Returns the runs for the experiment's own assertions.
+ */
+export async function checkSmoke<C extends RunConfig>(exp: Experiment<C>, o: SmokeCheck): Promise<RunResult<C>[]> {
+  const { experiments } = await import('../../src/experiments/index.js');
+  assert.ok((experiments as unknown[]).includes(exp), `${exp.name} is registered in src/experiments/index.ts`);
+  const specs = exp.runs('smoke');
+  assert.ok(new Set(specs.map((s) => s.seed)).size >= (o.smokeSeeds ?? 1), `smoke has at least ${o.smokeSeeds ?? 1} seed(s)`);
+  const t0 = performance.now();
+  const runs = await smoke(exp);
+  const ms = performance.now() - t0;
+  assert.ok(ms < o.maxMs, `${exp.name} smoke took ${ms.toFixed(0)} ms (limit ${o.maxMs})`);
+  for (const r of runs) {
+    assert.ok(r.status === 'ok' || r.status === 'diverged', `${r.id}: status ${r.status}`);
+    const round = JSON.parse(JSON.stringify({ metrics: r.metrics, series: r.series ?? null, extra: r.extra ?? null }));
+    assert.deepEqual(round, { metrics: r.metrics, series: r.series ?? null, extra: r.extra ?? null }, `${r.id}: no NaN/Inf or typed arrays in results`);
+    for (const [k, v] of Object.entries(r.metrics)) assert.ok(v === null || Number.isFinite(v), `${r.id}.${k} = ${v}`);
+  }
+  const j = exp.judge(runs, 'smoke');
+  assert.ok(['reproduced', 'not reproduced', 'inconclusive'].includes(j.verdict));
+  assert.ok(j.explanation.length > 20);
+  JSON.stringify(j.metrics);
+  const charts = exp.charts(runs);
+  assert.ok(charts.length >= (o.minCharts ?? 1), `${charts.length} charts`);
+  for (const c of charts) JSON.stringify(c);
+  const tables = exp.tables?.(runs) ?? [];
+  if (o.tables) assert.ok(tables.length >= 1, 'at least one table');
+  for (const t of tables) for (const row of t.rows) assert.equal(row.length, t.columns.length, `table '${t.title}' row width`);
+  assert.ok(exp.rule.length > 20 && exp.setup('quick').length > 20 && exp.paper.numbers.length > 20);
+  const timings = new Set(o.timings ?? ['stepMs']);
+  const strip = (m: { [k: string]: number | null }) => Object.fromEntries(Object.entries(m).filter(([k]) => !timings.has(k)));
+  for (const r of [runs[0]!, runs[runs.length - 1]!]) {
+    const again = await exp.run(r, { profile: 'smoke', progress: () => {} });
+    assert.deepEqual(strip(again.metrics), strip(r.metrics), `${r.id}: same seed, same numbers`);
+  }
+  assert.ok(new Set(exp.runs('quick').map((s) => s.seed)).size >= 2, 'quick has >= 2 seeds');
+  assert.ok(new Set(exp.runs('full').map((s) => s.seed)).size >= 3, 'full has >= 3 seeds');
+  return runs;
+}
