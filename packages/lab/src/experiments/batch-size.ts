@@ -39,6 +39,10 @@ import { cosine } from 'normkit/optim/schedules';
 import { lineChart } from '../report/charts.js';
 
 const NORMS: NormKind[] = ['batchnorm', 'groupnorm', 'layernorm', 'instancenorm'];
+
+/** One run: a norm at a batch size, on the digits. */
+export type BatchSizeConfig = { norm: NormKind; batch: number; data: 'mnist' };
+type BsRun = RunResult<BatchSizeConfig>;
 const SHORT: Record<string, string> = { batchnorm: 'BN', groupnorm: 'GN', layernorm: 'LN', instancenorm: 'IN' };
 
 /** `perClass` digits per class (80% train, 20% test), average-pooled to `image` x `image`. */
@@ -87,7 +91,7 @@ const PAPER: Record<string, Record<number, number>> = {
   instancenorm: { 32: 28.4 },
 };
 
-function errOf(runs: RunResult[], norm: string, batch: number): number {
+function errOf(runs: BsRun[], norm: string, batch: number): number {
   return mean(runs.filter((r) => r.config.norm === norm && r.config.batch === batch).map((r) => (r.status === 'ok' && r.metrics.testAcc !== null ? 1 - (r.metrics.testAcc as number) : 0.9)));
 }
 
@@ -99,8 +103,8 @@ const RULE =
   'or GN changes by more than BN degrades; inconclusive otherwise.';
 
 /** The verdict rule, on finished runs (exported for tests). */
-export function judgeBatchSize(runs: RunResult[]): Judgement {
-  const batches = [...new Set(runs.map((r) => r.config.batch as number))].sort((a, b) => a - b);
+export function judgeBatchSize(runs: BsRun[]): Judgement {
+  const batches = [...new Set(runs.map((r) => r.config.batch))].sort((a, b) => a - b);
   if (batches.length < 2) return { verdict: 'inconclusive', metrics: {}, explanation: 'Need at least two batch sizes.' };
   const lo = batches[0]!;
   const hi = batches[batches.length - 1]!;
@@ -131,7 +135,7 @@ export function judgeBatchSize(runs: RunResult[]): Judgement {
   return { verdict, metrics, explanation };
 }
 
-export const batchSize: Experiment = {
+export const batchSize: Experiment<BatchSizeConfig> = {
   name: 'batch-size',
   title: 'Batch size: BatchNorm degrades with small batches, GroupNorm does not',
   claim: 'BatchNorm\'s error rises sharply as the batch per device shrinks to 4 and 2, while GroupNorm\'s stays flat; LayerNorm is a bit worse than GroupNorm, and InstanceNorm worst where classes need cross-channel cues.',
@@ -157,16 +161,17 @@ export const batchSize: Experiment = {
   runs(profile, seeds) {
     const s = SIZES[profile];
     const n = seeds ?? s.seeds;
-    const out: RunSpec[] = [];
+    const out: RunSpec<BatchSizeConfig>[] = [];
     const largest = Math.max(...s.batches);
     for (const norm of NORMS) for (const b of s.batches) for (let k = 1; k <= n; k++) if (SWEPT.has(norm) || b === largest) out.push({ id: `${SHORT[norm]!.toLowerCase()}-bs${b}-s${k}`, seed: k, config: { norm, batch: b, data: 'mnist' } });
     return out;
   },
   run(spec, ctx): RunOutput {
     const s = SIZES[ctx.profile];
-    const batch = spec.config.batch as number;
+    const batch = spec.config.batch;
+    if (!NORMS.includes(spec.config.norm)) throw new RangeError(`batch-size: unknown norm '${String(spec.config.norm)}', expected one of ${NORMS.join(', ')}`);
     const { train, test } = loadDigits({ seed: 0, perClass: s.perClass, shape: 'image', size: s.image });
-    const model = new SmallCnn(spec.config.norm as NormKind, s.channels, s.groups, new Rng(spec.seed));
+    const model = new SmallCnn(spec.config.norm, s.channels, s.groups, new Rng(spec.seed));
     const steps = s.epochs * Math.floor(train.n / batch);
     const opt = new SGD(model.parameters(), { lr: (BASE_LR * batch) / 32, momentum: 0.9, schedule: cosine(steps) });
     const r = trainClassifier({ model, optimizer: opt, train, test, batchSize: batch, steps, evalEvery: Math.floor(train.n / batch), seed: spec.seed, progress: ctx.progress, evalChunk: 250 });
@@ -178,15 +183,15 @@ export const batchSize: Experiment = {
     };
   },
   judge: (runs) => judgeBatchSize(runs),
-  charts(runs): ChartSpec[] {
+  charts(runs: BsRun[]): ChartSpec[] {
     const rows: { [k: string]: number | string | null }[] = [];
-    const batches = [...new Set(runs.map((r) => r.config.batch as number))].sort((a, b) => b - a);
+    const batches = [...new Set(runs.map((r) => r.config.batch))].sort((a, b) => b - a);
     for (const n of NORMS) for (const b of batches) if (runs.some((r) => r.config.norm === n && r.config.batch === b)) rows.push({ batch: b, error: finiteOrNull(100 * errOf(runs, n, b)), norm: SHORT[n]!, source: 'ours' });
     for (const n of NORMS) for (const b of [32, 16, 8, 4, 2]) if (PAPER[n]![b] !== undefined) rows.push({ batch: b, error: PAPER[n]![b]!, norm: SHORT[n]!, source: 'paper (ImageNet)' });
     return [lineChart({ title: 'Test error vs batch size (ours: mean over seeds; paper: ResNet-50 ImageNet)', data: rows, x: 'batch', y: 'error', color: 'norm', strokeDash: 'source', logX: true, xTitle: 'batch size', yTitle: 'error (%)', column: 'source' })];
   },
-  tables(runs): ReportTable[] {
-    const batches = [...new Set(runs.map((r) => r.config.batch as number))].sort((a, b) => b - a);
+  tables(runs: BsRun[]): ReportTable[] {
+    const batches = [...new Set(runs.map((r) => r.config.batch))].sort((a, b) => b - a);
     return [{
       title: 'Test error (%) by batch size: ours (mean over seeds) beside Wu & He 2018',
       columns: ['norm', ...batches.flatMap((b) => [`ours bs ${b}`, `paper bs ${b}`])],

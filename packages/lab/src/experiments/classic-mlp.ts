@@ -28,6 +28,10 @@ const VARIANTS: NormKind[] = ['none', 'batchnorm', 'layernorm', 'rmsnorm', 'grou
 /** The optimizers: the source material's Adam, and SGD with momentum. */
 export const MLP_OPTIMIZERS = ['adam', 'sgd'] as const;
 type OptName = (typeof MLP_OPTIMIZERS)[number];
+/** One run: a normalization with an optimizer, on the digits. */
+export type ClassicMlpConfig = { norm: NormKind; optimizer: OptName; data: 'mnist' };
+type MlpRun = RunResult<ClassicMlpConfig>;
+
 const OPT_LABEL: Record<OptName, string> = { adam: 'Adam lr 1e-3', sgd: 'SGD lr 0.01, momentum 0.9' };
 
 /** Digits per class (undefined: all ~1,000, i.e. the 8,000 / 2,000 split). */
@@ -63,14 +67,14 @@ class ClassicMlp extends Module {
 }
 
 /** Epochs to target: first epoch (1-based) whose test accuracy reaches `target`; epochs + 1 when never. */
-function epochsTo(r: RunResult, target: number): number {
+function epochsTo(r: MlpRun, target: number): number {
   const acc = (r.series?.testAcc ?? []) as (number | null)[];
   const e = firstReach(acc, acc.map((_, i) => i + 1), target);
   return e ?? acc.length + 1;
 }
 
 /** Mean test error over a run's epochs (area under the error curve / epochs). */
-function meanErr(r: RunResult): number {
+function meanErr(r: MlpRun): number {
   return 1 - mean((r.series?.testAcc ?? []) as (number | null)[]);
 }
 
@@ -84,8 +88,8 @@ const RULE =
   'The verdict is the Adam set-up\'s (the source material\'s); the SGD + momentum one is reported beside it. Epochs to 97% of the baseline\'s best accuracy are reported, not judged.';
 
 /** One optimizer's verdict and numbers. */
-function judgeOne(runs: RunResult[], opt: OptName, metrics: Judgement['metrics']): { verdict: Judgement['verdict']; text: string } {
-  const by = (v: string) => runs.filter((r) => r.config.norm === v && (r.config.optimizer ?? 'adam') === opt);
+function judgeOne(runs: MlpRun[], opt: OptName, metrics: Judgement['metrics']): { verdict: Judgement['verdict']; text: string } {
+  const by = (v: string) => runs.filter((r) => r.config.norm === v && r.config.optimizer === opt);
   const base = by('none');
   if (base.length === 0) return { verdict: 'inconclusive', text: `${OPT_LABEL[opt]}: no baseline runs.` };
   const target = 0.97 * mean(base.map((r) => r.metrics.bestAcc ?? null));
@@ -117,7 +121,7 @@ function judgeOne(runs: RunResult[], opt: OptName, metrics: Judgement['metrics']
 }
 
 /** The verdict rule, on finished runs (exported for tests). */
-export function judgeClassicMlp(runs: RunResult[]): Judgement {
+export function judgeClassicMlp(runs: MlpRun[]): Judgement {
   const metrics: Judgement['metrics'] = {};
   const adam = judgeOne(runs, 'adam', metrics);
   const sgd = runs.some((r) => r.config.optimizer === 'sgd') ? judgeOne(runs, 'sgd', metrics) : null;
@@ -126,7 +130,7 @@ export function judgeClassicMlp(runs: RunResult[]): Judgement {
   return { verdict: adam.verdict, metrics, explanation };
 }
 
-export const classicMlp: Experiment = {
+export const classicMlp: Experiment<ClassicMlpConfig> = {
   name: 'classic-mlp',
   title: 'Classic MLP: does a normalization layer speed up training?',
   claim: 'In a 3-layer ReLU MLP on MNIST trained with Adam, putting a normalization layer before each activation lowers the test error faster than no normalization, at equal or better final accuracy (and more so with SGD + momentum).',
@@ -144,16 +148,17 @@ export const classicMlp: Experiment = {
   rule: RULE,
   runs(profile, seeds) {
     const n = seeds ?? SIZES[profile].seeds;
-    const out: RunSpec[] = [];
+    const out: RunSpec<ClassicMlpConfig>[] = [];
     for (const o of MLP_OPTIMIZERS) for (const v of VARIANTS) for (let s = 1; s <= n; s++) out.push({ id: `${o}-${v}-s${s}`, seed: s, config: { norm: v, optimizer: o, data: 'mnist' } });
     return out;
   },
   run(spec, ctx): RunOutput {
     const s = SIZES[ctx.profile];
     const { train, test } = loadDigits({ seed: 0, perClass: s.perClass });
-    const optName = (spec.config.optimizer ?? 'adam') as OptName;
+    const optName = spec.config.optimizer;
     if (!MLP_OPTIMIZERS.includes(optName)) throw new RangeError(`classic-mlp: unknown optimizer '${String(spec.config.optimizer)}', expected one of ${MLP_OPTIMIZERS.join(', ')}`);
-    const model = new ClassicMlp(spec.config.norm as NormKind, s.hidden, new Rng(spec.seed));
+    if (!VARIANTS.includes(spec.config.norm)) throw new RangeError(`classic-mlp: unknown norm '${String(spec.config.norm)}', expected one of ${VARIANTS.join(', ')}`);
+    const model = new ClassicMlp(spec.config.norm, s.hidden, new Rng(spec.seed));
     const opt = optName === 'adam' ? new Adam(model.parameters(), { lr: 1e-3 }) : new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
     const stepsPerEpoch = Math.floor(train.n / BATCH);
     const r = trainClassifier({
@@ -168,16 +173,16 @@ export const classicMlp: Experiment = {
     };
   },
   judge: (runs) => judgeClassicMlp(runs),
-  charts(runs): ChartSpec[] {
-    const label = (r: RunResult) => String(r.config.norm);
-    const withOpt = (series: string): Row[] => MLP_OPTIMIZERS.flatMap((o) => seriesRows(runs.filter((r) => (r.config.optimizer ?? 'adam') === o), series, label, { stepOffset: 1 }).map((row): Row => ({ ...row, optimizer: OPT_LABEL[o] })));
+  charts(runs: MlpRun[]): ChartSpec[] {
+    const label = (r: MlpRun) => r.config.norm;
+    const withOpt = (series: string): Row[] => MLP_OPTIMIZERS.flatMap((o) => seriesRows(runs.filter((r) => r.config.optimizer === o), series, label, { stepOffset: 1 }).map((row): Row => ({ ...row, optimizer: OPT_LABEL[o] })));
     const errRows = withOpt('testAcc').map((row) => ({ ...row, value: typeof row.value === 'number' ? 1 - row.value : null }));
     return [
       lineChart({ title: 'Test error per epoch on MNIST (mean over seeds)', data: errRows, x: 'step', y: 'value', color: 'series', column: 'optimizer', logY: true, xTitle: 'epoch', yTitle: 'test error' }),
       lineChart({ title: 'Training loss per epoch (mean over seeds)', data: withOpt('trainLoss'), x: 'step', y: 'value', color: 'series', column: 'optimizer', xTitle: 'epoch', yTitle: 'train loss', logY: true }),
     ];
   },
-  tables(runs): ReportTable[] {
+  tables(runs: MlpRun[]): ReportTable[] {
     const j = judgeClassicMlp(runs);
     const pct = (v: number | null | undefined) => (typeof v === 'number' ? +(100 * v).toFixed(2) : null);
     return [{

@@ -31,6 +31,9 @@ import { lineChart, barChart, metricRows, type Row } from '../report/charts.js';
 /** The normalization variants compared. */
 export const LR_VARIANTS = ['none', 'batchnorm', 'layernorm'] as const;
 export type LrVariant = (typeof LR_VARIANTS)[number];
+/** One run: a variant at a multiple of the base rate, on the digits. */
+export type LrConfig = { variant: LrVariant; lrMult: number; data: 'mnist' };
+type LrRun = RunResult<LrConfig>;
 /** Learning-rate multipliers of the paper (BN-x5, BN-x30). */
 export const LR_MULTIPLIERS = [1, 5, 30] as const;
 /**
@@ -135,7 +138,7 @@ export function percentileDrift(p: readonly (readonly number[])[]): number {
 }
 
 /** Steps a run takes to reach `target` test accuracy (null: never). */
-function stepsTo(r: RunResult, target: number): number | null {
+function stepsTo(r: LrRun, target: number): number | null {
   const acc = (r.series?.testAcc ?? []) as (number | null)[];
   const at = (r.series?.evalStep ?? []) as (number | null)[];
   return firstReach(acc, at.map((v) => v ?? NaN), target);
@@ -144,7 +147,7 @@ function stepsTo(r: RunResult, target: number): number | null {
 const key = (v: string, m: number) => `${v}-x${m}`;
 
 /** The verdict rule, on finished runs (exported for tests). */
-export function judgeLearningRate(runs: RunResult[]): Judgement {
+export function judgeLearningRate(runs: LrRun[]): Judgement {
   const find = (v: string, m: number, seed: number) => runs.find((r) => r.config.variant === v && r.config.lrMult === m && r.seed === seed);
   const seeds = [...new Set(runs.filter((r) => r.config.variant === 'none' && r.config.lrMult === 1).map((r) => r.seed))].sort((a, b) => a - b);
   const metrics: Judgement['metrics'] = {};
@@ -215,7 +218,7 @@ export function judgeLearningRate(runs: RunResult[]): Judgement {
   };
 }
 
-export const learningRate: Experiment = {
+export const learningRate: Experiment<LrConfig> = {
   name: 'learning-rate',
   title: 'Does BatchNorm allow much higher learning rates?',
   claim:
@@ -252,14 +255,14 @@ export const learningRate: Experiment = {
     'Reproduced if (a) and (b); not reproduced if neither; inconclusive if exactly one holds.',
   runs(profile, seeds) {
     const n = seeds ?? SIZES[profile].seeds;
-    const out: RunSpec[] = [];
+    const out: RunSpec<LrConfig>[] = [];
     for (let s = 1; s <= n; s++) for (const v of LR_VARIANTS) for (const m of LR_MULTIPLIERS) out.push({ id: `${v}-x${m}-s${s}`, seed: s, config: { variant: v, lrMult: m, data: 'mnist' } });
     return out;
   },
-  run(spec: RunSpec, ctx: RunContext): RunOutput {
+  run(spec: RunSpec<LrConfig>, ctx: RunContext): RunOutput {
     const s = SIZES[ctx.profile];
-    const variant = spec.config.variant as LrVariant;
-    const mult = Number(spec.config.lrMult);
+    const variant = spec.config.variant;
+    const mult = spec.config.lrMult;
     if (!LR_VARIANTS.includes(variant)) throw new RangeError(`learning-rate: unknown variant '${String(spec.config.variant)}', expected one of ${LR_VARIANTS.join(', ')}`);
     if (!(mult > 0)) throw new RangeError(`learning-rate: lrMult must be a positive number, got ${String(spec.config.lrMult)}`);
     const { train, test } = loadDigits({ seed: 0, perClass: s.perClass });
@@ -316,16 +319,16 @@ export const learningRate: Experiment = {
     };
   },
   judge: (runs) => judgeLearningRate(runs),
-  charts(runs: RunResult[]): ChartSpec[] {
+  charts(runs: LrRun[]): ChartSpec[] {
     return learningRateCharts(runs);
   },
-  tables(runs: RunResult[]): ReportTable[] {
+  tables(runs: LrRun[]): ReportTable[] {
     return learningRateTables(runs);
   },
 };
 
 /** Charts: the paper's Figure 1 (percentiles of one sigmoid input over training), accuracy curves per learning rate, steps to the target. */
-function learningRateCharts(runs: RunResult[]): ChartSpec[] {
+function learningRateCharts(runs: LrRun[]): ChartSpec[] {
   const charts: ChartSpec[] = [];
   // Figure 1: first seed, x1, one facet per variant
   const seed = Math.min(...runs.map((r) => r.seed));
@@ -380,14 +383,14 @@ function learningRateCharts(runs: RunResult[]): ChartSpec[] {
   charts.push(barChart({
     title: 'Percentile drift of the last hidden layer\'s sigmoid inputs at x1',
     subtitle: 'total variation of the 15/50/85th percentiles / their 15-85 spread, mean over units; mean and std over seeds',
-    data: metricRows(runs.filter((r) => r.config.lrMult === 1), 'drift', (r) => String(r.config.variant)),
+    data: metricRows(runs.filter((r) => r.config.lrMult === 1), 'drift', (r) => r.config.variant),
     x: 'group', y: 'mean', error: 'std', xTitle: 'variant', yTitle: 'drift',
   }));
   return charts;
 }
 
 /** The paper's numbers beside ours. */
-function learningRateTables(runs: RunResult[]): ReportTable[] {
+function learningRateTables(runs: LrRun[]): ReportTable[] {
   const j = judgeLearningRate(runs);
   const paper: Record<string, string> = {
     'none-x1': 'Inception: 31.0M steps, 72.2%',

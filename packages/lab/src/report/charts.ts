@@ -18,7 +18,7 @@
  * dropped (a log scale cannot show them), so a diverged run's NaN tail does
  * not break the chart.
  */
-import type { ChartSpec, Json, RunResult } from '../experiment.js';
+import type { ChartSpec, Json, RunConfig, RunResult } from '../experiment.js';
 
 /** One data row of a chart: field -> value. */
 export type Row = { [field: string]: Json };
@@ -263,15 +263,15 @@ export function scatter(o: ScatterOptions): ChartSpec {
  * are averaged per step when `meanOverSeeds` is true (default), so a chart
  * shows one line per configuration.
  */
-export function seriesRows(
-  runs: RunResult[],
+export function seriesRows<C extends RunConfig>(
+  runs: RunResult<C>[],
   series: string,
-  label: (r: RunResult) => string,
+  label: (r: RunResult<C>) => string,
   opts: { stepEvery?: number; stepOffset?: number; meanOverSeeds?: boolean; maxPoints?: number } = {},
 ): Row[] {
   const every = opts.stepEvery ?? 1;
   const offset = opts.stepOffset ?? 0;
-  const groups = new Map<string, RunResult[]>();
+  const groups = new Map<string, RunResult<C>[]>();
   for (const r of runs) {
     if (!r.series || !r.series[series]) continue;
     const k = label(r);
@@ -311,7 +311,7 @@ export function seriesRows(
  * (e.g. per configuration, over seeds): rows `{ group, mean, std, n }`.
  * Null (diverged / non-finite) values are skipped and counted in `missing`.
  */
-export function metricRows(runs: RunResult[], metric: string, group: (r: RunResult) => string): Row[] {
+export function metricRows<C extends RunConfig>(runs: RunResult<C>[], metric: string, group: (r: RunResult<C>) => string): Row[] {
   const groups = new Map<string, (number | null)[]>();
   for (const r of runs) {
     const k = group(r);

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunResult } from '../../src/experiment.js';
-import { batchSize, judgeBatchSize } from '../../src/experiments/batch-size.js';
+import type { NormKind } from 'normkit/nn';
+import { batchSize, judgeBatchSize, type BatchSizeConfig } from '../../src/experiments/batch-size.js';
 import { checkSmoke, result } from '../lab/experiment-helpers.js';
 
 test('batch-size: smoke profile runs on the digits, is deterministic, and judge returns a verdict from the data', async () => {
@@ -9,10 +10,10 @@ test('batch-size: smoke profile runs on the digits, is deterministic, and judge 
   assert.ok(runs.every((r) => r.config.data === 'mnist'));
 });
 
-function bsRuns(err: Record<string, Record<number, number>>): RunResult[] {
-  const out: RunResult[] = [];
+function bsRuns(err: Record<string, Record<number, number>>): RunResult<BatchSizeConfig>[] {
+  const out: RunResult<BatchSizeConfig>[] = [];
   for (const [norm, byBatch] of Object.entries(err)) for (const [b, e] of Object.entries(byBatch)) for (const seed of [1, 2]) {
-    out.push(result({ id: `${norm}-bs${b}-s${seed}`, seed, config: { norm, batch: +b } }, { status: 'ok', metrics: { testAcc: 1 - e } }));
+    out.push(result({ id: `${norm}-bs${b}-s${seed}`, seed, config: { norm: norm as NormKind, batch: +b, data: 'mnist' as const } }, { status: 'ok', metrics: { testAcc: 1 - e } }));
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunResult } from '../../src/experiment.js';
-import { classicMlp, judgeClassicMlp, MLP_RULE } from '../../src/experiments/classic-mlp.js';
+import { classicMlp, judgeClassicMlp, MLP_RULE, type ClassicMlpConfig } from '../../src/experiments/classic-mlp.js';
 import { result, smoke } from '../lab/experiment-helpers.js';
 
 test('classic-mlp: smoke runs on the real digits with both optimizers, deterministically', async () => {
@@ -20,10 +20,10 @@ test('classic-mlp: smoke runs on the real digits with both optimizers, determini
 });
 
 /** Runs whose test-accuracy curves are given per (optimizer, norm), two seeds each. */
-function mlpRuns(curves: Record<string, number[]>, optimizer = 'adam'): RunResult[] {
-  const out: RunResult[] = [];
+function mlpRuns(curves: Record<string, number[]>, optimizer: ClassicMlpConfig['optimizer'] = 'adam'): RunResult<ClassicMlpConfig>[] {
+  const out: RunResult<ClassicMlpConfig>[] = [];
   for (const [norm, acc] of Object.entries(curves)) for (const seed of [1, 2]) {
-    out.push(result({ id: `${optimizer}-${norm}-s${seed}`, seed, config: { norm, optimizer } }, { status: 'ok', metrics: { finalAcc: acc[acc.length - 1]!, bestAcc: Math.max(...acc) }, series: { testAcc: acc } }));
+    out.push(result({ id: `${optimizer}-${norm}-s${seed}`, seed, config: { norm: norm as ClassicMlpConfig['norm'], optimizer, data: 'mnist' as const } }, { status: 'ok', metrics: { finalAcc: acc[acc.length - 1]!, bestAcc: Math.max(...acc) }, series: { testAcc: acc } }));
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunResult } from '../../src/experiment.js';
-import { learningRate, judgeLearningRate, percentileDrift, seedsNeeded, LR_VARIANTS, LR_MULTIPLIERS } from '../../src/experiments/learning-rate.js';
+import { learningRate, judgeLearningRate, percentileDrift, seedsNeeded, LR_VARIANTS, LR_MULTIPLIERS, type LrConfig } from '../../src/experiments/learning-rate.js';
 import { checkSmoke, result } from '../lab/experiment-helpers.js';
 
 test('learning-rate: registered; smoke profile runs on the digits, is deterministic, and judge returns a verdict from the data', async () => {
@@ -29,12 +29,12 @@ test('percentileDrift: 0 for a frozen distribution, total variation over the mea
 type Curve = { acc: number[]; drift?: number; diverged?: number };
 const EVAL = [100, 200, 300, 400, 500, 600, 700, 800];
 
-function lrRuns(make: (variant: string, mult: number, seed: number) => Curve, seeds = [1, 2]): RunResult[] {
-  const out: RunResult[] = [];
+function lrRuns(make: (variant: string, mult: number, seed: number) => Curve, seeds = [1, 2]): RunResult<LrConfig>[] {
+  const out: RunResult<LrConfig>[] = [];
   for (const seed of seeds) for (const variant of LR_VARIANTS) for (const m of LR_MULTIPLIERS) {
     const c = make(variant, m, seed);
     out.push(result(
-      { id: `${variant}-x${m}-s${seed}`, seed, config: { variant, lrMult: m } },
+      { id: `${variant}-x${m}-s${seed}`, seed, config: { variant, lrMult: m, data: 'mnist' as const } },
       {
         status: c.diverged ? 'diverged' : 'ok',
         ...(c.diverged ? { divergedAt: c.diverged } : {}),
