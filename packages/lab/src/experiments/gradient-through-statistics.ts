@@ -108,12 +108,16 @@ const CLASSES = 10;
 /** Chance-level cross-entropy: the value a run that never evaluated is given. */
 const CHANCE = Math.log(CLASSES);
 
-function bestVal(r: RunResult): number {
+function bestVal(r: GtsRun): number {
   const v = r.metrics.bestValLoss;
   return typeof v === 'number' && Number.isFinite(v) ? v : CHANCE;
 }
 
-export const gradientThroughStatistics: Experiment = {
+/** One run: a variant of the statistics' gradient. */
+export type GtsConfig = { variant: StatVariant };
+type GtsRun = RunResult<GtsConfig>;
+
+export const gradientThroughStatistics: Experiment<GtsConfig> = {
   name: 'gradient-through-statistics',
   title: 'Is it the gradient through the statistics? (DetachNorm, LN-simple, AdaNorm)',
   claim:
@@ -135,13 +139,13 @@ export const gradientThroughStatistics: Experiment = {
     'Reproduced if both hold; not reproduced if neither holds (DetachNorm helps like LayerNorm); inconclusive if exactly one holds.',
   runs(profile, seeds) {
     const n = seeds ?? SIZES[profile].seeds;
-    const out: RunSpec[] = [];
+    const out: RunSpec<GtsConfig>[] = [];
     for (let s = 1; s <= n; s++) for (const v of STAT_VARIANTS) out.push({ id: `${v}-s${s}`, seed: s, config: { variant: v } });
     return out;
   },
-  run(spec: RunSpec, ctx: RunContext): RunOutput {
+  run(spec: RunSpec<GtsConfig>, ctx: RunContext): RunOutput {
     const s = SIZES[ctx.profile];
-    const variant = spec.config.variant as StatVariant;
+    const variant = spec.config.variant;
     if (!STAT_VARIANTS.includes(variant)) throw new RangeError(`unknown variant '${String(spec.config.variant)}', expected one of ${STAT_VARIANTS.join(', ')}`);
     const train = warpedMixture({ n: s.nTrain, seed: 100 + spec.seed });
     const val = warpedMixture({ n: s.nVal, seed: 10000 + spec.seed });
@@ -199,7 +203,7 @@ export const gradientThroughStatistics: Experiment = {
       extra: { evalEvery: s.evalEvery, lossEvery: Math.max(1, Math.ceil(res.losses.length / 100)) },
     };
   },
-  judge(runs: RunResult[]): Judgement {
+  judge(runs: GtsRun[]): Judgement {
     const by = (v: StatVariant) => runs.filter((r) => r.config.variant === v);
     const m = (v: StatVariant) => mean(by(v).map(bestVal));
     const none = m('none');
@@ -245,8 +249,8 @@ export const gradientThroughStatistics: Experiment = {
         : `${base} DetachNorm beats none, yet LayerNorm beats DetachNorm: both the forward normalization and the gradient terms contribute.`,
     };
   },
-  charts(runs: RunResult[]): ChartSpec[] {
-    const label = (r: RunResult) => String(r.config.variant);
+  charts(runs: GtsRun[]): ChartSpec[] {
+    const label = (r: GtsRun) => r.config.variant;
     const every = Number(runs[0]?.extra?.evalEvery ?? 1);
     return [
       lineChart({
@@ -270,7 +274,7 @@ export const gradientThroughStatistics: Experiment = {
       }),
     ];
   },
-  tables(runs: RunResult[]): ReportTable[] {
+  tables(runs: GtsRun[]): ReportTable[] {
     const by = (v: StatVariant) => runs.filter((r) => r.config.variant === v);
     const f = (x: number) => (Number.isFinite(x) ? +x.toFixed(3) : null);
     const paper: Record<StatVariant, string> = {

@@ -222,13 +222,13 @@ function med(r: RunResult, k: string): number | null {
 }
 
 /** Final accuracy of a run; a run without one (diverged before any evaluation) counts as chance. */
-function finalAcc(r: RunResult): number {
+function finalAcc(r: LsRun): number {
   const v = r.metrics.finalAcc;
   return typeof v === 'number' && Number.isFinite(v) ? v : 0.1;
 }
 
 /** The verdict rule, on finished runs (exported for tests). */
-export function judgeLandscape(runs: RunResult[]): Judgement {
+export function judgeLandscape(runs: LsRun[]): Judgement {
   const find = (v: LandscapeVariant, seed: number) => runs.find((r) => r.config.variant === v && r.seed === seed);
   const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b).filter((s) => find('none', s) && find('batchnorm', s));
   const metrics: Judgement['metrics'] = {};
@@ -285,7 +285,11 @@ export function judgeLandscape(runs: RunResult[]): Judgement {
   };
 }
 
-export const landscape: Experiment = {
+/** One run: a landscape variant. */
+export type LandscapeConfig = { variant: LandscapeVariant };
+type LsRun = RunResult<LandscapeConfig>;
+
+export const landscape: Experiment<LandscapeConfig> = {
   name: 'landscape',
   title: 'Does BatchNorm smooth the loss landscape (and is internal covariate shift beside the point)?',
   claim:
@@ -310,13 +314,13 @@ export const landscape: Experiment = {
     'Reproduced if (a) and (b); not reproduced if neither; inconclusive if exactly one holds. The ICS measure is reported, not judged.',
   runs(profile, seeds) {
     const n = seeds ?? SIZES[profile].seeds;
-    const out: RunSpec[] = [];
+    const out: RunSpec<LandscapeConfig>[] = [];
     for (let s = 1; s <= n; s++) for (const v of LANDSCAPE_VARIANTS) out.push({ id: `${v}-s${s}`, seed: s, config: { variant: v } });
     return out;
   },
-  run(spec: RunSpec, ctx: RunContext): RunOutput {
+  run(spec: RunSpec<LandscapeConfig>, ctx: RunContext): RunOutput {
     const s = SIZES[ctx.profile];
-    const variant = spec.config.variant as LandscapeVariant;
+    const variant = spec.config.variant;
     if (!LANDSCAPE_VARIANTS.includes(variant)) throw new RangeError(`landscape: unknown variant '${String(spec.config.variant)}', expected one of ${LANDSCAPE_VARIANTS.join(', ')}`);
     const train = flatGlyphs(s.nTrain, 500 + spec.seed);
     const test = flatGlyphs(s.nTest, 8000 + spec.seed);
@@ -370,8 +374,8 @@ export const landscape: Experiment = {
     };
   },
   judge: (runs) => judgeLandscape(runs),
-  charts(runs: RunResult[]): ChartSpec[] {
-    const label = (r: RunResult) => String(r.config.variant);
+  charts(runs: LsRun[]): ChartSpec[] {
+    const label = (r: LsRun) => r.config.variant;
     const every = Number(runs[0]?.extra?.probeEvery ?? 1);
     const evalEvery = (() => {
       const st = runs.find((r) => (r.series?.evalStep?.length ?? 0) > 0)?.series?.evalStep;
@@ -403,7 +407,7 @@ export const landscape: Experiment = {
       }),
     ];
   },
-  tables(runs: RunResult[]): ReportTable[] {
+  tables(runs: LsRun[]): ReportTable[] {
     const j = judgeLandscape(runs);
     const f = (x: number | null | undefined) => (x === null || x === undefined ? null : +x.toPrecision(3));
     const paper: Record<LandscapeVariant, string> = {

@@ -73,7 +73,11 @@ function stepsTo(r: RunResult, budget: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : budget;
 }
 
-export const recurrent: Experiment = {
+/** One run: an LSTM variant. */
+export type RecurrentConfig = { variant: RnnVariant };
+type RnnRun = RunResult<RecurrentConfig>;
+
+export const recurrent: Experiment<RecurrentConfig> = {
   name: 'recurrent',
   title: 'LayerNorm in a recurrent network: time to a loss threshold',
   claim: 'Layer normalization of the recurrent pre-activations speeds up the training of RNNs (fewer updates to reach the same loss).',
@@ -91,13 +95,13 @@ export const recurrent: Experiment = {
     `Reproduced if the median ratio <= ${RNN_RULE.reproducedRatio} (LN reaches it in at most 80% of the updates; the paper: ~60%); not reproduced if it is >= ${RNN_RULE.notReproducedRatio}; inconclusive in between or when no run reaches the threshold.`,
   runs(profile, seeds) {
     const n = seeds ?? SIZES[profile].seeds;
-    const out: RunSpec[] = [];
+    const out: RunSpec<RecurrentConfig>[] = [];
     for (let s = 1; s <= n; s++) for (const v of RNN_VARIANTS) out.push({ id: `${v}-s${s}`, seed: s, config: { variant: v } });
     return out;
   },
-  run(spec: RunSpec, ctx: RunContext): RunOutput {
+  run(spec: RunSpec<RecurrentConfig>, ctx: RunContext): RunOutput {
     const s = SIZES[ctx.profile];
-    const variant = spec.config.variant as RnnVariant;
+    const variant = spec.config.variant;
     if (!RNN_VARIANTS.includes(variant)) throw new RangeError(`unknown variant '${String(spec.config.variant)}', expected one of ${RNN_VARIANTS.join(', ')}`);
     const model = new AddingLstm(s.hidden, variant, new Rng(spec.seed));
     const opt = new Adam(model.parameters(), { lr: 1e-3 });
@@ -124,7 +128,7 @@ export const recurrent: Experiment = {
       extra: { lossEvery: ds.index.length > 1 ? ds.index[1]! - ds.index[0]! : 1, steps: s.steps },
     };
   },
-  judge(runs: RunResult[], profile: Profile): Judgement {
+  judge(runs: RnnRun[], profile: Profile): Judgement {
     const budget = SIZES[profile].steps;
     const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
     const get = (v: RnnVariant, seed: number) => runs.find((r) => r.config.variant === v && r.seed === seed);
@@ -173,13 +177,13 @@ export const recurrent: Experiment = {
     }
     return { verdict: 'inconclusive', metrics, explanation: `${base} LN is faster, but by less than the 20% the rule asks for.` };
   },
-  charts(runs: RunResult[]): ChartSpec[] {
+  charts(runs: RnnRun[]): ChartSpec[] {
     const every = Number(runs[0]?.extra?.lossEvery ?? 1);
     return [
       lineChart({
         title: 'Adding problem: training MSE',
         subtitle: `${RNN_RULE.window}-step moving average, mean over seeds; the constant prediction scores 0.167`,
-        data: seriesRows(runs, 'loss', (r) => String(r.config.variant), { stepEvery: every, stepOffset: 1 }),
+        data: seriesRows(runs, 'loss', (r) => r.config.variant, { stepEvery: every, stepOffset: 1 }),
         x: 'step', y: 'value', color: 'series', logY: true, yTitle: 'MSE', colorTitle: 'variant',
         rules: [{ y: RNN_RULE.threshold, label: 'threshold' }],
       }),
@@ -188,13 +192,13 @@ export const recurrent: Experiment = {
         data: metricRows(
           runs.map((r) => ({ ...r, metrics: { ...r.metrics, steps: stepsTo(r, Number(r.extra?.steps ?? 0)) } })),
           'steps',
-          (r) => String(r.config.variant),
+          (r) => r.config.variant,
         ),
         x: 'group', y: 'mean', error: 'std', xTitle: 'variant', yTitle: 'steps',
       }),
     ];
   },
-  tables(runs: RunResult[]): ReportTable[] {
+  tables(runs: RnnRun[]): ReportTable[] {
     const rows = RNN_VARIANTS.map((v) => {
       const rs = runs.filter((r) => r.config.variant === v);
       const st = rs.map((r) => stepsTo(r, Number(r.extra?.steps ?? 0)));

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunResult, Json } from '../../src/experiment.js';
+import type { RunConfig, RunResult } from '../../src/experiment.js';
 import { gradientThroughStatistics } from '../../src/experiments/gradient-through-statistics.js';
+import type { GtsConfig } from '../../src/experiments/gradient-through-statistics.js';
 import { checkSmoke } from '../lab/experiment-helpers.js';
 
 test('gradient-through-statistics: smoke profile runs, is deterministic, and yields a verdict, charts and tables', async () => {
@@ -9,13 +10,13 @@ test('gradient-through-statistics: smoke profile runs, is deterministic, and yie
 });
 
 let n = 0;
-function rr(experiment: string, seed: number, config: { [k: string]: Json }, metrics: { [k: string]: number | null }, more: Partial<RunResult> = {}): RunResult {
+function rr<C extends RunConfig>(experiment: string, seed: number, config: C, metrics: { [k: string]: number | null }, more: Partial<RunResult<C>> = {}): RunResult<C> {
   return { id: `r${n++}`, seed, config, experiment, wallMs: 1, status: 'ok', metrics, ...more };
 }
 
 test('gradient-through-statistics judge: each verdict from crafted results', () => {
   const make = (none: number, ln: number, det: number) => {
-    const runs: RunResult[] = [];
+    const runs: RunResult<GtsConfig>[] = [];
     for (const seed of [1, 2]) {
       for (const [variant, v] of [['none', none], ['layernorm', ln], ['detachnorm', det], ['ln-simple', ln], ['adanorm', ln]] as const) {
         runs.push(rr('gts', seed, { variant }, { bestValLoss: v, gap: 0.1, finalValAcc: 0.5 }));

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunResult } from '../../src/experiment.js';
 import { landscape, judgeLandscape } from '../../src/experiments/landscape.js';
+import type { LandscapeConfig } from '../../src/experiments/landscape.js';
 import { checkSmoke, result } from '../lab/experiment-helpers.js';
 
 test('landscape: registered; smoke profile runs, is deterministic, and judge returns a verdict from the data', async () => {
@@ -10,10 +11,10 @@ test('landscape: registered; smoke profile runs, is deterministic, and judge ret
   assert.deepEqual(again.series, runs[0]!.series);
 });
 
-function lsRuns(v: Record<string, { lossRange: number | null; gradChange: number | null; finalAcc: number | null }>, seeds = [1, 2]): RunResult[] {
-  const out: RunResult[] = [];
+function lsRuns(v: Record<string, { lossRange: number | null; gradChange: number | null; finalAcc: number | null }>, seeds = [1, 2]): RunResult<LandscapeConfig>[] {
+  const out: RunResult<LandscapeConfig>[] = [];
   for (const seed of seeds) for (const [variant, m] of Object.entries(v)) {
-    out.push(result({ id: `${variant}-s${seed}`, seed, config: { variant } }, { status: m.finalAcc === null ? 'diverged' : 'ok', ...(m.finalAcc === null ? { divergedAt: 7 } : {}), metrics: { ...m, ics: 0.1, icsRel: 0.5 } }));
+    out.push(result({ id: `${variant}-s${seed}`, seed, config: { variant: variant as LandscapeConfig['variant'] } }, { status: m.finalAcc === null ? 'diverged' : 'ok', ...(m.finalAcc === null ? { divergedAt: 7 } : {}), metrics: { ...m, ics: 0.1, icsRel: 0.5 } }));
   }
   return out;
 }

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunResult, Json } from '../../src/experiment.js';
+import type { RunConfig, RunResult } from '../../src/experiment.js';
 import { recurrent } from '../../src/experiments/recurrent.js';
+import type { RecurrentConfig } from '../../src/experiments/recurrent.js';
 import { checkSmoke } from '../lab/experiment-helpers.js';
 
 test('recurrent: smoke profile runs, is deterministic, and yields a verdict, charts and tables', async () => {
@@ -9,13 +10,13 @@ test('recurrent: smoke profile runs, is deterministic, and yields a verdict, cha
 });
 
 let n = 0;
-function rr(experiment: string, seed: number, config: { [k: string]: Json }, metrics: { [k: string]: number | null }, more: Partial<RunResult> = {}): RunResult {
+function rr<C extends RunConfig>(experiment: string, seed: number, config: C, metrics: { [k: string]: number | null }, more: Partial<RunResult<C>> = {}): RunResult<C> {
   return { id: `r${n++}`, seed, config, experiment, wallMs: 1, status: 'ok', metrics, ...more };
 }
 
 test('recurrent judge: each verdict from crafted results (never reaching = the step budget)', () => {
   const make = (base: number | null, ln: number | null) => {
-    const runs: RunResult[] = [];
+    const runs: RunResult<RecurrentConfig>[] = [];
     for (const seed of [1, 2]) {
       runs.push(rr('rnn', seed, { variant: 'baseline' }, { stepsToThreshold: base, finalLoss: 0.1 }, { extra: { steps: 12 } }));
       runs.push(rr('rnn', seed, { variant: 'ln' }, { stepsToThreshold: ln, finalLoss: 0.1 }, { extra: { steps: 12 } }));
