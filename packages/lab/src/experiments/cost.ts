@@ -192,15 +192,19 @@ function runTrain(s: Sizes, norm: Norm, seed: number, ctx: RunContext): RunOutpu
   };
 }
 
-const byKind = (runs: RunResult[], kind: string, norm?: Norm) =>
-  runs.filter((r) => r.config.kind === kind && (norm === undefined || r.config.norm === norm) && r.status === 'ok');
+/** A run: the timings, or training with one of the two norms. */
+export type CostConfig = { kind: 'timing' } | { kind: 'train'; norm: Norm };
+type CostRun = RunResult<CostConfig>;
+
+const byKind = (runs: CostRun[], kind: CostConfig['kind'], norm?: Norm) =>
+  runs.filter((r) => r.config.kind === kind && (norm === undefined || (r.config.kind === 'train' && r.config.norm === norm)) && r.status === 'ok');
 const meanOf = (xs: (number | null | undefined)[]) => {
   const f = xs.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
 };
 const nn = (v: number) => (Number.isFinite(v) ? v : null);
 
-export const cost: Experiment = {
+export const cost: Experiment<CostConfig> = {
   name: 'cost',
   title: 'Cost: RMSNorm against LayerNorm running time',
   claim: 'RMSNorm reaches quality comparable to LayerNorm while cutting running time by 7%-64%, because it skips the mean (re-centering) statistic.',
@@ -218,7 +222,7 @@ export const cost: Experiment = {
   rule: `reproduced if the median RMS/LN fwd+bwd time ratio is <= ${COST_RULE.saving} (at least the paper's 7% saving) at a majority of widths AND RMSNorm's mean final training loss is within ${COST_RULE.lossFactor}x LN's + ${COST_RULE.lossSlack}; not reproduced if the ratio is >= 1 at a majority of widths (no saving) or quality is not on par; inconclusive otherwise.`,
   runs(profile, seeds) {
     const n = seeds ?? SIZES[profile].seeds;
-    const out: RunSpec[] = [];
+    const out: RunSpec<CostConfig>[] = [];
     for (let k = 0; k < n; k++) {
       out.push({ id: `timing-s${k + 1}`, seed: 800 + k, config: { kind: 'timing' } });
       for (const norm of NORMS) out.push({ id: `train-${norm}-s${k + 1}`, seed: 800 + k, config: { kind: 'train', norm } });
@@ -227,7 +231,9 @@ export const cost: Experiment = {
   },
   run(spec, ctx) {
     const s = SIZES[ctx.profile];
-    return spec.config.kind === 'timing' ? runTiming(s, spec.seed, ctx) : runTrain(s, spec.config.norm as Norm, spec.seed, ctx);
+    const c = spec.config;
+    if (c.kind === 'train' && !NORMS.includes(c.norm)) throw new RangeError(`cost: unknown norm '${String(c.norm)}', expected one of ${NORMS.join(', ')}`);
+    return c.kind === 'timing' ? runTiming(s, spec.seed, ctx) : runTrain(s, c.norm, spec.seed, ctx);
   },
   judge(runs) {
     const timing = byKind(runs, 'timing');
@@ -273,7 +279,7 @@ export const cost: Experiment = {
     }
     const ratioRows: Row[] = timing.flatMap((r) => WIDTHS.map((w) => ({ width: w, ratio: r.metrics[`ratio_w${w}`] ?? null, seed: String(r.seed) })));
     const train = byKind(runs, 'train');
-    const lossRows: Row[] = train.map((r) => ({ norm: String(r.config.norm), loss: r.metrics.finalLoss ?? null, seed: String(r.seed) }));
+    const lossRows: Row[] = train.map((r) => ({ norm: r.config.kind === 'train' ? r.config.norm : '', loss: r.metrics.finalLoss ?? null, seed: String(r.seed) }));
     return [
       lineChart({ title: 'Forward + backward time (ms) by width', data: rows, x: 'width', y: 'ms', color: 'norm', logX: true, logY: true, xTitle: 'width (elements per row)', yTitle: 'ms per fwd+bwd' }),
       lineChart({ title: 'RMSNorm / LayerNorm time', data: ratioRows, x: 'width', y: 'ratio', color: 'seed', logX: true, rules: [{ y: 1, label: 'equal' }, { y: COST_RULE.saving, label: '7% saving' }], xTitle: 'width', yTitle: 'time ratio RMS / LN' }),
