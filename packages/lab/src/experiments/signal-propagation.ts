@@ -108,11 +108,24 @@ const RULE =
   'Reproduced if (a) ReLU+BN without residuals has mean growth >= 1.1 and >= 1.1 in every seed, (b) tanh var 0.5 has mean growth <= 0.95, ' +
   '(c) ReLU+He is flat (0.9..1.1), and (d) LN and BN+residual each grow less than plain BN. Not reproduced if (a) fails on the mean; inconclusive otherwise.';
 
+/** A run: a configuration's gradients at initialization at one depth, or its brief training. */
+export type SpConfig = { phase: 'init'; name: string; depth: number } | { phase: 'train'; name: string };
+type SpRun = RunResult<SpConfig>;
+type InitRun = RunResult<Extract<SpConfig, { phase: 'init' }>>;
+const isInit = (r: SpRun): r is InitRun => r.config.phase === 'init';
+
+/** The configuration of a run, checked (names come back from disk as JSON). */
+function configOf(name: string): (typeof CONFIGS)[string] {
+  const c = CONFIGS[name];
+  if (!c) throw new RangeError(`signal-propagation: unknown configuration '${name}', expected one of ${NAMES.join(', ')}`);
+  return c;
+}
+
 /** The verdict rule, on finished runs (exported for tests). */
-export function judgeSignalPropagation(runs: RunResult[]): Judgement {
-  const init = runs.filter((r) => r.config.phase === 'init');
+export function judgeSignalPropagation(runs: SpRun[]): Judgement {
+  const init = runs.filter(isInit);
   if (init.length === 0) return { verdict: 'inconclusive', metrics: {}, explanation: 'No initialization runs finished.' };
-  const depth = Math.max(...init.map((r) => r.config.depth as number));
+  const depth = Math.max(...init.map((r) => r.config.depth));
   const g = (c: string) => init.filter((r) => r.config.name === c && r.config.depth === depth).map((r) => r.metrics.growth ?? null);
   const metrics: Judgement['metrics'] = { depth };
   for (const c of NAMES) {
@@ -141,9 +154,9 @@ export function judgeSignalPropagation(runs: RunResult[]): Judgement {
   return { verdict, metrics, explanation };
 }
 
-function runInit(spec: RunSpec, s: Size): RunOutput {
-  const cfg = CONFIGS[spec.config.name as string]!;
-  const depth = spec.config.depth as number;
+function runInit(spec: RunSpec<Extract<SpConfig, { phase: 'init' }>>, s: Size): RunOutput {
+  const cfg = configOf(spec.config.name);
+  const depth = spec.config.depth;
   const rng = new Rng(spec.seed);
   const data = warpedMixture({ n: s.batch, seed: 500 + spec.seed });
   standardize(data, []);
@@ -177,8 +190,8 @@ function runInit(spec: RunSpec, s: Size): RunOutput {
   };
 }
 
-function runTrain(spec: RunSpec, s: Size, progress: (f: number) => void): RunOutput {
-  const cfg = CONFIGS[spec.config.name as string]!;
+function runTrain(spec: RunSpec<SpConfig>, s: Size, progress: (f: number) => void): RunOutput {
+  const cfg = configOf(spec.config.name);
   const t = s.train;
   const train = warpedMixture({ n: t.n, seed: 600 + spec.seed });
   const test = warpedMixture({ n: 500, seed: 700 + spec.seed });
@@ -197,7 +210,7 @@ function runTrain(spec: RunSpec, s: Size, progress: (f: number) => void): RunOut
   };
 }
 
-export const signalPropagation: Experiment = {
+export const signalPropagation: Experiment<SpConfig> = {
   name: 'signal-propagation',
   title: 'Signal propagation: gradient norms per layer at initialization',
   claim: 'At initialization, deep tanh nets with small weights have vanishing gradients, ReLU + He init keeps them flat, and BatchNorm without residual connections makes them explode toward the input (about 1.21x per layer); LayerNorm or residual connections avoid the explosion. The vanishing and deep-BN nets train poorly.',
@@ -216,7 +229,7 @@ export const signalPropagation: Experiment = {
   runs(profile, seeds) {
     const s = SIZES[profile];
     const n = seeds ?? s.seeds;
-    const out: RunSpec[] = [];
+    const out: RunSpec<SpConfig>[] = [];
     for (const name of NAMES) {
       for (const d of s.depths) for (let k = 1; k <= n; k++) out.push({ id: `init-${name}-d${d}-s${k}`, seed: k, config: { phase: 'init', name, depth: d } });
       for (let k = 1; k <= n; k++) out.push({ id: `train-${name}-s${k}`, seed: k, config: { phase: 'train', name } });
@@ -225,13 +238,14 @@ export const signalPropagation: Experiment = {
   },
   run(spec, ctx) {
     const s = SIZES[ctx.profile];
-    return spec.config.phase === 'init' ? runInit(spec, s) : runTrain(spec, s, ctx.progress);
+    const c = spec.config;
+    return c.phase === 'init' ? runInit({ ...spec, config: c }, s) : runTrain(spec, s, ctx.progress);
   },
   judge: (runs) => judgeSignalPropagation(runs),
-  charts(runs): ChartSpec[] {
-    const init = runs.filter((r) => r.config.phase === 'init');
-    const depth = Math.max(...init.map((r) => r.config.depth as number), 0);
-    const lab = (r: RunResult) => CONFIGS[r.config.name as string]?.label ?? String(r.config.name);
+  charts(runs: SpRun[]): ChartSpec[] {
+    const init = runs.filter(isInit);
+    const depth = Math.max(...init.map((r) => r.config.depth), 0);
+    const lab = (r: SpRun) => CONFIGS[r.config.name]?.label ?? r.config.name;
     return [
       lineChart({ title: `Back-propagated gradient ||dL/dz|| per layer at init (depth ${depth}, mean over seeds)`, data: seriesRows(init.filter((r) => r.config.depth === depth), 'gradNorm', lab, { stepOffset: 1 }),
         x: 'step', y: 'value', color: 'series', xTitle: 'layer (1 = input side)', yTitle: '||dL/dz||', logY: true }),
@@ -242,7 +256,7 @@ export const signalPropagation: Experiment = {
         x: 'step', y: 'value', color: 'series', yTitle: 'training loss', logY: true }),
     ];
   },
-  tables(runs): ReportTable[] {
+  tables(runs: SpRun[]): ReportTable[] {
     const j = judgeSignalPropagation(runs);
     return [{
       title: `Growth per layer at depth ${j.metrics.depth ?? '?'} (ours) beside the paper`,

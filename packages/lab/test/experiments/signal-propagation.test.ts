@@ -2,16 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunResult } from '../../src/experiment.js';
 import { signalPropagation, judgeSignalPropagation, growthPerLayer } from '../../src/experiments/signal-propagation.js';
+import type { SpConfig } from '../../src/experiments/signal-propagation.js';
 import { checkSmoke, result } from '../lab/experiment-helpers.js';
 
 test('signal-propagation: smoke profile runs, is deterministic, and judge returns a verdict from the data', async () => {
   await checkSmoke(signalPropagation, { maxMs: 8000 });
 });
 
-function spRuns(growth: Record<string, number>): RunResult[] {
-  const out: RunResult[] = [];
+function spRuns(growth: Record<string, number>): RunResult<SpConfig>[] {
+  const out: RunResult<SpConfig>[] = [];
   for (const [name, g] of Object.entries(growth)) for (const seed of [1, 2]) {
-    out.push(result({ id: `init-${name}-s${seed}`, seed, config: { phase: 'init', name, depth: 50 } }, { status: 'ok', metrics: { growth: g, firstOverLast: g ** 48 } }));
+    out.push(result({ id: `init-${name}-s${seed}`, seed, config: { phase: 'init' as const, name, depth: 50 } }, { status: 'ok', metrics: { growth: g, firstOverLast: g ** 48 } }));
   }
   return out;
 }
