@@ -131,7 +131,15 @@ export const WS_RULE = { wnStepRatio: 0.8, modeMargin: 1, window: 20 };
 /** Ring geometry of the GAN target. */
 const RING = { modes: 8, radius: 2, std: 0.1 };
 
-export const weightAndSpectral: Experiment = {
+/** A run: the weight-norm comparison of one variant, or one GAN setting with or without spectral norm. */
+export type WsConfig = { part: 'wn'; variant: WnVariant } | { part: 'gan'; lr: number; beta1: number; sn: boolean };
+type WnCfg = Extract<WsConfig, { part: 'wn' }>;
+type GanCfg = Extract<WsConfig, { part: 'gan' }>;
+type WsRun = RunResult<WsConfig>;
+const isWn = (r: WsRun): r is RunResult<WnCfg> => r.config.part === 'wn';
+const isGan = (r: WsRun): r is RunResult<GanCfg> => r.config.part === 'gan';
+
+export const weightAndSpectral: Experiment<WsConfig> = {
   name: 'weight-and-spectral',
   title: 'Normalizing weights: weight normalization and spectral normalization',
   claim:
@@ -164,7 +172,7 @@ export const weightAndSpectral: Experiment = {
     'Reproduced if (a) and (b) hold; not reproduced if both fail; inconclusive otherwise.',
   runs(profile, seeds) {
     const n = seeds ?? SIZES[profile].seeds;
-    const out: RunSpec[] = [];
+    const out: RunSpec<WsConfig>[] = [];
     for (let s = 1; s <= n; s++) {
       for (const v of WN_VARIANTS) out.push({ id: `wn-${v}-s${s}`, seed: s, config: { part: 'wn', variant: v } });
       for (const [lr, b1] of GAN_SETTINGS) {
@@ -173,15 +181,16 @@ export const weightAndSpectral: Experiment = {
     }
     return out;
   },
-  run(spec: RunSpec, ctx: RunContext): RunOutput {
+  run(spec: RunSpec<WsConfig>, ctx: RunContext): RunOutput {
     const s = SIZES[ctx.profile];
-    if (spec.config.part === 'wn') return runWn(spec, ctx, s.wn);
-    if (spec.config.part === 'gan') return runGan(spec, ctx, s.gan);
-    throw new RangeError(`unknown part '${String(spec.config.part)}', expected 'wn' or 'gan'`);
+    const c = spec.config;
+    if (c.part === 'wn') return runWn({ ...spec, config: c }, ctx, s.wn);
+    if (c.part === 'gan') return runGan({ ...spec, config: c }, ctx, s.gan);
+    throw new RangeError(`unknown part '${String((c as { part: unknown }).part)}', expected 'wn' or 'gan'`);
   },
-  judge(runs: RunResult[]): Judgement {
-    const wn = runs.filter((r) => r.config.part === 'wn');
-    const gan = runs.filter((r) => r.config.part === 'gan');
+  judge(runs: WsRun[]): Judgement {
+    const wn = runs.filter(isWn);
+    const gan = runs.filter(isGan);
     const metrics: Judgement['metrics'] = {};
     // (a) steps to the plain model's final smoothed loss, per seed
     const ratios: number[] = [];
@@ -192,7 +201,7 @@ export const weightAndSpectral: Experiment = {
       const target = p.metrics.finalSmoothedLoss;
       const budget = Number(p.extra?.steps ?? 0);
       if (typeof target !== 'number') continue;
-      const steps = (r: RunResult) => {
+      const steps = (r: RunResult<WnCfg>) => {
         const curve = (r.series?.smoothedLoss ?? []) as (number | null)[];
         const every = Number(r.extra?.lossEvery ?? 1);
         return firstReach(curve, curve.map((_, i) => (i + 1) * every), target * (1 + 1e-9), false) ?? budget;
@@ -249,15 +258,15 @@ export const weightAndSpectral: Experiment = {
     }
     return { verdict: 'inconclusive', metrics, explanation: `${text} The two parts disagree or fall between the thresholds. ${notes.join(' ')}`.trim() };
   },
-  charts(runs: RunResult[]): ChartSpec[] {
-    const wn = runs.filter((r) => r.config.part === 'wn');
-    const gan = runs.filter((r) => r.config.part === 'gan');
+  charts(runs: WsRun[]): ChartSpec[] {
+    const wn = runs.filter(isWn);
+    const gan = runs.filter(isGan);
     const every = Number(wn[0]?.extra?.lossEvery ?? 1);
     const firstSeed = Math.min(...gan.map((r) => r.seed));
     const pts: { [k: string]: Json }[] = [];
     for (const r of gan.filter((x) => x.seed === firstSeed)) {
       const xs = (r.extra?.samples ?? []) as number[];
-      const setting = settingName([Number(r.config.lr), Number(r.config.beta1)]);
+      const setting = settingName([r.config.lr, r.config.beta1]);
       for (let i = 0; i + 1 < xs.length; i += 2) pts.push({ x: xs[i]!, y: xs[i + 1]!, setting, discriminator: r.config.sn ? 'spectral norm' : 'no normalization' });
     }
     const c = ringCenters(RING);
@@ -272,7 +281,7 @@ export const weightAndSpectral: Experiment = {
       lineChart({
         title: '(a) MLP training loss: plain vs weight norm (data-dependent init) vs BatchNorm',
         subtitle: `${WS_RULE.window}-step moving average, mean over seeds`,
-        data: seriesRows(wn, 'smoothedLoss', (r) => String(r.config.variant), { stepEvery: every, stepOffset: every }),
+        data: seriesRows(wn, 'smoothedLoss', (r) => r.config.variant, { stepEvery: every, stepOffset: every }),
         x: 'step', y: 'value', color: 'series', logY: true, yTitle: 'cross-entropy', colorTitle: 'variant',
       }),
       barChart({
@@ -289,9 +298,9 @@ export const weightAndSpectral: Experiment = {
       }),
     ];
   },
-  tables(runs: RunResult[]): ReportTable[] {
-    const wn = runs.filter((r) => r.config.part === 'wn');
-    const gan = runs.filter((r) => r.config.part === 'gan');
+  tables(runs: WsRun[]): ReportTable[] {
+    const wn = runs.filter(isWn);
+    const gan = runs.filter(isGan);
     const f = (x: number) => (Number.isFinite(x) ? +x.toFixed(3) : null);
     const paperWn: Record<WnVariant, string> = { plain: '8.43% test error', weightnorm: '8.46% (faster early convergence)', batchnorm: '8.05% (slower per step)' };
     return [
@@ -318,8 +327,8 @@ export const weightAndSpectral: Experiment = {
   },
 };
 
-function runWn(spec: RunSpec, ctx: RunContext, s: Sizes['wn']): RunOutput {
-  const variant = spec.config.variant as WnVariant;
+function runWn(spec: RunSpec<WnCfg>, ctx: RunContext, s: Sizes['wn']): RunOutput {
+  const variant = spec.config.variant;
   if (!WN_VARIANTS.includes(variant)) throw new RangeError(`unknown variant '${String(spec.config.variant)}', expected one of ${WN_VARIANTS.join(', ')}`);
   const data = warpedMixture({ n: s.nTrain, seed: 300 + spec.seed });
   const model = new WnMlp(32, s.width, s.depth, 10, variant, new Rng(spec.seed));
@@ -370,9 +379,8 @@ function runWn(spec: RunSpec, ctx: RunContext, s: Sizes['wn']): RunOutput {
   };
 }
 
-function runGan(spec: RunSpec, ctx: RunContext, s: Sizes['gan']): RunOutput {
-  const lr = Number(spec.config.lr);
-  const beta1 = Number(spec.config.beta1);
+function runGan(spec: RunSpec<GanCfg>, ctx: RunContext, s: Sizes['gan']): RunOutput {
+  const { lr, beta1 } = spec.config;
   const sn = spec.config.sn === true;
   const rng = new Rng(spec.seed);
   const G = new GanMlp(s.noise, s.width, s.depth, 2, rng);
