@@ -1,19 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Experiment, RunResult } from '../../src/experiment.js';
 import { invariances } from '../../src/experiments/invariances.js';
-
-async function runAll(e: Experiment): Promise<RunResult[]> {
-  const out: RunResult[] = [];
-  for (const spec of e.runs('smoke')) {
-    const o = await e.run(spec, { profile: 'smoke', progress: () => {} });
-    out.push({ ...spec, ...o, experiment: e.name, wallMs: 0 });
-  }
-  return out;
-}
+import { smoke } from '../lab/experiment-helpers.js';
 
 test('invariances: the measured table matches Ba et al. Table 1, and the rule can fail', async () => {
-  const runs = await runAll(invariances);
+  const runs = await smoke(invariances);
   assert.equal(invariances.judge(runs, 'smoke').verdict, 'reproduced');
   // LayerNorm is invariant to re-centering the weight matrix, BatchNorm is not (measured, not assumed)
   assert.ok(runs[0]!.metrics['LayerNorm: weight-matrix re-centering']! < 1e-12);

@@ -1,19 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Experiment, RunResult } from '../../src/experiment.js';
 import { numerics, noiseScale } from '../../src/experiments/numerics.js';
-
-async function runAll(e: Experiment): Promise<RunResult[]> {
-  const out: RunResult[] = [];
-  for (const spec of e.runs('smoke')) {
-    const o = await e.run(spec, { profile: 'smoke', progress: () => {} });
-    out.push({ ...spec, ...o, experiment: e.name, wallMs: 0 });
-  }
-  return out;
-}
+import { smoke } from '../lab/experiment-helpers.js';
 
 test('numerics: normkit stays accurate where E[x^2]-E[x]^2 in float32 breaks, and the rule can fail', async () => {
-  const runs = await runAll(numerics);
+  const runs = await smoke(numerics);
   const j = numerics.judge(runs, 'smoke');
   assert.equal(j.verdict, 'reproduced', j.explanation);
   assert.ok(j.metrics['normkit: worst relative variance error']! < 1e-6);

@@ -1,26 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunConfig, RunResult } from '../../src/experiment.js';
+import type { RunResult } from '../../src/experiment.js';
 import { recurrent } from '../../src/experiments/recurrent.js';
 import type { RecurrentConfig } from '../../src/experiments/recurrent.js';
-import { checkSmoke } from '../lab/experiment-helpers.js';
+import { checkSmoke, craftedRun } from '../lab/experiment-helpers.js';
 
 test('recurrent: smoke profile runs, is deterministic, and yields a verdict, charts and tables', async () => {
   await checkSmoke(recurrent, { maxMs: 15000, smokeSeeds: 2, minCharts: 2, tables: true });
 });
 
-let n = 0;
-function rr<C extends RunConfig>(experiment: string, seed: number, config: C, metrics: { [k: string]: number | null }, more: Partial<RunResult<C>> = {}): RunResult<C> {
-  return { id: `r${n++}`, seed, config, experiment, wallMs: 1, status: 'ok', metrics, ...more };
-}
-
 test('recurrent judge: each verdict from crafted results (never reaching = the step budget)', () => {
   const make = (base: number | null, ln: number | null) => {
     const runs: RunResult<RecurrentConfig>[] = [];
     for (const seed of [1, 2]) {
-      runs.push(rr('rnn', seed, { variant: 'baseline' }, { stepsToThreshold: base, finalLoss: 0.1 }, { extra: { steps: 12 } }));
-      runs.push(rr('rnn', seed, { variant: 'ln' }, { stepsToThreshold: ln, finalLoss: 0.1 }, { extra: { steps: 12 } }));
-      runs.push(rr('rnn', seed, { variant: 'ln-gain0.1' }, { stepsToThreshold: null, finalLoss: 0.1 }, { extra: { steps: 12 } }));
+      runs.push(craftedRun('rnn', seed, { variant: 'baseline' }, { stepsToThreshold: base, finalLoss: 0.1 }, { extra: { steps: 12 } }));
+      runs.push(craftedRun('rnn', seed, { variant: 'ln' }, { stepsToThreshold: ln, finalLoss: 0.1 }, { extra: { steps: 12 } }));
+      runs.push(craftedRun('rnn', seed, { variant: 'ln-gain0.1' }, { stepsToThreshold: null, finalLoss: 0.1 }, { extra: { steps: 12 } }));
     }
     return recurrent.judge(runs, 'smoke');
   };

@@ -1,29 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunConfig, RunResult } from '../../src/experiment.js';
+import type { RunResult } from '../../src/experiment.js';
 import { weightAndSpectral } from '../../src/experiments/weight-and-spectral.js';
 import type { WsConfig } from '../../src/experiments/weight-and-spectral.js';
-import { checkSmoke } from '../lab/experiment-helpers.js';
+import { checkSmoke, craftedRun } from '../lab/experiment-helpers.js';
 
 test('weight-and-spectral: smoke profile runs, is deterministic, and yields a verdict, charts and tables', async () => {
   await checkSmoke(weightAndSpectral, { maxMs: 15000, smokeSeeds: 2, minCharts: 2, tables: true });
 });
-
-let n = 0;
-function rr<C extends RunConfig>(experiment: string, seed: number, config: C, metrics: { [k: string]: number | null }, more: Partial<RunResult<C>> = {}): RunResult<C> {
-  return { id: `r${n++}`, seed, config, experiment, wallMs: 1, status: 'ok', metrics, ...more };
-}
 
 test('weight-and-spectral judge: each verdict from crafted results', () => {
   const make = (wnCurve: number[], wnMs: number, snModes: number, plainModes: number) => {
     const runs: RunResult<WsConfig>[] = [];
     for (const seed of [1, 2]) {
       const wn = (variant: 'plain' | 'weightnorm' | 'batchnorm', curve: number[], ms: number) =>
-        rr<WsConfig>('ws', seed, { part: 'wn', variant }, { finalSmoothedLoss: curve[curve.length - 1]!, stepMs: ms }, { series: { smoothedLoss: curve }, extra: { lossEvery: 1, steps: 3 } });
+        craftedRun<WsConfig>('ws', seed, { part: 'wn', variant }, { finalSmoothedLoss: curve[curve.length - 1]!, stepMs: ms }, { series: { smoothedLoss: curve }, extra: { lossEvery: 1, steps: 3 } });
       runs.push(wn('plain', [2, 1.5, 1.0], 1), wn('weightnorm', wnCurve, wnMs), wn('batchnorm', [1.5, 1, 0.5], 2));
       for (const [lr, beta1] of [[1e-4, 0.5], [1e-3, 0.5], [1e-3, 0.9]]) {
-        runs.push(rr<WsConfig>('ws', seed, { part: 'gan', lr: lr!, beta1: beta1!, sn: true }, { modesCovered: snModes, highQualityShare: 0.5 }));
-        runs.push(rr<WsConfig>('ws', seed, { part: 'gan', lr: lr!, beta1: beta1!, sn: false }, { modesCovered: plainModes, highQualityShare: 0.5 }));
+        runs.push(craftedRun<WsConfig>('ws', seed, { part: 'gan', lr: lr!, beta1: beta1!, sn: true }, { modesCovered: snModes, highQualityShare: 0.5 }));
+        runs.push(craftedRun<WsConfig>('ws', seed, { part: 'gan', lr: lr!, beta1: beta1!, sn: false }, { modesCovered: plainModes, highQualityShare: 0.5 }));
       }
     }
     return weightAndSpectral.judge(runs, 'smoke');

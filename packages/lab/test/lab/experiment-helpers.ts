@@ -7,6 +7,12 @@ export function result<C extends RunConfig>(spec: RunSpec<C>, out: RunOutput, na
   return { ...spec, ...out, experiment: name, wallMs };
 }
 
+let crafted = 0;
+/** A made-up finished run for `judge` tests: status ok unless `more` says otherwise, a fresh id. */
+export function craftedRun<C extends RunConfig>(experiment: string, seed: number, config: C, metrics: { [k: string]: number | null }, more: Partial<RunResult<C>> = {}): RunResult<C> {
+  return { id: `r${crafted++}`, seed, config, experiment, wallMs: 1, status: 'ok', metrics, ...more };
+}
+
 /** Run every smoke spec of `exp` directly (run ids must be unique), as the runner would store them. */
 export async function smoke<C extends RunConfig>(exp: Experiment<C>): Promise<RunResult<C>[]> {
   const specs = exp.runs('smoke');
