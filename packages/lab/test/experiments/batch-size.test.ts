@@ -6,7 +6,7 @@ import { batchSize, judgeBatchSize, type BatchSizeConfig } from '../../src/exper
 import { checkSmoke, result } from '../lab/experiment-helpers.js';
 
 test('batch-size: smoke profile runs on the digits, is deterministic, and judge returns a verdict from the data', async () => {
-  const runs = await checkSmoke(batchSize, { maxMs: 8000 });
+  const runs = await checkSmoke(batchSize, { maxMs: 8000, timings: [] });
   assert.ok(runs.every((r) => r.config.data === 'mnist'));
 });
 
@@ -37,7 +37,7 @@ test('batch-size rule: reproduced / not reproduced / inconclusive; diverged coun
 test('batch-size runs: BN and GN at every batch size, LN and IN only at the largest (as the paper); judge copes', () => {
   for (const profile of ['smoke', 'quick', 'full'] as const) {
     const specs = batchSize.runs(profile);
-    const batches = [...new Set(specs.map((s) => s.config.batch as number))];
+    const batches = [...new Set(specs.map((s) => s.config.batch))];
     const largest = Math.max(...batches);
     for (const norm of ['batchnorm', 'groupnorm']) assert.deepEqual([...new Set(specs.filter((s) => s.config.norm === norm).map((s) => s.config.batch))].sort(), [...batches].sort());
     for (const norm of ['layernorm', 'instancenorm']) assert.deepEqual([...new Set(specs.filter((s) => s.config.norm === norm).map((s) => s.config.batch))], [largest]);

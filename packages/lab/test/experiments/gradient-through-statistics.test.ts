@@ -6,7 +6,7 @@ import type { GtsConfig } from '../../src/experiments/gradient-through-statistic
 import { checkSmoke, craftedRun } from '../lab/experiment-helpers.js';
 
 test('gradient-through-statistics: smoke profile runs, is deterministic, and yields a verdict, charts and tables', async () => {
-  await checkSmoke(gradientThroughStatistics, { maxMs: 15000, smokeSeeds: 2, minCharts: 2, tables: true });
+  await checkSmoke(gradientThroughStatistics, { maxMs: 15000, smokeSeeds: 2, minCharts: 2, tables: true, minText: 40 });
 });
 
 test('gradient-through-statistics judge: each verdict from crafted results', () => {

@@ -6,7 +6,7 @@ import type { RecurrentConfig } from '../../src/experiments/recurrent.js';
 import { checkSmoke, craftedRun } from '../lab/experiment-helpers.js';
 
 test('recurrent: smoke profile runs, is deterministic, and yields a verdict, charts and tables', async () => {
-  await checkSmoke(recurrent, { maxMs: 15000, smokeSeeds: 2, minCharts: 2, tables: true });
+  await checkSmoke(recurrent, { maxMs: 15000, smokeSeeds: 2, minCharts: 2, tables: true, minText: 40 });
 });
 
 test('recurrent judge: each verdict from crafted results (never reaching = the step budget)', () => {

@@ -6,7 +6,7 @@ import type { SpConfig } from '../../src/experiments/signal-propagation.js';
 import { checkSmoke, result } from '../lab/experiment-helpers.js';
 
 test('signal-propagation: smoke profile runs, is deterministic, and judge returns a verdict from the data', async () => {
-  await checkSmoke(signalPropagation, { maxMs: 8000 });
+  await checkSmoke(signalPropagation, { maxMs: 8000, timings: [] });
 });
 
 function spRuns(growth: Record<string, number>): RunResult<SpConfig>[] {

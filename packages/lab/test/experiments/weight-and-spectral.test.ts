@@ -6,7 +6,7 @@ import type { WsConfig } from '../../src/experiments/weight-and-spectral.js';
 import { checkSmoke, craftedRun } from '../lab/experiment-helpers.js';
 
 test('weight-and-spectral: smoke profile runs, is deterministic, and yields a verdict, charts and tables', async () => {
-  await checkSmoke(weightAndSpectral, { maxMs: 15000, smokeSeeds: 2, minCharts: 2, tables: true });
+  await checkSmoke(weightAndSpectral, { maxMs: 15000, smokeSeeds: 2, minCharts: 2, tables: true, minText: 40 });
 });
 
 test('weight-and-spectral judge: each verdict from crafted results', () => {

@@ -37,8 +37,12 @@ export interface SmokeCheck {
   minCharts?: number;
   /** At least one table (default false). */
   tables?: boolean;
-  /** Metrics that are timings, left out of the determinism check (default ['stepMs']). */
+  /** Metrics that are timings, left out of the determinism check (default ['stepMs']; [] compares every metric). */
   timings?: string[];
+  /** The determinism check compares the series too (default false). */
+  series?: boolean;
+  /** The rule and the quick set-up are longer than this many characters (default 20). */
+  minText?: number;
 }
 
 /**
@@ -47,7 +51,7 @@ export interface SmokeCheck {
  * round trip they make between threads and disk with finite-or-null metrics,
  * a verdict with an explanation, charts (and tables) of consistent width,
  * words for the rule and set-up, the same numbers again for the same seed
- * (first and last run), and enough seeds in quick (>= 2) and full (>= 3).
+ * (first and last run), and enough seeds in quick (>= 2, all >= 1) and full (>= 3).
  * Returns the runs for the experiment's own assertions.
  */
 export async function checkSmoke<C extends RunConfig>(exp: Experiment<C>, o: SmokeCheck): Promise<RunResult<C>[]> {
@@ -61,6 +65,7 @@ export async function checkSmoke<C extends RunConfig>(exp: Experiment<C>, o: Smo
   assert.ok(ms < o.maxMs, `${exp.name} smoke took ${ms.toFixed(0)} ms (limit ${o.maxMs})`);
   for (const r of runs) {
     assert.ok(r.status === 'ok' || r.status === 'diverged', `${r.id}: status ${r.status}`);
+    JSON.stringify(r);
     const round = JSON.parse(JSON.stringify({ metrics: r.metrics, series: r.series ?? null, extra: r.extra ?? null }));
     assert.deepEqual(round, { metrics: r.metrics, series: r.series ?? null, extra: r.extra ?? null }, `${r.id}: no NaN/Inf or typed arrays in results`);
     for (const [k, v] of Object.entries(r.metrics)) assert.ok(v === null || Number.isFinite(v), `${r.id}.${k} = ${v}`);
@@ -75,14 +80,16 @@ export async function checkSmoke<C extends RunConfig>(exp: Experiment<C>, o: Smo
   const tables = exp.tables?.(runs) ?? [];
   if (o.tables) assert.ok(tables.length >= 1, 'at least one table');
   for (const t of tables) for (const row of t.rows) assert.equal(row.length, t.columns.length, `table '${t.title}' row width`);
-  assert.ok(exp.rule.length > 20 && exp.setup('quick').length > 20 && exp.paper.numbers.length > 20);
+  const minText = o.minText ?? 20;
+  assert.ok(exp.rule.length > minText && exp.setup('quick').length > minText && exp.paper.numbers.length > 20, `rule and set-up longer than ${minText} characters`);
   const timings = new Set(o.timings ?? ['stepMs']);
   const strip = (m: { [k: string]: number | null }) => Object.fromEntries(Object.entries(m).filter(([k]) => !timings.has(k)));
   for (const r of [runs[0]!, runs[runs.length - 1]!]) {
     const again = await exp.run(r, { profile: 'smoke', progress: () => {} });
     assert.deepEqual(strip(again.metrics), strip(r.metrics), `${r.id}: same seed, same numbers`);
+    if (o.series) assert.deepEqual(again.series, r.series, `${r.id}: same seed, same series`);
   }
-  assert.ok(new Set(exp.runs('quick').map((s) => s.seed)).size >= 2, 'quick has >= 2 seeds');
+  assert.ok(exp.runs('quick').every((s) => s.seed >= 1) && new Set(exp.runs('quick').map((s) => s.seed)).size >= 2, 'quick has >= 2 seeds, all >= 1');
   assert.ok(new Set(exp.runs('full').map((s) => s.seed)).size >= 3, 'full has >= 3 seeds');
   return runs;
 }
