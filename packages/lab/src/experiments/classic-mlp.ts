@@ -31,6 +31,8 @@ type OptName = (typeof MLP_OPTIMIZERS)[number];
 /** One run: a normalization with an optimizer, on the digits. */
 export type ClassicMlpConfig = { norm: NormKind; optimizer: OptName; data: 'mnist' };
 type MlpRun = RunResult<ClassicMlpConfig>;
+/** A run's optimizer: results stored before the optimizer was swept have none, and were trained with Adam. */
+const optOf = (c: ClassicMlpConfig): OptName => (c as { optimizer?: OptName }).optimizer ?? 'adam';
 
 const OPT_LABEL: Record<OptName, string> = { adam: 'Adam lr 1e-3', sgd: 'SGD lr 0.01, momentum 0.9' };
 
@@ -89,7 +91,7 @@ const RULE =
 
 /** One optimizer's verdict and numbers. */
 function judgeOne(runs: MlpRun[], opt: OptName, metrics: Judgement['metrics']): { verdict: Judgement['verdict']; text: string } {
-  const by = (v: string) => runs.filter((r) => r.config.norm === v && r.config.optimizer === opt);
+  const by = (v: string) => runs.filter((r) => r.config.norm === v && optOf(r.config) === opt);
   const base = by('none');
   if (base.length === 0) return { verdict: 'inconclusive', text: `${OPT_LABEL[opt]}: no baseline runs.` };
   const target = 0.97 * mean(base.map((r) => r.metrics.bestAcc ?? null));
@@ -155,7 +157,7 @@ export const classicMlp: Experiment<ClassicMlpConfig> = {
   run(spec, ctx): RunOutput {
     const s = SIZES[ctx.profile];
     const { train, test } = loadDigits({ seed: 0, perClass: s.perClass });
-    const optName = spec.config.optimizer;
+    const optName = optOf(spec.config);
     if (!MLP_OPTIMIZERS.includes(optName)) throw new RangeError(`classic-mlp: unknown optimizer '${String(spec.config.optimizer)}', expected one of ${MLP_OPTIMIZERS.join(', ')}`);
     if (!VARIANTS.includes(spec.config.norm)) throw new RangeError(`classic-mlp: unknown norm '${String(spec.config.norm)}', expected one of ${VARIANTS.join(', ')}`);
     const model = new ClassicMlp(spec.config.norm, s.hidden, new Rng(spec.seed));
@@ -175,7 +177,7 @@ export const classicMlp: Experiment<ClassicMlpConfig> = {
   judge: (runs) => judgeClassicMlp(runs),
   charts(runs: MlpRun[]): ChartSpec[] {
     const label = (r: MlpRun) => r.config.norm;
-    const withOpt = (series: string): Row[] => MLP_OPTIMIZERS.flatMap((o) => seriesRows(runs.filter((r) => r.config.optimizer === o), series, label, { stepOffset: 1 }).map((row): Row => ({ ...row, optimizer: OPT_LABEL[o] })));
+    const withOpt = (series: string): Row[] => MLP_OPTIMIZERS.flatMap((o) => seriesRows(runs.filter((r) => optOf(r.config) === o), series, label, { stepOffset: 1 }).map((row): Row => ({ ...row, optimizer: OPT_LABEL[o] })));
     const errRows = withOpt('testAcc').map((row) => ({ ...row, value: typeof row.value === 'number' ? 1 - row.value : null }));
     return [
       lineChart({ title: 'Test error per epoch on MNIST (mean over seeds)', data: errRows, x: 'step', y: 'value', color: 'series', column: 'optimizer', logY: true, xTitle: 'epoch', yTitle: 'test error' }),

@@ -147,7 +147,10 @@ function classify(v: number | null): 'invariant' | 'not invariant' | 'ambiguous'
   return 'ambiguous';
 }
 
-function measure(spec: RunSpec): RunOutput {
+/** A run: the layer sizes (recorded for the report; the measurement uses SIZE). */
+export type InvariancesConfig = { N: number; D: number; H: number };
+
+function measure(spec: RunSpec<InvariancesConfig>): RunOutput {
   const { N, D, H } = SIZE;
   const rng = new nk.Rng(spec.seed);
   // Data with a nonzero mean per input and weights with a nonzero mean per unit, so no invariance holds by accident.
@@ -166,7 +169,7 @@ function measure(spec: RunSpec): RunOutput {
 }
 
 /** Worst (largest) change over seeds per cell, null when some seed's value is missing. */
-function worst(runs: RunResult[]): Map<string, number | null> {
+function worst(runs: RunResult<InvariancesConfig>[]): Map<string, number | null> {
   const m = new Map<string, number | null>();
   for (const n of NORMS) {
     for (const t of TRANSFORMS) {
@@ -177,7 +180,7 @@ function worst(runs: RunResult[]): Map<string, number | null> {
   return m;
 }
 
-export const invariances: Experiment = {
+export const invariances: Experiment<InvariancesConfig> = {
   name: 'invariances',
   title: 'Invariance properties of BatchNorm, weight norm and LayerNorm',
   claim:
@@ -197,7 +200,7 @@ export const invariances: Experiment = {
     `Each transformation uses random factors in [0.2, 0.8] or [1.5, 5] and random shift vectors; ${invariances.runs(profile).length} seed(s). ` +
     `Max relative change max|y'-y|/max|y|: invariant below ${INVARIANT_BELOW}, changed above ${CHANGED_ABOVE}.`,
   rule: `reproduced if, with the worst change over seeds, every one of the 18 cells is classified (invariant: < ${INVARIANT_BELOW}; not invariant: > ${CHANGED_ABOVE}) and matches Table 1; not reproduced if a classified cell disagrees; inconclusive if a cell falls in between.`,
-  runs(profile: Profile, seeds?: number): RunSpec[] {
+  runs(profile: Profile, seeds?: number): RunSpec<InvariancesConfig>[] {
     const n = seeds ?? (profile === 'smoke' ? 1 : profile === 'quick' ? 2 : 3);
     return Array.from({ length: n }, (_, s) => ({ id: `s${s + 1}`, seed: 7000 + s, config: { N: SIZE.N, D: SIZE.D, H: SIZE.H } }));
   },

@@ -112,7 +112,10 @@ function measureOffset(offset: number, rng: nk.Rng): Record<Method, Errors> {
 
 const mkey = (m: Method, what: 'var' | 'out', offset: number) => `${m} ${what} err @ ${offset.toExponential(0)}`;
 
-function measure(spec: RunSpec): RunOutput {
+/** A run: the sizes and eps (recorded for the report; the measurement uses ROWS, C and EPS). */
+export type NumericsConfig = { rows: number; cols: number; eps: number };
+
+function measure(spec: RunSpec<NumericsConfig>): RunOutput {
   const rng = new nk.Rng(spec.seed);
   const metrics: { [k: string]: number | null } = {};
   for (const o of OFFSETS) {
@@ -126,11 +129,11 @@ function measure(spec: RunSpec): RunOutput {
 }
 
 /** Worst value over seeds (a null, i.e. non-finite, counts as +Infinity). */
-function worstOf(runs: RunResult[], k: string): number {
+function worstOf(runs: RunResult<NumericsConfig>[], k: string): number {
   return Math.max(...runs.map((r) => r.metrics[k] ?? Infinity));
 }
 
-export const numerics: Experiment = {
+export const numerics: Experiment<NumericsConfig> = {
   name: 'numerics',
   title: 'Numerics: normalizing data with a large common offset',
   claim:
@@ -146,7 +149,7 @@ export const numerics: Experiment = {
     `${ROWS} rows of ${C} float32 values x = offset + s z, z ~ N(0, 1), offsets 1e0..1e8 (s = 1, or 16 float32 ulps of the offset above 2^24), eps = ${EPS}; ` +
     `errors against an exact float64 two-pass computation on the same float32 values; worst over rows and ${numerics.runs(profile).length} seed(s).`,
   rule: `reproduced if normkit's relative variance error and max output error stay below ${NORMKIT_TOL} at every offset, and the naive float32 formula's relative variance error exceeds ${BROKEN} at some offset (it breaks where normkit does not); not reproduced otherwise.`,
-  runs(profile: Profile, seeds?: number): RunSpec[] {
+  runs(profile: Profile, seeds?: number): RunSpec<NumericsConfig>[] {
     const n = seeds ?? (profile === 'smoke' ? 1 : profile === 'quick' ? 2 : 3);
     return Array.from({ length: n }, (_, s) => ({ id: `s${s + 1}`, seed: 9000 + s, config: { rows: ROWS, cols: C, eps: EPS } }));
   },

@@ -50,3 +50,12 @@ test('classic-mlp rule: faster = mean error over epochs <= 0.9x the baseline and
   assert.equal(both.metrics['sgd.fasterCount'], 4);
   assert.match(both.explanation, /SGD lr 0.01, momentum 0.9: .*\(reproduced\)/);
 });
+
+test('classic-mlp: results stored before the optimizer was swept (no optimizer in the configuration) count as Adam', () => {
+  const slow = [0.80, 0.85, 0.88, 0.90, 0.92];
+  const fast = [0.88, 0.90, 0.91, 0.92, 0.92];
+  const runs = mlpRuns({ none: slow, batchnorm: fast, layernorm: fast, rmsnorm: fast, groupnorm: slow, dyt: slow });
+  const legacy = runs.map((r) => { const { optimizer: _, ...config } = r.config; return { ...r, config: config as ClassicMlpConfig }; });
+  assert.deepEqual(judgeClassicMlp(legacy), judgeClassicMlp(runs));
+  assert.equal(judgeClassicMlp(legacy).metrics['adam.fasterCount'], 3);
+});
