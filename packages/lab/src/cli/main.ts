@@ -202,6 +202,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
 const EXTENSIONS: [file: string, register: string][] = [
   ['./adapt.js', 'registerAdapt'], // normkit adapt FILE.csv (src/cli/adapt.ts)
   ['./export.js', 'registerExport'], // normkit export ... (src/cli/export.ts)
+  ['./playground.js', 'registerPlayground'], // normkit playground [--port N] [--open] (src/cli/playground.ts)
 ];
 
 /**
