@@ -20,12 +20,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import * as nk from 'normkit';
 import { normalizeConfig, type RaceConfig } from '../src/race/config.js';
 import { raceLosses } from '../src/race/trainer.js';
+import { decodeDigits } from '../src/race/digits.js';
 import { CUBE, CUBE_GROUPS, CUBE_NORMS, CUBE_S, cellIndex, type CubeNorm } from '../src/cube/cube.js';
 
 // dist/test/ -> packages/playground -> the repository
@@ -160,6 +161,7 @@ test('the playground in Chromium: load, race on the spiral (= Node), cube, resul
       const shown = await page.textContent(`#scoreboard tr[data-norm="${r.norm}"] .loss`);
       if (shown !== node[299]!.toPrecision(6)) problems.push(`${r.norm}: the page shows loss ${shown}, Node computes ${node[299]!.toPrecision(6)}`);
       timings[`${r.norm}MsPerStep`] = r.trainMs / r.losses.length;
+      timings[`${r.norm}WorstRelDiff`] = worst;
     }
     assert.deepEqual(problems, [], `Chromium and Node disagree:\n${problems.join('\n')}`);
     assert.ok(frames.n > 5, `the page should keep painting during the race (${frames.n} frames)`);
@@ -169,6 +171,25 @@ test('the playground in Chromium: load, race on the spiral (= Node), cube, resul
     const paths = await page.$$eval('#ch-loss path.line', (ps) => ps.map((p) => (p.getAttribute('d') ?? '').length));
     assert.ok(paths.length === 2 && paths.every((n) => n > 100), `loss chart lines: ${paths}`);
     await page.screenshot({ path: join(SHOTS, 'race.png'), fullPage: true });
+
+    // --- the real digits with the CNN, and the copy task's Transformer: short races, = Node -------
+    const digitSet = decodeDigits(readFileSync(join(WEB, 'digits.bin')));
+    for (const [q, steps] of [['?task=digits&model=cnn&norms=batchnorm,groupnorm&batch=32&seed=2', 12], ['?task=copy&model=transformer&depth=1&place=post&norms=layernorm,dyt&lr=0.003&batch=16&seed=2', 8]] as const) {
+      const other = await openPage(browser, 1280, 900, failures);
+      other.on('request', (r) => { if (!r.url().startsWith(url) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) failures.push(`request outside the local server: ${r.url()}`); });
+      await other.goto(`${url}${q}&steps=${steps}`, { waitUntil: 'load' });
+      await other.waitForFunction(() => (globalThis as { __playground?: { ready: boolean } }).__playground?.ready === true);
+      const oc = await other.evaluate(() => (globalThis as unknown as { __playground: { state(): { race: RaceConfig } } }).__playground.state().race);
+      await other.click('#b-run');
+      await other.waitForFunction(() => document.getElementById('view-race')!.dataset.state === 'finished', null, { timeout: 60_000 });
+      for (const r of (await racers(other))!) {
+        assert.equal(r.error, null, `${q} ${r.norm}: ${r.error}`);
+        const node = raceLosses(oc, r.norm as RaceConfig['norms'][number], steps, digitSet);
+        node.forEach((v, i) => assert.ok(rel(v, r.losses[i]!) <= 1e-5, `${q} ${r.norm}, step ${i + 1}: ${r.losses[i]} in Chromium vs ${v} in Node`));
+        timings[`${oc.task}-${oc.model}-${r.norm}MsPerStep`] = r.trainMs / r.losses.length;
+      }
+      await other.context().close();
+    }
 
     // --- the cube --------------------------------------------------------------------------------
     await page.click('#tab-cube');
@@ -211,7 +232,7 @@ test('the playground in Chromium: load, race on the spiral (= Node), cube, resul
     await page.setInputFiles('#results-file', FIXTURE);
     await page.waitForFunction(() => document.getElementById('view-results')!.dataset.loaded !== undefined, null, { timeout: 10_000 });
     assert.equal(await page.getAttribute('#view-results', 'data-loaded'), 'ok', await page.textContent('#results-status') ?? '');
-    const fixture = JSON.parse(await (await import('node:fs/promises')).readFile(FIXTURE, 'utf8')) as { experiments: { name: string; verdict: string }[] };
+    const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as { experiments: { name: string; verdict: string }[] };
     const rows = await page.$$eval('#verdicts tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.experiment, tr.querySelector('.verdict')!.textContent]));
     assert.deepEqual(rows, fixture.experiments.map((e) => [e.name, e.verdict]));
     const chartLines = await page.$$eval('details[open] svg.chart path.line', (ps) => ps.length);
@@ -250,8 +271,8 @@ test('the playground in Chromium: load, race on the spiral (= Node), cube, resul
     await plain.context().close();
 
     assert.deepEqual(failures, [], `the pages reported problems:\n${failures.join('\n')}`);
-    t.diagnostic(`timings: ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 100) / 100])))}`);
-    console.log(`playground timings (ms): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 100) / 100])))}, total ${Date.now() - t0} ms`);
+    t.diagnostic(`timings: ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, /Rel/.test(k) ? v : Math.round(v * 100) / 100])))}`);
+    console.log(`playground timings (ms): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, /Rel/.test(k) ? v : Math.round(v * 100) / 100])))}, total ${Date.now() - t0} ms`);
   } finally {
     await browser.close();
     child.kill('SIGTERM');
