@@ -118,22 +118,22 @@ export function mountCube(root: HTMLElement, host: CubeViewHost): { result(): { 
     return out.join('');
   }
 
+  /** One SVG per sample n (they wrap on narrow screens); every cell a rect with its indices. */
   function gridSvg(): string {
-    const u = 20, gap = 16;
-    const pw = CUBE.C * u;
-    const W = CUBE.N * pw + (CUBE.N - 1) * gap, H = CUBE_S * u + 18;
-    const out: string[] = [`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="All ${CUBE.N * CUBE.C * CUBE_S} cells; ${lit.size} highlighted">`];
+    const u = 20;
+    const W = CUBE.C * u, H = CUBE_S * u + 18;
     const sel = cellIndex(...state.cell);
+    const out: string[] = [];
     for (let n = 0; n < CUBE.N; n++) {
-      const ox = n * (pw + gap);
-      out.push(`<text x="${ox}" y="12" class="axis-label">n = ${n + 1}</text>`);
+      out.push(`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Sample ${n + 1}: ${CUBE.C} channels x ${CUBE_S} positions, ${[...lit].filter((i) => Math.floor(i / (CUBE.C * CUBE_S)) === n).length} highlighted">`);
+      out.push(`<text x="0" y="12" class="axis-label">n = ${n + 1}</text>`);
       for (let c = 0; c < CUBE.C; c++) for (let s = 0; s < CUBE_S; s++) {
         const i = cellIndex(n, c, s);
         const on = lit.has(i);
-        out.push(`<rect data-cell="${i}" data-n="${n}" data-c="${c}" data-s="${s}" data-lit="${on ? 1 : 0}"${i === sel ? ' data-selected="1"' : ''} x="${ox + c * u + 1}" y="${18 + s * u + 1}" width="${u - 2}" height="${u - 2}" rx="2" fill="${on ? LIT : OFF}" stroke="${i === sel ? '#111827' : 'none'}" stroke-width="2.5"><title>n=${n + 1}, c=${c + 1}, h=${Math.floor(s / CUBE.W) + 1}, w=${(s % CUBE.W) + 1}: x = ${x.data[i]!.toFixed(3)}, y = ${(last.y[i] ?? NaN).toFixed(3)}</title></rect>`);
+        out.push(`<rect data-cell="${i}" data-n="${n}" data-c="${c}" data-s="${s}" data-lit="${on ? 1 : 0}"${i === sel ? ' data-selected="1"' : ''} x="${c * u + 1}" y="${18 + s * u + 1}" width="${u - 2}" height="${u - 2}" rx="2" fill="${on ? LIT : OFF}" stroke="${i === sel ? '#111827' : 'none'}" stroke-width="2.5"><title>n=${n + 1}, c=${c + 1}, h=${Math.floor(s / CUBE.W) + 1}, w=${(s % CUBE.W) + 1}: x = ${x.data[i]!.toFixed(3)}, y = ${(last.y[i] ?? NaN).toFixed(3)}</title></rect>`);
       }
+      out.push('</svg>');
     }
-    out.push('</svg>');
     return out.join('');
   }
 

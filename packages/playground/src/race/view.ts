@@ -65,13 +65,13 @@ export function mountRace(root: HTMLElement, host: RaceViewHost): { race(): Race
         <small class="help" id="f-norms-help"></small>
       </fieldset>
     </form>
-    <div class="race-main">
-      <div class="panel controls" role="group" aria-label="Race controls">
+    <div class="panel controls" role="group" aria-label="Race controls">
         <button type="button" id="b-run" class="primary">Start</button>
         <button type="button" id="b-step" title="Train one step (each racer)">Step</button>
         <button type="button" id="b-reset" title="New weights from the seed, step 0">Reset</button>
         <p id="race-status" class="status" role="status" aria-live="polite"></p>
-      </div>
+    </div>
+    <div class="race-main">
       <div class="panel">
         <table class="scoreboard" id="scoreboard">
           <caption>Scoreboard: loss of the latest step, smoothed loss (last 20 steps), accuracy of the latest batch and of the fixed test set</caption>
