@@ -37,7 +37,7 @@ function resolveDep(from: string, name: string): string | null {
 function closure(loc: string, withDev: boolean): Map<string, string> {
   const seen = new Map<string, string>();
   // the root runs every workspace package (npm start runs the lab), so their trees are its too
-  const workspaces = loc === '' ? ['packages/normkit', 'packages/lab'] : [];
+  const workspaces = loc === '' ? ['packages/normkit', 'packages/lab', 'packages/playground'] : [];
   const queue: [string, boolean][] = [[loc, withDev], ...workspaces.map((w) => [w, false] as [string, boolean])];
   while (queue.length) {
     const [at, dev] = queue.shift()!;
@@ -58,7 +58,7 @@ function closure(loc: string, withDev: boolean): Map<string, string> {
   return seen;
 }
 
-for (const [loc, withDev] of [['packages/normkit', false], ['packages/lab', false], ['', true]] as const) {
+for (const [loc, withDev] of [['packages/normkit', false], ['packages/lab', false], ['packages/playground', true], ['', true]] as const) {
   const pkg = lock.packages[loc]!;
   const label = loc || 'the repository root';
   test(`${label}: every dependency's engines.node contains ours`, () => {
