@@ -26,6 +26,7 @@ import { executeRun } from './execute.js';
 import { loadExperiments } from './registry.js';
 import { checkRunId, isDone, readRun, readStudy, writeRun, writeStudy, type StoredRun } from './store.js';
 import { ThreadPool } from './threads.js';
+import { Interrupt } from './interrupt.js';
 
 export interface StudyOptions {
   profile: Profile;
@@ -182,20 +183,13 @@ export async function runStudy(opts: StudyOptions): Promise<StudyOutcome> {
     else if (mode === 'lines') log(`[${done}/${tasks.length}] ${result.experiment} ${result.id} ${describe(result)} (${fmtMs(result.wallMs)})`);
   };
 
-  let interrupted = false;
   let stop: () => void = () => {};
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    stop();
-  };
-  const sigint = opts.handleSigint ?? true;
-  if (sigint) process.on('SIGINT', onSigint);
+  const interrupt = new Interrupt(opts.handleSigint ?? true, () => stop());
 
   try {
     if (opts.inProcess) {
       for (const task of pending) {
-        if (interrupted) break;
+        if (interrupt.interrupted) break;
         inflight.set(0, { task, fraction: 0 });
         refresh();
         const result = await executeRun(
@@ -245,7 +239,7 @@ export async function runStudy(opts: StudyOptions): Promise<StudyOutcome> {
       }
     }
   } finally {
-    if (sigint) process.off('SIGINT', onSigint);
+    interrupt.dispose();
     if (bar) {
       refresh();
       bar.stop();
@@ -253,8 +247,8 @@ export async function runStudy(opts: StudyOptions): Promise<StudyOutcome> {
   }
   const wallMs = performance.now() - t0;
   writeStudy(opts.out, { ...meta, wallMs: meta.wallMs + wallMs });
-  if (interrupted && mode !== 'none') log(`normkit: interrupted; ${done} of ${tasks.length} runs are stored in ${opts.out}. Run the same command again to finish the rest.`);
-  return { interrupted, total: tasks.length, skipped, executed, failed, wallMs };
+  if (interrupt.interrupted && mode !== 'none') log(`normkit: interrupted; ${done} of ${tasks.length} runs are stored in ${opts.out}. Run the same command again to finish the rest.`);
+  return { interrupted: interrupt.interrupted, total: tasks.length, skipped, executed, failed, wallMs };
 }
 
 function errorRun(task: Task, error: string): StoredRun {

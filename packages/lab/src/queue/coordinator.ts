@@ -38,6 +38,7 @@ import { describe, fmtMs, planRuns, type StudyOutcome, type Task } from '../runn
 import { isDone, readRun, readStudy, writeRun, writeStudy, type StoredRun, type StudyMeta } from '../store.js';
 import { connectionOptions, parseQueueUrl, QueueUnreachableError, QUEUE_NAME, reconnectMs, STUDY_KEY } from './connection.js';
 import { fmtVersions, jobId, versions, type RunJob, type StudyClaim } from './protocol.js';
+import { Interrupt } from '../interrupt.js';
 
 /** Options of `runQueuedStudy` (those of a local study, less threads and backend, which each worker chooses). */
 export interface QueuedStudyOptions {
@@ -160,15 +161,8 @@ export async function runQueuedStudy(opts: QueuedStudyOptions): Promise<QueuedSt
   const claim: StudyClaim = { ...mine, host: hostname(), pid: process.pid, out: outAbs, profile: opts.profile, since: now };
   let claimed = false;
 
-  let interrupted = false;
   let wake: () => void = () => {};
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    wake();
-  };
-  const sigint = opts.handleSigint ?? true;
-  if (sigint) process.on('SIGINT', onSigint);
+  const interrupt = new Interrupt(opts.handleSigint ?? true, () => wake());
 
   /** Store what the workers delivered; remove each job once its run is on disk. */
   const collect = async () => {
@@ -287,7 +281,7 @@ export async function runQueuedStudy(opts: QueuedStudyOptions): Promise<QueuedSt
     await enqueue();
     let lastRenew = Date.now();
     let lastHint = Date.now();
-    while (stored.size < tasks.length && !interrupted) {
+    while (stored.size < tasks.length && !interrupt.interrupted) {
       await collect();
       if (stored.size >= tasks.length) break;
       if (Date.now() - lastRenew >= CLAIM_RENEW_MS) {
@@ -311,7 +305,7 @@ export async function runQueuedStudy(opts: QueuedStudyOptions): Promise<QueuedSt
   } catch (e) {
     outcomeError = e;
   } finally {
-    if (sigint) process.off('SIGINT', onSigint);
+    interrupt.dispose();
     bar?.stop();
     if (claimed) {
       const summary = workerSummary(opts.out, tasks);
@@ -342,8 +336,8 @@ export async function runQueuedStudy(opts: QueuedStudyOptions): Promise<QueuedSt
   }
   const wallMs = performance.now() - t0;
   if (mode !== 'none') {
-    if (interrupted) log(`normkit: interrupted; ${stored.size} of ${tasks.length} runs are stored in ${opts.out}. The queued runs stay in ${target.display} and the workers go on: run the same command again to collect them.`);
+    if (interrupt.interrupted) log(`normkit: interrupted; ${stored.size} of ${tasks.length} runs are stored in ${opts.out}. The queued runs stay in ${target.display} and the workers go on: run the same command again to collect them.`);
     else if (workers.size > 0) log(`normkit: runs stored per worker: ${fmtWorkers(workers)}`);
   }
-  return { interrupted, total: tasks.length, skipped, executed, failed, wallMs, workers };
+  return { interrupted: interrupt.interrupted, total: tasks.length, skipped, executed, failed, wallMs, workers };
 }
