@@ -4,7 +4,7 @@
  * restarts that run nothing twice, a lost Redis that loses no result, and
  * jobs the workers cannot run.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,25 +12,11 @@ import { loadExperiments } from '../../src/registry.js';
 import { buildReport, type StudyResults } from '../../src/report/build.js';
 import type { StoredRun, StudyMeta } from '../../src/store.js';
 import { runCli, tmp } from '../lab/helpers.js';
-import { execLog, HAS_REDIS, SLOW, startNormkit, startRedis, startWorker, storedLines, until, type Child, type RedisServer } from './helpers.js';
+import { execLog, SLOW, startNormkit, startRedis, storedLines, until, queueTestFixture } from './helpers.js';
 
-const skip = HAS_REDIS ? false : 'redis-server is not installed (.ci/run installs Debian\'s package)';
-let redis: RedisServer;
-const children: Child[] = [];
-
-before(async () => {
-  if (HAS_REDIS) redis = await startRedis();
-});
-after(async () => {
-  for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
-  await redis?.stop();
-});
-
-async function worker(url: string, args: string[], env: Record<string, string | undefined> = {}): Promise<Child> {
-  const w = await startWorker(url, args, env);
-  children.push(w);
-  return w;
-}
+const fixture = queueTestFixture();
+const { skip } = fixture;
+const worker = fixture.worker;
 
 function runFiles(out: string, exp: string): string[] {
   const d = join(out, 'runs', exp);
@@ -89,7 +75,7 @@ async function assertSameReport(q: string, local: string): Promise<void> {
 }
 
 test('the smoke study through the queue with 2 worker processes gives the report of a local study', { skip }, async () => {
-  const url = redis.url(1);
+  const url = fixture.redis.url(1);
   const ws = [await worker(url, ['--jobs', '1']), await worker(url, ['--jobs', '1'])];
   const q = tmp('queue-smoke');
   const viaQueue = startNormkit(['why', '--profile', 'smoke', '--out', q, '--queue', url], { NORMKIT_EXTRA_EXPERIMENTS: undefined });
@@ -127,7 +113,7 @@ test('the smoke study through the queue with 2 worker processes gives the report
 });
 
 test('a coordinator stopped midway (SIGINT, then SIGKILL) and restarted resumes: nothing runs twice, nothing is written twice', { skip }, async () => {
-  const url = redis.url(2);
+  const url = fixture.redis.url(2);
   const log = join(tmp('queue-restart-log'), 'exec.log');
   const env = { NORMKIT_EXTRA_EXPERIMENTS: SLOW, NORMKIT_QUEUE_TOY_MS: '300', NORMKIT_QUEUE_EXEC_LOG: log };
   await worker(url, ['--jobs', '1'], env);
@@ -173,7 +159,7 @@ test('a coordinator stopped midway (SIGINT, then SIGKILL) and restarted resumes:
 });
 
 test('a job for an experiment the workers do not know becomes an error result naming it; the worker goes on', { skip }, async () => {
-  const url = redis.url(3);
+  const url = fixture.redis.url(3);
   // the coordinator knows queue-slow, the worker does not
   const w = await worker(url, ['--jobs', '1'], { NORMKIT_EXTRA_EXPERIMENTS: undefined });
   const out = tmp('queue-unknown');
@@ -189,7 +175,7 @@ test('a job for an experiment the workers do not know becomes an error result na
 });
 
 test('one study per queue: a second coordinator writing elsewhere is refused, naming the first', { skip }, async () => {
-  const url = redis.url(6);
+  const url = fixture.redis.url(6);
   const env = { NORMKIT_EXTRA_EXPERIMENTS: SLOW };
   const first = tmp('queue-first');
   // no worker: the first coordinator waits, holding the queue

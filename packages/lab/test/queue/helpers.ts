@@ -3,6 +3,7 @@
  * (persistence off, stopped at the end), `normkit worker` processes, and the
  * execution log of the `queue-slow` fixture.
  */
+import { after, before } from 'node:test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -120,4 +121,34 @@ export function execLog(path: string): Map<string, { starts: number[]; ends: num
 export function storedLines(out: string, experiment: string): string[] {
   const re = new RegExp(`^\\[\\d+/\\d+\\] ${experiment} (\\S+) `, 'gm');
   return [...out.matchAll(re)].map((m) => m[1]!);
+}
+
+/**
+ * The set-up of a queue test file: one redis-server started before its tests
+ * and stopped after them, and `worker()` to start `normkit worker` processes
+ * that are SIGKILLed after the tests if still running. `skip` says why the
+ * tests cannot run (no redis-server), or false. Call once at the top level.
+ */
+export function queueTestFixture(): { skip: string | false; readonly redis: RedisServer; worker(url: string, args: string[], env?: Record<string, string | undefined>): Promise<Child> } {
+  let redis: RedisServer | undefined;
+  const children: Child[] = [];
+  before(async () => {
+    if (HAS_REDIS) redis = await startRedis();
+  });
+  after(async () => {
+    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+    await redis?.stop();
+  });
+  return {
+    skip: HAS_REDIS ? false : 'redis-server is not installed (.ci/run installs Debian\'s package)',
+    get redis(): RedisServer {
+      if (!redis) throw new Error('redis-server is not running (queueTestFixture: before() has not run)');
+      return redis;
+    },
+    async worker(url, args, env = {}) {
+      const w = await startWorker(url, args, env);
+      children.push(w);
+      return w;
+    },
+  };
 }

@@ -4,7 +4,7 @@
  * stored once; a graceful stop delivers the run in flight; workers of another
  * version refuse; `--backend` reaches the runs.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,25 +14,11 @@ import { versions } from '../../src/queue/protocol.js';
 import type { StudyResults } from '../../src/report/build.js';
 import type { StoredRun } from '../../src/store.js';
 import { tmp } from '../lab/helpers.js';
-import { execLog, HAS_REDIS, SLOW, startNormkit, startRedis, startWorker, storedLines, until, type Child, type RedisServer } from './helpers.js';
+import { execLog, SLOW, startNormkit, storedLines, until, queueTestFixture } from './helpers.js';
 
-const skip = HAS_REDIS ? false : 'redis-server is not installed (.ci/run installs Debian\'s package)';
-let redis: RedisServer;
-const children: Child[] = [];
-
-before(async () => {
-  if (HAS_REDIS) redis = await startRedis();
-});
-after(async () => {
-  for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
-  await redis?.stop();
-});
-
-async function worker(url: string, args: string[], env: Record<string, string | undefined> = {}): Promise<Child> {
-  const w = await startWorker(url, args, env);
-  children.push(w);
-  return w;
-}
+const fixture = queueTestFixture();
+const { skip } = fixture;
+const worker = fixture.worker;
 
 function runs(out: string): StoredRun[] {
   const d = join(out, 'runs', 'queue-slow');
@@ -40,7 +26,7 @@ function runs(out: string): StoredRun[] {
 }
 
 test('a worker killed with SIGKILL mid-run loses nothing: another worker reruns its job and every run is stored exactly once', { skip }, async () => {
-  const url = redis.url(1);
+  const url = fixture.redis.url(1);
   const log = join(tmp('queue-kill-log'), 'exec.log');
   const env = { NORMKIT_EXTRA_EXPERIMENTS: SLOW, NORMKIT_QUEUE_TOY_MS: '500', NORMKIT_QUEUE_EXEC_LOG: log };
   // short locks so that the takeover happens within about two seconds
@@ -77,7 +63,7 @@ test('a worker killed with SIGKILL mid-run loses nothing: another worker reruns 
 });
 
 test('SIGTERM stops a worker gracefully: the run in flight is finished and delivered first', { skip }, async () => {
-  const url = redis.url(2);
+  const url = fixture.redis.url(2);
   const log = join(tmp('queue-term-log'), 'exec.log');
   const env = { NORMKIT_EXTRA_EXPERIMENTS: SLOW, NORMKIT_QUEUE_TOY_MS: '600', NORMKIT_QUEUE_EXEC_LOG: log };
   const w = await worker(url, ['--jobs', '1'], env);
@@ -106,7 +92,7 @@ test('SIGTERM stops a worker gracefully: the run in flight is finished and deliv
 });
 
 test('a run that ends its worker thread is an error result, stored once; the worker replaces the thread and goes on', { skip }, async () => {
-  const url = redis.url(4);
+  const url = fixture.redis.url(4);
   const env = { NORMKIT_EXTRA_EXPERIMENTS: SLOW };
   const w = await worker(url, ['--jobs', '1'], env);
   const out = tmp('queue-crash');
@@ -122,8 +108,8 @@ test('a run that ends its worker thread is an error result, stored once; the wor
 });
 
 test('a worker of another normkit version refuses, naming both versions, and leaves the job in the queue', { skip }, async () => {
-  const url = redis.url(3);
-  const q = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port, db: 3 } });
+  const url = fixture.redis.url(3);
+  const q = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: fixture.redis.port, db: 3 } });
   try {
     const client = await q.client;
     const old = { normkit: '0.0.1', lab: '0.0.1' };
