@@ -218,6 +218,7 @@ export async function buildReport(opts: BuildOptions): Promise<BuiltReport> {
     reports.push({ ...rep, tables });
   }
   const wallMs = metas.reduce((a, m) => a + m.wallMs, 0);
+  const workers = mergeWorkers(metas);
   const results: StudyResults = {
     normkit: { version: packageVersion() },
     study: {
@@ -231,7 +232,7 @@ export async function buildReport(opts: BuildOptions): Promise<BuiltReport> {
       jobs: meta.jobs,
       wallMs,
       sources: opts.dirs.map((d) => resolve(d)),
-      ...(mergeWorkers(metas) ? { workers: mergeWorkers(metas)! } : {}),
+      ...(workers ? { workers } : {}),
     },
     experiments: reports,
   };
