@@ -8,7 +8,7 @@
 import { Tensor } from 'normkit';
 import { Rng } from 'normkit';
 import { fmtShape, numel } from 'normkit';
-import { noGrad } from 'normkit';
+import { noGrad, tidy } from 'normkit';
 import type { UnaryModule } from 'normkit/nn';
 import type { Optimizer } from 'normkit/optim';
 import { crossEntropy } from 'normkit/functional';
@@ -183,10 +183,12 @@ export interface TrainLoopResult {
 export function stepLoop(o: StepLoopOptions): TrainLoopResult {
   const losses: number[] = [];
   for (let step = 1; step <= o.steps; step++) {
-    const loss = o.step(step - 1);
+    // Each step and each evaluation in its own tidy(): their tensors go back to
+    // the backend at once, so memory stays flat over any number of steps.
+    const loss = tidy(() => o.step(step - 1));
     if (!Number.isFinite(loss)) return { status: 'diverged', divergedAt: step, losses, stepsDone: step };
     losses.push(loss);
-    if (o.onEval && ((o.evalEvery && step % o.evalEvery === 0) || step === o.steps)) o.onEval(step);
+    if (o.onEval && ((o.evalEvery && step % o.evalEvery === 0) || step === o.steps)) tidy(() => o.onEval!(step));
     if (o.progress && (step & 15) === 0) o.progress(step / o.steps);
   }
   o.progress?.(1);

@@ -11,8 +11,9 @@
 // tensors
 export { Tensor, type NestedArray } from './tensor/tensor.js';
 export { type DType, type TypedArray, machineEps } from './tensor/dtype.js';
-export { tensor, zeros, ones, full, zerosLike, onesLike, randn, rand, arange, scalar, type TensorOptions } from './tensor/create.js';
+export { tensor, fromArray, zeros, ones, full, zerosLike, onesLike, randn, rand, arange, scalar, type TensorOptions } from './tensor/create.js';
 export { Rng, manualSeed } from './tensor/random.js';
+export { tidy, keep, dispose } from './tensor/scope.js';
 export { fmtShape, numel } from './tensor/shape.js';
 // autograd
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';

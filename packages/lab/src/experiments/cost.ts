@@ -166,12 +166,17 @@ function runTrain(s: Sizes, norm: Norm, seed: number, ctx: RunContext): RunOutpu
   for (let step = 1; step <= t.steps; step++) {
     const b = reversalBatch(data, t.batch, t.length, t.vocab);
     const t0 = performance.now();
-    opt.zeroGrad();
-    const loss = lossOn(model, b);
-    const v = loss.item();
+    const v = nk.tidy(() => { // the step's tensors go back to the backend at once
+      opt.zeroGrad();
+      const loss = lossOn(model, b);
+      const lv = loss.item();
+      if (Number.isFinite(lv)) {
+        loss.backward();
+        opt.step();
+      }
+      return lv;
+    });
     if (!Number.isFinite(v)) return { status: 'diverged', divergedAt: step, metrics: {}, series: { loss: losses } };
-    loss.backward();
-    opt.step();
     stepMs.push(performance.now() - t0);
     losses.push(v);
     if ((step & 15) === 0) ctx.progress(step / t.steps);

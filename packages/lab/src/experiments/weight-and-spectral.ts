@@ -17,7 +17,7 @@ import type { Experiment, Judgement, Profile, RunContext, RunOutput, RunResult, 
 import { Tensor } from 'normkit';
 import { Rng } from 'normkit';
 import { zeros } from 'normkit';
-import { noGrad } from 'normkit';
+import { noGrad, tidy } from 'normkit';
 import { Module } from 'normkit/nn';
 import { Linear } from 'normkit/nn';
 import { BatchNorm1d } from 'normkit';
@@ -394,28 +394,33 @@ function runGan(spec: RunSpec<GanCfg>, ctx: RunContext, s: Sizes['gan']): RunOut
   let divergedAt: number | undefined;
   const t0 = performance.now();
   for (let step = 1; step <= s.steps; step++) {
-    const real = new Tensor(sampleRing(data, s.batch, RING), [s.batch, 2]);
-    const fake = noGrad(() => G.forward(normals(data, s.batch, s.noise)));
-    optD.zeroGrad();
-    // One pass over [real; fake]: labels 1 then 0 (the concat halves share one cross-entropy).
-    const labels = new Int32Array(2 * s.batch);
-    labels.fill(1, 0, s.batch);
-    const logits = D.forward(concat([real, fake], 0));
-    const lossD = crossEntropy(concat([zeros([2 * s.batch, 1]), logits], 1), labels);
-    const vd = lossD.item();
-    lossD.backward();
-    optD.step();
-    optG.zeroGrad();
-    const lossG = bce(D.forward(G.forward(normals(data, s.batch, s.noise))), 1);
-    const vg = lossG.item();
-    if (!Number.isFinite(vd) || !Number.isFinite(vg)) {
-      divergedAt = step;
-      break;
-    }
-    lossG.backward();
-    optG.step();
-    dLoss.push(vd);
-    gLoss.push(vg);
+    // the step's tensors go back to the backend at the end of each step
+    const ok = tidy(() => {
+      const real = new Tensor(sampleRing(data, s.batch, RING), [s.batch, 2]);
+      const fake = noGrad(() => G.forward(normals(data, s.batch, s.noise)));
+      optD.zeroGrad();
+      // One pass over [real; fake]: labels 1 then 0 (the concat halves share one cross-entropy).
+      const labels = new Int32Array(2 * s.batch);
+      labels.fill(1, 0, s.batch);
+      const logits = D.forward(concat([real, fake], 0));
+      const lossD = crossEntropy(concat([zeros([2 * s.batch, 1]), logits], 1), labels);
+      const vd = lossD.item();
+      lossD.backward();
+      optD.step();
+      optG.zeroGrad();
+      const lossG = bce(D.forward(G.forward(normals(data, s.batch, s.noise))), 1);
+      const vg = lossG.item();
+      if (!Number.isFinite(vd) || !Number.isFinite(vg)) {
+        divergedAt = step;
+        return false;
+      }
+      lossG.backward();
+      optG.step();
+      dLoss.push(vd);
+      gLoss.push(vg);
+      return true;
+    });
+    if (!ok) break;
     if ((step & 31) === 0) ctx.progress(step / s.steps);
   }
   const stepMs = (performance.now() - t0) / Math.max(1, dLoss.length);

@@ -5,9 +5,11 @@
  * several ops.
  */
 import { Tensor } from '../tensor/tensor.js';
+import { type TypedArray, allocateUninit } from '../tensor/dtype.js';
 import { fmtShape, shapeEq } from '../tensor/shape.js';
 import { noGrad } from './grad-mode.js';
 import { rules } from './rules.js';
+import { closeScope, openScope } from '../tensor/scope.js';
 import type { BackwardRule, OpName } from './ops.js';
 
 interface Slot {
@@ -50,7 +52,7 @@ function accumulate(slots: Map<Tensor, Slot>, t: Tensor, g: Tensor): void {
     return;
   }
   if (!s.owned) {
-    s.g = new Tensor(s.g.data.slice(), s.g.shape);
+    s.g = copyOf(s.g);
     s.owned = true;
   }
   const a = s.g.data;
@@ -78,31 +80,98 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
   const order = topoOrder(root);
   const slots = new Map<Tensor, Slot>();
   slots.set(root, { g: seed, owned: false });
-  noGrad(() => {
-    for (let k = order.length - 1; k >= 0; k--) {
-      const t = order[k]!;
-      const slot = slots.get(t);
-      if (!slot) continue;
-      slots.delete(t);
-      if (t.node === null || t.retainsGrad) {
-        t.grad = t.grad ? addInto(t.grad, slot.g) : slot.owned ? slot.g : new Tensor(slot.g.data.slice(), slot.g.shape);
+  // Every tensor the rules make lives in this scope: a gradient is disposed as
+  // soon as its node has consumed it, and whatever else is left at the end,
+  // so backward's temporaries go back to the backend at once (without tidy too).
+  const scope = openScope();
+  /** Gradients stored on tensors by this pass, and their arrays. */
+  const stored = new Set<Tensor>();
+  const storedData = new Set<TypedArray>();
+  const store = (g: Tensor): Tensor => {
+    g.kept = true;
+    engineGrads.add(g);
+    stored.add(g);
+    storedData.add(g.data);
+    return g;
+  };
+  /** True when `g` is still a pending gradient (a rule passed the same tensor on). */
+  const pending = (g: Tensor): boolean => {
+    for (const s of slots.values()) if (s.g === g) return true;
+    return false;
+  };
+  /** True when `g` is this pass's own tensor and no other gradient (or the seed) uses its array. */
+  const exclusive = (g: Tensor): boolean => {
+    if (!scope.tracked.has(g) || stored.has(g) || g.data === seed.data || storedData.has(g.data)) return false;
+    for (const s of slots.values()) if (s.g.data === g.data) return false;
+    return true;
+  };
+  try {
+    noGrad(() => {
+      for (let k = order.length - 1; k >= 0; k--) {
+        const t = order[k]!;
+        const slot = slots.get(t);
+        if (!slot) continue;
+        slots.delete(t);
+        const g = slot.g;
+        if (t.node === null || t.retainsGrad) {
+          if (t.grad && engineGrads.has(t.grad) && !t.grad.isDisposed) {
+            // a later pass (gradient accumulation): add into the gradient an earlier pass made
+            const a = t.grad.data;
+            const b = g.data;
+            for (let i = 0; i < a.length; i++) a[i] += b[i]!;
+          } else if (t.grad) {
+            t.grad = store(addInto(t.grad, g));
+          } else {
+            // the first gradient is taken as it is when this pass made it and nothing else shares it
+            t.grad = store(exclusive(g) ? g : copyOf(g));
+          }
+        }
+        const node = t.node;
+        if (node === null) continue;
+        const needs = node.inputs.map((x) => x !== null && x.requiresGrad);
+        const rule = rules[node.op] as BackwardRule<OpName>;
+        const grads = rule({ dout: g, out: t, inputs: node.inputs, saved: node.saved, needs });
+        for (let i = 0; i < node.inputs.length; i++) {
+          const x = node.inputs[i];
+          const gi = grads[i];
+          if (x && needs[i] && gi) accumulate(slots, x, gi);
+        }
+        // The node has consumed its gradient: free it now unless it was stored or
+        // passed on. Storage shared with other tensors (a reshape of the seed, say)
+        // is reference-counted and survives until they are gone too.
+        if (scope.tracked.has(g) && !stored.has(g) && !pending(g)) g.dispose();
       }
-      const node = t.node;
-      if (node === null) continue;
-      const needs = node.inputs.map((x) => x !== null && x.requiresGrad);
-      const rule = rules[node.op] as BackwardRule<OpName>;
-      const grads = rule({ dout: slot.g, out: t, inputs: node.inputs, saved: node.saved, needs });
-      for (let i = 0; i < node.inputs.length; i++) {
-        const x = node.inputs[i];
-        const g = grads[i];
-        if (x && needs[i] && g) accumulate(slots, x, g);
-      }
-    }
-  });
+    });
+  } finally {
+    closeScope(scope, stored);
+  }
+}
+
+/** Gradients backward() stored on tensors: its own, so later passes may add into them and zeroGrad may free them. */
+const engineGrads = new WeakSet<Tensor>();
+
+/**
+ * Drop a gradient backward() stored (zeroGrad's set-to-none): its storage is
+ * released at once when backward made it, so a training loop does not wait
+ * for the garbage collector. A gradient the user assigned is only dropped.
+ */
+export function releaseGrad(t: Tensor): void {
+  const g = t.grad;
+  t.grad = null;
+  if (g !== null && engineGrads.has(g)) g.dispose();
+}
+
+/** A copy in fresh storage (backend memory when the backend offers it, unlike `slice()`). */
+function copyOf(t: Tensor): Tensor {
+  const d = allocateUninit(t.dtype, t.size);
+  d.set(t.data);
+  return new Tensor(d, t.shape);
 }
 
 function addInto(a: Tensor, b: Tensor): Tensor {
-  const out = new Tensor(a.data.slice(), a.shape);
-  for (let i = 0; i < out.data.length; i++) out.data[i] += b.data[i]!;
+  const out = copyOf(a);
+  const o = out.data;
+  const bd = b.data;
+  for (let i = 0; i < o.length; i++) o[i] += bd[i]!;
   return out;
 }

@@ -6,6 +6,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { zeros } from '../tensor/create.js';
+import { keep } from '../tensor/scope.js';
 import { fmtShape } from '../tensor/shape.js';
 import type { Rng } from '../tensor/random.js';
 import { defaultRng } from '../tensor/random.js';
@@ -78,7 +79,7 @@ function causalMask(T: number, dtype: 'float32' | 'float64'): Tensor {
   const key = `${T}:${dtype}`;
   let m = causalMasks.get(key);
   if (!m) {
-    m = zeros([T, T], { dtype });
+    m = keep(zeros([T, T], { dtype })); // a cache: must outlive the tidy() it was made in
     for (let i = 0; i < T; i++) m.data.fill(-Infinity, i * T + i + 1, (i + 1) * T);
     if (causalMasks.size > 64) causalMasks.clear();
     causalMasks.set(key, m);

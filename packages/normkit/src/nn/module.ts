@@ -6,6 +6,7 @@
  * Disabled parameters are kept as explicit `null` entries.
  */
 import { Tensor } from '../tensor/tensor.js';
+import { releaseGrad } from '../autograd/backward.js';
 import { fmtShape, shapeEq } from '../tensor/shape.js';
 import type { DType } from '../tensor/dtype.js';
 
@@ -38,13 +39,17 @@ export abstract class Module {
 
   /** Register (or replace) a parameter; `null` records a disabled one. Returns it. */
   registerParameter(name: string, t: Tensor | null): Tensor | null {
-    if (t) t.requiresGrad = true;
+    if (t) {
+      t.requiresGrad = true;
+      t.kept = true; // module state outlives any tidy() it was made in
+    }
     this._parameters.set(name, t);
     return t;
   }
 
   /** Register (or replace) a buffer: state that is saved but not trained. */
   registerBuffer(name: string, t: Tensor | null): Tensor | null {
+    if (t) t.kept = true; // module state outlives any tidy() it was made in
     this._buffers.set(name, t);
     return t;
   }
@@ -296,9 +301,13 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Clear the gradients of all parameters. */
+  /**
+   * Clear the gradients of all parameters (set to null, as PyTorch's
+   * `set_to_none=True`). Gradients that backward() made are released at once
+   * (their backend memory is reused); copy one first (`p.grad.clone()`) to keep it.
+   */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    for (const p of this.parameters()) releaseGrad(p);
   }
 
   /** Apply `fn` to this module and every descendant. */

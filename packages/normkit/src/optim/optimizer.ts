@@ -7,6 +7,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { enableGrad } from '../autograd/grad-mode.js';
+import { releaseGrad } from '../autograd/backward.js';
 import { checkOptions, camelCase } from '../options.js';
 import type { Schedule } from './schedules.js';
 
@@ -148,9 +149,13 @@ export abstract class Optimizer {
     }
   }
 
-  /** Clear every parameter's gradient (set to null, as PyTorch's `set_to_none=True`). */
+  /**
+   * Clear every parameter's gradient (set to null, as PyTorch's
+   * `set_to_none=True`). Gradients that backward() made are released at once
+   * (their backend memory is reused); copy one first (`p.grad.clone()`) to keep it.
+   */
   zeroGrad(): void {
-    for (const p of this.params) p.grad = null;
+    for (const p of this.params) releaseGrad(p);
   }
 
   /**

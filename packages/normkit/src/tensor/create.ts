@@ -2,7 +2,7 @@
  * Creating tensors: from flat or nested data, filled, or random.
  */
 import { Tensor } from './tensor.js';
-import { type DType, type TypedArray, allocate } from './dtype.js';
+import { type DType, type TypedArray, allocate, allocateUninit } from './dtype.js';
 import { checkShape, fmtShape, numel } from './shape.js';
 import { type Rng, defaultRng } from './random.js';
 import { checkOptions } from '../options.js';
@@ -41,9 +41,12 @@ function flattenInto(data: NestedInput, shape: number[], dim: number, out: Typed
 
 /**
  * Make a tensor from a flat `number[]`, a typed array, or nested arrays
- * (shape inferred). A typed array of the requested dtype is used as storage
- * without copying. Default dtype float32 (float64 when a Float64Array is given
- * and no dtype is asked for).
+ * (shape inferred). The values are always copied, once, into storage of the
+ * active backend (as `torch.tensor` copies): large float32 tensors then live
+ * in the wasm backend's memory and kernels read them in place. To wrap a
+ * typed array without copying (`torch.from_numpy`'s role), use `fromArray`.
+ * Default dtype float32 (float64 when a Float64Array is given and no dtype is
+ * asked for).
  */
 export function tensor(
   data: NestedInput | ArrayLike<number> | TypedArray,
@@ -61,7 +64,8 @@ export function tensor(
   } else if (ArrayBuffer.isView(data) || (Array.isArray(data) && (data.length === 0 || typeof data[0] === 'number'))) {
     const flat = data as ArrayLike<number>;
     if ((dtype === 'float32' && flat instanceof Float32Array) || (dtype === 'float64' && flat instanceof Float64Array)) {
-      storage = flat;
+      storage = allocateUninit(dtype, flat.length);
+      storage.set(flat);
     } else {
       storage = allocate(dtype, flat.length);
       for (let i = 0; i < flat.length; i++) {
@@ -81,6 +85,32 @@ export function tensor(
     throw new RangeError(`tensor(): ${storage.length} values do not fill shape ${fmtShape(sh)} (${numel(sh)} elements)`);
   }
   return new Tensor(storage, sh, opts.requiresGrad ?? false);
+}
+
+/**
+ * Wrap a typed array as a tensor without copying (`torch.from_numpy`'s role):
+ * the tensor and the array share memory, so writes through either are seen
+ * by both. Safe as long as nothing else resizes or reuses the array. Kernels
+ * of the wasm backend copy such an array into their memory on every call
+ * (and copy outputs back), so for repeated use `tensor()`'s one copy is
+ * faster; use `fromArray` to avoid holding two copies of a large buffer.
+ *
+ * ```ts
+ * const buf = new Float32Array([1, 2, 3, 4]);
+ * const t = nk.fromArray(buf, [2, 2]);
+ * buf[0] = 10; // t.data[0] is 10 too
+ * ```
+ */
+export function fromArray(data: TypedArray, shape?: readonly number[] | null, opts: { requiresGrad?: boolean } = {}): Tensor {
+  checkOptions('fromArray', opts, ['requiresGrad']);
+  if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+    throw new TypeError(`fromArray(data): data must be a Float32Array or Float64Array, got ${data === null ? 'null' : (data as object)?.constructor?.name ?? typeof data}`);
+  }
+  const sh = shape ? checkShape(shape) : [data.length];
+  if (numel(sh) !== data.length) {
+    throw new RangeError(`fromArray(): ${data.length} values do not fill shape ${fmtShape(sh)} (${numel(sh)} elements)`);
+  }
+  return new Tensor(data, sh, opts.requiresGrad ?? false);
 }
 
 /** A tensor filled with `value`. */

@@ -8,40 +8,9 @@ export type DType = 'float32' | 'float64';
 /** The storage type of a tensor. */
 export type TypedArray = Float32Array | Float64Array;
 
-let residentAllocator: ((dtype: DType, n: number, zero: boolean) => TypedArray | null) | null = null;
-
-/**
- * Let the WebAssembly backend place large tensors in its memory (zero-copy
- * kernels; see src/kernels/wasm/loader.ts). The hook returns null to decline;
- * `zero` false means the caller overwrites every element.
- */
-export function setResidentAllocator(fn: ((dtype: DType, n: number, zero: boolean) => TypedArray | null) | null): void {
-  residentAllocator = fn;
-}
-
-/** Allocate zeroed storage of a dtype. */
-export function allocate(dtype: DType, n: number): TypedArray {
-  if (residentAllocator !== null) {
-    const a = residentAllocator(dtype, n, true);
-    if (a !== null) return a;
-  }
-  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
-}
-
-/**
- * Storage for an op that writes every element before anything reads it (an
- * element-wise result, a copy): a reused wasm block keeps a dead tensor's
- * values instead of being zeroed again, which for shared memory costs 7x a
- * plain memset (V8 has no fast fill for shared buffers). Never use it for an
- * accumulator.
- */
-export function allocateUninit(dtype: DType, n: number): TypedArray {
-  if (residentAllocator !== null) {
-    const a = residentAllocator(dtype, n, false);
-    if (a !== null) return a;
-  }
-  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
-}
+// Allocation lives with the storage lifecycle (src/tensor/storage.ts); re-exported
+// here because every op imports its dtype helpers and allocation together.
+export { allocate, allocateUninit } from './storage.js';
 
 /** The dtype of a typed array. */
 export function dtypeOf(a: TypedArray): DType {

@@ -5,16 +5,19 @@
  * which keeps kernels simple and `t.data` always the live, contiguous data.
  */
 import { type DType, type TypedArray, dtypeOf } from './dtype.js';
+import { allocateUninit } from './storage.js';
 import { fmtShape, numel } from './shape.js';
 import type { GradNode } from '../autograd/ops.js';
 import { runBackward } from '../autograd/backward.js';
+import { releaseStorage, retainStorage } from './storage.js';
+import { setTensorCheck, trackTensor } from './scope.js';
 
 /** Nested number arrays, as `toArray()` returns them. */
 export type NestedArray = number | NestedArray[];
 
 export class Tensor {
-  /** Live contiguous row-major storage: writing into it changes the tensor. */
-  data: TypedArray;
+  /** The storage; null once disposed. */
+  private _data: TypedArray | null;
   /** Dimensions, outermost first (`[]` for a scalar). */
   readonly shape: number[];
   /** Whether backward() should compute a gradient for this tensor. */
@@ -25,14 +28,64 @@ export class Tensor {
   node: GradNode | null = null;
   /** Keep `grad` on this non-leaf tensor after backward (used by the lab's probes). */
   retainsGrad = false;
+  /** Survives the end of every enclosing `tidy` (set by `keep()`, modules and `backward()`). */
+  kept = false;
 
+  /**
+   * A tensor on `data` (shared, not copied: use `nk.tensor` to copy). Inside
+   * `tidy` the new tensor belongs to the scope.
+   */
   constructor(data: TypedArray, shape: readonly number[], requiresGrad = false) {
     if (data.length !== numel(shape)) {
       throw new RangeError(`data has ${data.length} elements but shape ${fmtShape(shape)} needs ${numel(shape)}`);
     }
-    this.data = data;
+    this._data = data;
     this.shape = [...shape];
     this.requiresGrad = requiresGrad;
+    retainStorage(data);
+    trackTensor(this);
+  }
+
+  /**
+   * Live contiguous row-major storage: writing into it changes the tensor.
+   * Throws once the tensor is disposed (by `dispose()` or the end of `tidy`).
+   */
+  get data(): TypedArray {
+    const d = this._data;
+    if (d === null) {
+      throw new Error(`this tensor (shape ${fmtShape(this.shape)}) was disposed, by dispose() or at the end of tidy(); return it from tidy(), or keep() it, to use it afterwards`);
+    }
+    return d;
+  }
+
+  set data(d: TypedArray) {
+    if (this._data === null) throw new Error(`cannot assign data to a disposed tensor (shape ${fmtShape(this.shape)})`);
+    if (d.length !== numel(this.shape)) {
+      throw new RangeError(`data has ${d.length} elements but shape ${fmtShape(this.shape)} needs ${numel(this.shape)}`);
+    }
+    retainStorage(d);
+    releaseStorage(this._data);
+    this._data = d;
+  }
+
+  /** True once `dispose()` ran (directly or at the end of `tidy`). */
+  get isDisposed(): boolean {
+    return this._data === null;
+  }
+
+  /**
+   * Release this tensor's storage now, and its place in the autograd graph.
+   * Backend memory is reused as soon as no other tensor on the same storage
+   * (a reshape, a detach) is alive; reading the tensor afterwards throws.
+   * Disposing twice is a no-op. A typed array taken from `.data` before is
+   * no longer valid: copy it (`t.data.slice()`) to keep the values.
+   */
+  dispose(): void {
+    const d = this._data;
+    if (d === null) return;
+    this._data = null;
+    this.node = null;
+    releaseStorage(d);
   }
 
   /** `'float32'` or `'float64'`. */
@@ -47,7 +100,7 @@ export class Tensor {
 
   /** Number of elements. */
   get size(): number {
-    return this.data.length;
+    return this._data !== null ? this._data.length : numel(this.shape);
   }
 
   /** True for tensors made by the user rather than by an op. */
@@ -76,7 +129,9 @@ export class Tensor {
 
   /** A deep copy, cut from the graph. */
   clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape, false);
+    const d = allocateUninit(this.dtype, this.size);
+    d.set(this.data);
+    return new Tensor(d, this.shape, false);
   }
 
   /** Enable or disable gradient tracking on a leaf (returns this). */
@@ -118,7 +173,10 @@ export class Tensor {
   }
 
   toString(): string {
+    if (this._data === null) return `Tensor(shape=${fmtShape(this.shape)}, disposed)`;
     const vals = this.data.length <= 12 ? Array.from(this.data).map((v) => +v.toPrecision(5)).join(', ') : `${this.data.length} values`;
     return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad=true' : ''}, [${vals}])`;
   }
 }
+
+setTensorCheck((x: unknown): x is Tensor => x instanceof Tensor);

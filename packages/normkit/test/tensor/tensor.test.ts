@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nk from '../../src/index.js';
 
-test('tensor() infers shapes from nested arrays and keeps typed arrays as storage', () => {
+test('tensor() infers shapes from nested arrays and copies typed arrays; fromArray shares them', () => {
   const t = nk.tensor([[1, 2, 3], [4, 5, 6]]);
   assert.deepEqual(t.shape, [2, 3]);
   assert.equal(t.dtype, 'float32');
@@ -10,8 +10,16 @@ test('tensor() infers shapes from nested arrays and keeps typed arrays as storag
   const buf = new Float64Array([1, 2, 3, 4]);
   const u = nk.tensor(buf, [2, 2]);
   assert.equal(u.dtype, 'float64');
-  u.data[0] = 9; // live storage
+  u.data[0] = 9; // a copy, as torch.tensor makes
+  assert.equal(buf[0], 1);
+  const v = nk.fromArray(buf, [2, 2]);
+  v.data[0] = 9; // shared, as torch.from_numpy
   assert.equal(buf[0], 9);
+  buf[1] = 7;
+  assert.equal(v.data[1], 7);
+  assert.equal(v.dtype, 'float64');
+  assert.throws(() => nk.fromArray(buf, [3]), /4 values do not fill shape \[3\]/);
+  assert.throws(() => nk.fromArray([1, 2] as never), /Float32Array or Float64Array, got Array/);
   assert.equal(nk.tensor(5).item(), 5);
 });
 

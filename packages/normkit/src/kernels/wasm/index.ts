@@ -6,13 +6,20 @@
  * lets `allocate()` place large float32 tensors in wasm memory.
  */
 import { getBackend, setBackend, setWasmAvailability } from '../backend.js';
-import { setResidentAllocator } from '../../tensor/dtype.js';
-import { allocateResident, initWasm, loadWasmSync, onWasmReady, wasmState } from './loader.js';
+import { setStorageProvider } from '../../tensor/storage.js';
+import { allocateResident, initWasm, loadWasmSync, onWasmReady, releaseResident, residentBlockOf, wasmState } from './loader.js';
 import { registerWasmKernels } from './kernels.js';
 
 registerWasmKernels();
 setWasmAvailability(() => wasmState() !== null);
-setResidentAllocator((dtype, n, zero) => (dtype === 'float32' && getBackend() === 'wasm' ? allocateResident(n, zero) : null));
+// The wasm backend owns the storage of large float32 tensors (src/tensor/storage.ts).
+// Blocks stay valid after a switch to 'js' (the JS kernels read them as plain
+// arrays), so the provider stays installed and only stops handing out new blocks.
+setStorageProvider({
+  allocate: (dtype, n, zero) => (dtype === 'float32' && getBackend() === 'wasm' ? allocateResident(n, zero) : null),
+  blockOf: residentBlockOf,
+  release: releaseResident,
+});
 
 // In browsers the module may finish loading after the first calls: switch then
 // (call `await initWasm()` before `setBackend('js')` to keep the JS kernels there).

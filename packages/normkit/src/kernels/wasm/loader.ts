@@ -21,6 +21,7 @@
  * `initWasm()` compiles asynchronously and the backend switches when ready.
  */
 import { WASM_PLAIN_BASE64, WASM_SHARED_BASE64 } from './generated.js';
+import { forgetStorage } from '../../tensor/storage.js';
 
 /** The kernels exported by src/kernels/wasm/assembly/index.ts (pointers are byte addresses). */
 export interface WasmExports {
@@ -263,6 +264,7 @@ const registry = typeof FinalizationRegistry !== 'undefined'
     if (heap) {
       heap.residentBytes -= heapBlockSize(ptr);
       heap.release(ptr);
+      forgetStorage(ptr);
     }
   })
   : null;
@@ -292,8 +294,29 @@ export function allocateResident(n: number, zero = true): Float32Array | null {
   const view = new Float32Array(state.memory.buffer, ptr, n);
   // A reused block holds a dead tensor's values. memory.fill in wasm: JS's fill on a shared view is 7x slower.
   if (zero) state.exports.zeroBytes(ptr, bytes);
-  registry.register(view, ptr);
+  registry.register(view, ptr, view);
   return view;
+}
+
+/**
+ * The block `a` starts (its pointer), or -1 when `a` is not the start of a
+ * resident block. Temporaries of a call frame are never tensors, so any live
+ * block found here was handed out by `allocateResident`.
+ */
+export function residentBlockOf(a: ArrayBufferView): number {
+  if (heap === null || !(a instanceof Float32Array) || !heap.buffers.has(a.buffer)) return -1;
+  return heap.sizeOf(a.byteOffset) > 0 ? a.byteOffset : -1;
+}
+
+/**
+ * Free a resident block now (the last tensor on it was disposed): it is
+ * reused by the next allocation of its size, with no garbage collection.
+ */
+export function releaseResident(ptr: number, view: ArrayBufferView): void {
+  if (heap === null) return;
+  registry?.unregister(view);
+  heap.residentBytes -= heapBlockSize(ptr);
+  heap.release(ptr);
 }
 
 /** True when `a` is a view of the wasm memory (kernels can take it by pointer). */

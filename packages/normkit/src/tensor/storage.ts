@@ -1,0 +1,100 @@
+/**
+ * Where tensor storage comes from and when it goes back.
+ *
+ * Storage is a typed array. Small tensors and float64 tensors live on the JS
+ * heap, where the garbage collector frees them. The active backend may offer
+ * its own memory for the rest (the wasm backend places large float32 tensors
+ * in its linear memory, so kernels take them by pointer instead of copying):
+ * it registers a `StorageProvider` here, and the backend, not a hidden hook,
+ * decides and accounts for every block it hands out.
+ *
+ * Backend blocks are freed in one of two ways:
+ * - explicitly, when the last tensor on a block is disposed (`Tensor.dispose`,
+ *   the end of `tidy()`, the temporaries of `backward()`): the block is reused
+ *   at once, so a synchronous training loop runs in constant memory;
+ * - otherwise when the garbage collector finds the block's array unreachable
+ *   (a FinalizationRegistry). Those callbacks only run after a collection and
+ *   between tasks, which is why a long synchronous loop needs the first way.
+ *
+ * Every tensor constructed on a whole backend block counts one reference; the
+ * block is released only when the count returns to zero, so a reshape (which
+ * shares its input's storage) keeps the block alive until it too is disposed.
+ */
+import type { DType, TypedArray } from './dtype.js';
+
+/** What a backend offering its own memory implements. */
+export interface StorageProvider {
+  /**
+   * Storage for `n` elements of `dtype` in backend memory, zeroed unless `zero`
+   * is false (the caller then writes every element first), or null to decline
+   * (the array then comes from the JS heap).
+   */
+  allocate(dtype: DType, n: number, zero: boolean): TypedArray | null;
+  /** The id of the backend block `a` starts, or -1 when `a` is not the start of a live block. */
+  blockOf(a: TypedArray): number;
+  /** Free `block` now; `view` is the array it was handed out as. No tensor holds it any more. */
+  release(block: number, view: TypedArray): void;
+}
+
+let provider: StorageProvider | null = null;
+/** Tensors alive (not disposed) on each backend block. */
+const refs = new Map<number, number>();
+
+/** Install the provider of the active backend (null: JS heap only). */
+export function setStorageProvider(p: StorageProvider | null): void {
+  provider = p;
+  refs.clear();
+}
+
+/** Allocate zeroed storage of a dtype (in backend memory when the backend offers it). */
+export function allocate(dtype: DType, n: number): TypedArray {
+  if (provider !== null) {
+    const a = provider.allocate(dtype, n, true);
+    if (a !== null) return a;
+  }
+  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+}
+
+/**
+ * Storage for an op that writes every element before anything reads it (an
+ * element-wise result, a copy): a reused backend block keeps a dead tensor's
+ * values instead of being zeroed again, which for shared memory costs 7x a
+ * plain memset (V8 has no fast fill for shared buffers). Never use it for an
+ * accumulator.
+ */
+export function allocateUninit(dtype: DType, n: number): TypedArray {
+  if (provider !== null) {
+    const a = provider.allocate(dtype, n, false);
+    if (a !== null) return a;
+  }
+  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+}
+
+/** A tensor was constructed on `a`: count it if `a` is a backend block. */
+export function retainStorage(a: TypedArray): void {
+  if (provider === null) return;
+  const b = provider.blockOf(a);
+  if (b >= 0) refs.set(b, (refs.get(b) ?? 0) + 1);
+}
+
+/**
+ * A tensor on `a` was disposed: free the block when no other tensor holds it.
+ * Arrays on the JS heap are left to the garbage collector.
+ */
+export function releaseStorage(a: TypedArray): void {
+  if (provider === null) return;
+  const b = provider.blockOf(a);
+  if (b < 0) return;
+  const c = (refs.get(b) ?? 1) - 1;
+  if (c > 0) {
+    refs.set(b, c);
+    return;
+  }
+  refs.delete(b);
+  provider.release(b, a);
+}
+
+/** The backend freed `block` itself (its array was garbage-collected): forget its count. */
+export function forgetStorage(block: number): void {
+  refs.delete(block);
+}
