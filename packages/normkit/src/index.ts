@@ -25,6 +25,7 @@ export * from './functional/index.js';
 // backends
 export { setBackend, getBackend, type BackendName } from './kernels/backend.js';
 export { initWasm } from './kernels/wasm/index.js';
+export { memory, type MemoryInfo } from './kernels/memory.js';
 export { setThreads, getThreads, setThreadCrossover, getThreadCrossover } from './kernels/threads/pool.js';
 // modules
 export { Module, type StateDict } from './nn/module.js';

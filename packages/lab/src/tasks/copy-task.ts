@@ -7,7 +7,7 @@
  * half, and at the end the copy accuracy (next-token argmax, teacher forcing)
  * on 512 fresh sequences.
  */
-import { Rng, noGrad, type Tensor } from 'normkit';
+import { Rng, noGrad, tidy, type Tensor } from 'normkit';
 import { Adam } from 'normkit/optim';
 import { linearWarmup } from 'normkit/optim/schedules';
 import { crossEntropy, reshape, slice } from 'normkit/functional';
@@ -61,15 +61,17 @@ export function copyAccuracy(model: DecoderLM, s: CopySizes, seed: number, seque
   let ok = 0;
   let total = 0;
   for (let done = 0; done < sequences; done += 64) {
-    const b = causalCopyBatch(rng, Math.min(64, sequences - done), s.nTokens, s.vocab);
-    const logits = noGrad(() => scoredLogits(model, b, s.nTokens, s.vocab)).data;
-    const y = scoredTargets(b, s.nTokens);
-    for (let i = 0; i < y.length; i++) {
-      let best = 0;
-      for (let c = 1; c < s.vocab; c++) if (logits[i * s.vocab + c]! > logits[i * s.vocab + best]!) best = c;
-      if (best === y[i]) ok++;
-    }
-    total += y.length;
+    tidy(() => { // the batch's tensors go back to the backend at once
+      const b = causalCopyBatch(rng, Math.min(64, sequences - done), s.nTokens, s.vocab);
+      const logits = noGrad(() => scoredLogits(model, b, s.nTokens, s.vocab)).data;
+      const y = scoredTargets(b, s.nTokens);
+      for (let i = 0; i < y.length; i++) {
+        let best = 0;
+        for (let c = 1; c < s.vocab; c++) if (logits[i * s.vocab + c]! > logits[i * s.vocab + best]!) best = c;
+        if (best === y[i]) ok++;
+      }
+      total += y.length;
+    });
   }
   return ok / total;
 }

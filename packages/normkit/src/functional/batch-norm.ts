@@ -3,7 +3,7 @@
  * semantics (torch.nn.functional.batch_norm).
  */
 import { Tensor } from '../tensor/tensor.js';
-import { allocate } from '../tensor/dtype.js';
+import { allocate, allocateUninit } from '../tensor/dtype.js';
 import { fmtShape, normalizeAxis, numel } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
 import type { OpSaved } from '../autograd/ops.js';
@@ -76,7 +76,7 @@ export function batchNorm(
   checkPerChannel(runningVar, C, 'running_var', x, axis);
   checkPerChannel(weight, C, 'weight', x, axis);
   checkPerChannel(bias, C, 'bias', x, axis);
-  const out = allocate(x.dtype, x.size);
+  const out = allocateUninit(x.dtype, x.size); // both kernels write every element
   const mean = new Float64Array(C);
   const rstd = new Float64Array(C);
   const w = weight ? weight.data : null;
@@ -87,13 +87,15 @@ export function batchNorm(
     batchnormForwardTrain(out, mean, rstd, x.data, w, b, N, C, S, eps);
     if (runningMean || runningVar) {
       const correction = (opts.unbiasedRunningVar ?? true) ? M / (M - 1) : 1;
+      const rm = runningMean ? runningMean.data : null;
+      const rv = runningVar ? runningVar.data : null;
       for (let c = 0; c < C; c++) {
-        if (runningMean) runningMean.data[c] = (1 - momentum) * runningMean.data[c]! + momentum * mean[c]!;
-        if (runningVar) {
+        if (rm) rm[c] = (1 - momentum) * rm[c]! + momentum * mean[c]!;
+        if (rv) {
           // biased var from the cached rstd = 1/sqrt(var + eps), in float64 (exact to ~1e-16 of var + eps)
           const r = rstd[c]!;
           const v = Math.max(0, 1 / (r * r) - eps);
-          runningVar.data[c] = (1 - momentum) * runningVar.data[c]! + momentum * v * correction;
+          rv[c] = (1 - momentum) * rv[c]! + momentum * v * correction;
         }
       }
     }
@@ -127,7 +129,7 @@ export function batchNormBackward(
   const [x, weight, bias, rm, rv] = inputs;
   const { axis, training, mean, rstd } = saved;
   const [N, C, S] = channelView(x!.shape, axis);
-  const dinp = needs[0] ? allocate(x!.dtype, x!.size) : null;
+  const dinp = needs[0] ? allocateUninit(x!.dtype, x!.size) : null; // the kernels overwrite their outputs (kernels/js/batchnorm.ts)
   const dweight = needs[1] ? allocate(weight!.dtype, C) : null;
   const dbias = needs[2] ? allocate(bias!.dtype, C) : null;
   const w = weight ? weight.data : null;
