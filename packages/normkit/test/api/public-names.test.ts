@@ -24,7 +24,7 @@ const has = (obj: unknown, path: string) => {
 
 test('top-level names of API.md exist', () => {
   const names = [
-    'tensor', 'zeros', 'ones', 'randn', 'rand', 'manualSeed', 'noGrad', 'Module', 'Tensor',
+    'tensor', 'fromArray', 'tidy', 'keep', 'dispose', 'memory', 'zeros', 'ones', 'randn', 'rand', 'manualSeed', 'noGrad', 'Module', 'Tensor',
     'LayerNorm', 'RMSNorm', 'BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'GroupNorm', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d',
     'LocalResponseNorm', 'DyT', 'weightNorm', 'spectralNorm', 'functional', 'F', 'nn', 'optim',
     'Normalization', 'StandardScaler', 'MinMaxScaler', 'RobustScaler', 'MaxAbsScaler', 'Normalizer',
