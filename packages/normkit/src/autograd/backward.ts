@@ -42,24 +42,6 @@ function topoOrder(root: Tensor): Tensor[] {
   return order; // children before parents; reverse for backward
 }
 
-function accumulate(slots: Map<Tensor, Slot>, t: Tensor, g: Tensor): void {
-  if (!shapeEq(g.shape, t.shape)) {
-    throw new Error(`internal: gradient of shape ${fmtShape(g.shape)} for a tensor of shape ${fmtShape(t.shape)} (op ${t.node?.op ?? 'leaf'})`);
-  }
-  const s = slots.get(t);
-  if (!s) {
-    slots.set(t, { g, owned: false });
-    return;
-  }
-  if (!s.owned) {
-    s.g = copyOf(s.g);
-    s.owned = true;
-  }
-  const a = s.g.data;
-  const b = g.data;
-  for (let i = 0; i < a.length; i++) a[i] += b[i]!;
-}
-
 /** Run reverse-mode autograd from `root` (see Tensor.backward). */
 export function runBackward(root: Tensor, grad?: Tensor): void {
   if (!root.requiresGrad) {
@@ -79,11 +61,20 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
   }
   const order = topoOrder(root);
   const slots = new Map<Tensor, Slot>();
-  slots.set(root, { g: seed, owned: false });
   // Every tensor the rules make lives in this scope: a gradient is disposed as
   // soon as its node has consumed it, and whatever else is left at the end,
   // so backward's temporaries go back to the backend at once (without tidy too).
   const scope = openScope();
+  /** How many pending slots hold each gradient tensor, and each array (rules may pass dout on, or reshape it). */
+  const inSlots = new Map<Tensor, number>();
+  const dataInSlots = new Map<TypedArray, number>();
+  const hold = (g: Tensor, k: number): void => {
+    const c = (inSlots.get(g) ?? 0) + k;
+    if (c > 0) inSlots.set(g, c); else inSlots.delete(g);
+    const d = g.data;
+    const e = (dataInSlots.get(d) ?? 0) + k;
+    if (e > 0) dataInSlots.set(d, e); else dataInSlots.delete(d);
+  };
   /** Gradients stored on tensors by this pass, and their arrays. */
   const stored = new Set<Tensor>();
   const storedData = new Set<TypedArray>();
@@ -94,17 +85,37 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
     storedData.add(g.data);
     return g;
   };
-  /** True when `g` is still a pending gradient (a rule passed the same tensor on). */
-  const pending = (g: Tensor): boolean => {
-    for (const s of slots.values()) if (s.g === g) return true;
-    return false;
+  /** True when `g` is still a pending gradient. */
+  const pending = (g: Tensor): boolean => inSlots.has(g);
+  /** True when `g` is this pass's own tensor and nothing else (another slot, the seed, a stored gradient) uses its array. */
+  const exclusive = (g: Tensor, slotsHolding: number): boolean => scope.tracked.has(g) && !stored.has(g) && g.data !== seed.data
+    && !storedData.has(g.data) && (dataInSlots.get(g.data) ?? 0) === slotsHolding;
+  /** Add gradient `g` into `t`'s slot: the first is taken as it is, later ones are summed (in place when the slot's tensor is ours alone). */
+  const accumulate = (t: Tensor, g: Tensor): void => {
+    if (!shapeEq(g.shape, t.shape)) {
+      throw new Error(`internal: gradient of shape ${fmtShape(g.shape)} for a tensor of shape ${fmtShape(t.shape)} (op ${t.node?.op ?? 'leaf'})`);
+    }
+    const s = slots.get(t);
+    if (!s) {
+      slots.set(t, { g, owned: false });
+      hold(g, 1);
+      return;
+    }
+    if (!s.owned) {
+      if (s.g === g || !exclusive(s.g, 1)) {
+        hold(s.g, -1);
+        s.g = copyOf(s.g);
+        hold(s.g, 1);
+      }
+      s.owned = true;
+    }
+    const a = s.g.data;
+    const b = g.data;
+    for (let i = 0; i < a.length; i++) a[i] += b[i]!;
+    if (scope.tracked.has(g) && !stored.has(g) && !pending(g)) g.dispose(); // consumed
   };
-  /** True when `g` is this pass's own tensor and no other gradient (or the seed) uses its array. */
-  const exclusive = (g: Tensor): boolean => {
-    if (!scope.tracked.has(g) || stored.has(g) || g.data === seed.data || storedData.has(g.data)) return false;
-    for (const s of slots.values()) if (s.g.data === g.data) return false;
-    return true;
-  };
+  slots.set(root, { g: seed, owned: false });
+  hold(seed, 1);
   try {
     noGrad(() => {
       for (let k = order.length - 1; k >= 0; k--) {
@@ -113,6 +124,7 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
         if (!slot) continue;
         slots.delete(t);
         const g = slot.g;
+        hold(g, -1);
         if (t.node === null || t.retainsGrad) {
           if (t.grad && engineGrads.has(t.grad) && !t.grad.isDisposed) {
             // a later pass (gradient accumulation): add into the gradient an earlier pass made
@@ -123,7 +135,7 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
             t.grad = store(addInto(t.grad, g));
           } else {
             // the first gradient is taken as it is when this pass made it and nothing else shares it
-            t.grad = store(exclusive(g) ? g : copyOf(g));
+            t.grad = store(exclusive(g, 0) ? g : copyOf(g));
           }
         }
         const node = t.node;
@@ -134,7 +146,7 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
         for (let i = 0; i < node.inputs.length; i++) {
           const x = node.inputs[i];
           const gi = grads[i];
-          if (x && needs[i] && gi) accumulate(slots, x, gi);
+          if (x && needs[i] && gi) accumulate(x, gi);
         }
         // The node has consumed its gradient: free it now unless it was stored or
         // passed on. Storage shared with other tensors (a reshape of the seed, say)

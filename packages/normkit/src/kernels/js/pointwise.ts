@@ -12,14 +12,15 @@
  */
 import type { TypedArray } from '../../tensor/dtype.js';
 import { normalCdf } from './erf.js';
+import { defineKernel } from '../backend.js';
 
 /** The element-wise ops with a dedicated loop. */
 export type PointwiseOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'square' | 'tanh' | 'sigmoid' | 'relu' | 'gelu';
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
-/** dst[i] = op(src[i]) for i < src.length (dst may be src). */
-export function pointwiseForward(op: PointwiseOp, src: TypedArray, dst: TypedArray): void {
+/** dst[i] = op(src[i]) for i < src.length (dst may be src). The wasm backend runs 'gelu' in SIMD. */
+export const pointwiseForward = defineKernel('pointwiseForward', function pointwiseForwardJs(op: PointwiseOp, src: TypedArray, dst: TypedArray): void {
   const n = src.length;
   switch (op) {
     case 'neg': for (let i = 0; i < n; i++) dst[i] = -src[i]!; break;
@@ -41,13 +42,13 @@ export function pointwiseForward(op: PointwiseOp, src: TypedArray, dst: TypedArr
     case 'gelu': for (let i = 0; i < n; i++) { const v = src[i]!; dst[i] = v * normalCdf(v); } break;
     default: throw new RangeError(`pointwiseForward: unknown op '${String(op)}'`);
   }
-}
+});
 
 /**
  * dst[i] = dout[i] * op'(x[i]), using y = op(x) where that is cheaper.
  * Conventions (PyTorch's): relu'(0) = 0, abs'(0) = 0, sqrt' = 1 / (2 y).
  */
-export function pointwiseBackward(op: PointwiseOp, dout: TypedArray, x: TypedArray, y: TypedArray, dst: TypedArray): void {
+export const pointwiseBackward = defineKernel('pointwiseBackward', function pointwiseBackwardJs(op: PointwiseOp, dout: TypedArray, x: TypedArray, y: TypedArray, dst: TypedArray): void {
   const n = dout.length;
   switch (op) {
     case 'neg': for (let i = 0; i < n; i++) dst[i] = -dout[i]!; break;
@@ -71,4 +72,4 @@ export function pointwiseBackward(op: PointwiseOp, dout: TypedArray, x: TypedArr
       break;
     default: throw new RangeError(`pointwiseBackward: unknown op '${String(op)}'`);
   }
-}
+});

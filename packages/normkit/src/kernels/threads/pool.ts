@@ -26,7 +26,7 @@ const MAX_ARGS = 16;
 /** Kernel names a worker may run (the index is what travels). */
 const KERNELS = ['gemmRows', 'layernormForward', 'layernormBackward', 'rmsnormForward', 'rmsnormBackward',
   'groupnormForward', 'groupnormBackward', 'batchnormForwardTrainS', 'batchnormBackwardS', 'batchnormForwardEvalS',
-  'softmaxForward', 'softmaxBackward'] as const;
+  'softmaxForward', 'softmaxBackward', 'geluForward', 'geluBackward'] as const;
 type KernelName = (typeof KERNELS)[number];
 
 interface Handle { terminate(): unknown }

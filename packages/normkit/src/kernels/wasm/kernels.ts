@@ -14,6 +14,7 @@ import { rmsnormForward, rmsnormBackward } from '../js/rmsnorm.js';
 import { batchnormForwardTrain, batchnormBackward, batchnormForwardEval, batchnormBackwardEval } from '../js/batchnorm.js';
 import { groupnormForward, groupnormBackward } from '../js/groupnorm.js';
 import { softmaxForward, softmaxBackward } from '../js/softmax.js';
+import { pointwiseForward, pointwiseBackward } from '../js/pointwise.js';
 import { Frame, wasmState, type WasmExports } from './loader.js';
 import { parallelRows, parallelParts } from '../threads/pool.js';
 
@@ -50,6 +51,31 @@ function setFromParts(dst: TypedArray, ptr: number, n: number, parts: number): v
 
 /** Register every WebAssembly kernel (called once by the wasm entry point). */
 export function registerWasmKernels(): void {
+  // Exact GELU in f64x2 SIMD (assembly/gelu.ts); the other element-wise ops stay in
+  // their TypeScript loops, where V8 already vectorizes nothing but inlines everything.
+  registerWasmKernel(pointwiseForward, function pointwiseForwardWasm(op, src, dst): void {
+    const n = src.length;
+    if (op !== 'gelu' || n < 16 || !(src instanceof Float32Array && dst instanceof Float32Array)) return pointwiseForward.js(op, src, dst);
+    const f = new Frame();
+    const ps = f.input(src, 0, n);
+    const pd = f.output(dst, 0, n);
+    if (!f.ok) { f.release(); return pointwiseForward.js(op, src, dst); }
+    parallelRows('geluForward', n, 12, (i0, i1) => [ps, pd, i0, i1]);
+    f.finish();
+  });
+  registerWasmKernel(pointwiseBackward, function pointwiseBackwardWasm(op, dout, x, y, dst): void {
+    const n = dout.length;
+    if (op !== 'gelu' || n < 16 || !(dout instanceof Float32Array && x instanceof Float32Array && dst instanceof Float32Array)) {
+      return pointwiseBackward.js(op, dout, x, y, dst);
+    }
+    const f = new Frame();
+    const pg = f.input(dout, 0, n);
+    const px = f.input(x, 0, n);
+    const pd = f.output(dst, 0, n);
+    if (!f.ok) { f.release(); return pointwiseBackward.js(op, dout, x, y, dst); }
+    parallelRows('geluBackward', n, 20, (i0, i1) => [pg, px, pd, i0, i1]);
+    f.finish();
+  });
   registerWasmKernel(gemm, function gemmWasm(
     A: TypedArray, aOff: number, B: TypedArray, bOff: number, C: TypedArray, cOff: number,
     M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean,

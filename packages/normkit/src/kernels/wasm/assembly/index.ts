@@ -11,3 +11,4 @@ export { batchnormForwardTrainS, batchnormBackwardS, batchnormForwardEvalS, batc
 export { groupnormForward, groupnormBackward } from './groupnorm';
 export { softmaxForward, softmaxBackward } from './softmax';
 export { zeroBytes } from './memory';
+export { geluForward, geluBackward } from './gelu';

@@ -1,0 +1,57 @@
+/**
+ * The exact-GELU kernels (forward and derivative) on every backend against a
+ * float64 reference: the 'js' loops of src/kernels/js/pointwise.ts and the
+ * f64x2 SIMD twins of src/kernels/wasm/assembly/gelu.ts, at awkward lengths
+ * (SIMD tails, 1 element) and values from 1e-30 to the float32 limits.
+ */
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { testEachBackend } from '../backends.js';
+import { pointwiseForward, pointwiseBackward } from '../../src/kernels/js/pointwise.js';
+import { normalCdf } from '../../src/kernels/js/erf.js';
+
+/** float64 reference: x Phi(x) and Phi(x) + x phi(x), with Phi from erfc (1.3e-13, test/tensor/erf.test.ts). */
+const geluRef = (x: number): number => x * normalCdf(x);
+const geluGradRef = (x: number): number => normalCdf(x) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+
+const SPECIAL = [0, -0, 1e-30, -1e-30, 0.25, -0.25, 0.7518, -0.7518, 1, -1, 5.5, -5.5, 10, -10, 40, -40, 3.4e38, -3.4e38];
+
+function check(xs: Float32Array): void {
+  const n = xs.length;
+  const y = new Float32Array(n);
+  const g = new Float32Array(n);
+  const dout = new Float32Array(n).map((_, i) => 1 - (i % 3) * 0.75);
+  pointwiseForward('gelu', xs, y);
+  pointwiseBackward('gelu', dout, xs, y, g);
+  for (let i = 0; i < n; i++) {
+    const x = xs[i]!;
+    const ry = Math.fround(geluRef(x));
+    assert.ok(Math.abs(y[i]! - ry) <= 2.5e-7 * Math.abs(ry) + 1e-45, `gelu(${x}) = ${y[i]}, reference ${ry}`);
+    const rg = dout[i]! * geluGradRef(x);
+    // The derivative crosses 0 near x = -0.75: an absolute floor of 2e-8 covers the float32 rounding of y/x there
+    assert.ok(Math.abs(g[i]! - rg) <= 4e-7 * Math.abs(rg) + 2e-8, `gelu'(${x}) * ${dout[i]} = ${g[i]}, reference ${rg}`);
+  }
+}
+
+testEachBackend('GELU forward and backward match the float64 reference at awkward lengths and extreme values', () => {
+  check(Float32Array.from(SPECIAL));
+  for (const n of [1, 2, 3, 5, 17, 1001]) check(Float32Array.from({ length: n }, (_, i) => SPECIAL[i % SPECIAL.length]! * 0.37 + i * 0.01));
+  fc.assert(fc.property(
+    fc.array(fc.float({ min: -60, max: 60, noNaN: true }), { minLength: 1, maxLength: 300 }),
+    (vals) => check(Float32Array.from(vals)),
+  ), { numRuns: 60 });
+});
+
+testEachBackend('GELU propagates NaN and works in place (dst = src)', () => {
+  const x = Float32Array.from([NaN, 1, -2, 0.5, 3, -0.1, 7, NaN, 2]);
+  const y = new Float32Array(x.length);
+  pointwiseForward('gelu', x, y);
+  assert.ok(Number.isNaN(y[0]!) && Number.isNaN(y[7]!));
+  const inPlace = Float32Array.from(x);
+  pointwiseForward('gelu', inPlace, inPlace);
+  assert.deepEqual(Array.from(inPlace), Array.from(y));
+  const g = new Float32Array(x.length);
+  pointwiseBackward('gelu', new Float32Array(x.length).fill(1), x, y, g);
+  assert.ok(Number.isNaN(g[0]!));
+  assert.ok(Math.abs(g[1]! - geluGradRef(1)) < 1e-6);
+});
