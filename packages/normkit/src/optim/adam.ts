@@ -4,6 +4,8 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { checkOptions } from '../options.js';
+import { allocateState } from '../tensor/storage.js';
+import { adamStepF32 } from '../kernels/js/adam.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
 
 /** Options of `Adam` and `AdamW` (each, except `schedule`, may also be set per parameter group). */
@@ -76,8 +78,9 @@ export class Adam extends Optimizer {
   protected update(p: Tensor, g: ArrayLike<number>, group: ParamGroup, lr: number, st: ParamState): void {
     const d = p.data;
     const n = d.length;
-    const m = (st.exp_avg ??= new Float64Array(n)) as Float64Array;
-    const v = (st.exp_avg_sq ??= new Float64Array(n)) as Float64Array;
+    // moments in backend memory where it offers it: the SIMD step reads them in place
+    const m = (st.exp_avg ??= allocateState(n)) as Float64Array;
+    const v = (st.exp_avg_sq ??= allocateState(n)) as Float64Array;
     const ams = group.amsgrad as boolean;
     const vmax = ams ? ((st.max_exp_avg_sq ??= new Float64Array(n)) as Float64Array) : null;
     const t = (st.step = ((st.step as number | undefined) ?? 0) + 1);
@@ -89,6 +92,11 @@ export class Adam extends Optimizer {
     const l2 = this.decoupled ? 0 : wd;
     const shrink = this.decoupled ? 1 - lr * wd : 1;
     const sign = group.maximize ? -1 : 1;
+    if (d instanceof Float32Array && g instanceof Float32Array && vmax === null) {
+      // the common case as one kernel (kernels/js/adam.ts; wasm SIMD on that backend): same arithmetic as below
+      adamStepF32(d, g, m, v, n, b1, b2, stepSize, rbc2, eps, l2, shrink, sign);
+      return;
+    }
     for (let j = 0; j < n; j++) {
       const pj = d[j]! * shrink;
       const gj = sign * g[j]! + l2 * d[j]!;

@@ -34,6 +34,11 @@ export interface StorageProvider {
   blockOf(a: TypedArray): number;
   /** Free `block` now; `view` is the array it was handed out as. No tensor holds it any more. */
   release(block: number, view: TypedArray): void;
+  /**
+   * Long-lived float64 state (an optimizer's moments) in backend memory, zeroed,
+   * freed when the array is garbage-collected; null to decline.
+   */
+  allocateState(n: number): Float64Array | null;
 }
 
 let provider: StorageProvider | null = null;
@@ -68,6 +73,15 @@ export function allocateUninit(dtype: DType, n: number): TypedArray {
     if (a !== null) return a;
   }
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+}
+
+/**
+ * Zeroed float64 storage for long-lived state that kernels update in place
+ * every step (Adam's moments): in backend memory when the backend offers it,
+ * so its SIMD kernels read it without copying.
+ */
+export function allocateState(n: number): Float64Array {
+  return provider?.allocateState(n) ?? new Float64Array(n);
 }
 
 /** A tensor was constructed on `a`: count it if `a` is a backend block. */

@@ -7,7 +7,7 @@
  */
 import { getBackend, setBackend, setWasmAvailability } from '../backend.js';
 import { setStorageProvider } from '../../tensor/storage.js';
-import { allocateResident, initWasm, loadWasmSync, onWasmReady, releaseResident, residentBlockOf, wasmState } from './loader.js';
+import { allocateResident, allocateResident64, initWasm, loadWasmSync, onWasmReady, releaseResident, residentBlockOf, wasmState } from './loader.js';
 import { registerWasmKernels } from './kernels.js';
 
 registerWasmKernels();
@@ -19,6 +19,7 @@ setStorageProvider({
   allocate: (dtype, n, zero) => (dtype === 'float32' && getBackend() === 'wasm' ? allocateResident(n, zero) : null),
   blockOf: residentBlockOf,
   release: releaseResident,
+  allocateState: (n) => (getBackend() === 'wasm' ? allocateResident64(n) : null),
 });
 
 // In browsers the module may finish loading after the first calls: switch then

@@ -15,6 +15,7 @@ import { batchnormForwardTrain, batchnormBackward, batchnormForwardEval, batchno
 import { groupnormForward, groupnormBackward } from '../js/groupnorm.js';
 import { softmaxForward, softmaxBackward } from '../js/softmax.js';
 import { pointwiseForward, pointwiseBackward } from '../js/pointwise.js';
+import { adamStepF32 } from '../js/adam.js';
 import { Frame, wasmState, type WasmExports } from './loader.js';
 import { parallelRows, parallelParts } from '../threads/pool.js';
 
@@ -51,6 +52,18 @@ function setFromParts(dst: TypedArray, ptr: number, n: number, parts: number): v
 
 /** Register every WebAssembly kernel (called once by the wasm entry point). */
 export function registerWasmKernels(): void {
+  // Adam's step in f64x2 SIMD (assembly/adam.ts), bit-identical to the TypeScript loop.
+  registerWasmKernel(adamStepF32, function adamStepF32Wasm(d, g, m, v, n, b1, b2, stepSize, rbc2, eps, l2, shrink, sign): void {
+    if (n < 64) return adamStepF32.js(d, g, m, v, n, b1, b2, stepSize, rbc2, eps, l2, shrink, sign);
+    const f = new Frame();
+    const pm = f.output(m, 0, n, true);
+    const pv = f.output(v, 0, n, true);
+    const pg = f.input(g, 0, n);
+    const pd = f.output(d, 0, n, true);
+    if (!f.ok) { f.release(); return adamStepF32.js(d, g, m, v, n, b1, b2, stepSize, rbc2, eps, l2, shrink, sign); }
+    exportsOrThrow().adamStep(pd, pg, pm, pv, 0, n, b1, b2, stepSize, rbc2, eps, l2, shrink, sign);
+    f.finish();
+  });
   // Exact GELU in f64x2 SIMD (assembly/gelu.ts); the other element-wise ops stay in
   // their TypeScript loops, where V8 already vectorizes nothing but inlines everything.
   registerWasmKernel(pointwiseForward, function pointwiseForwardWasm(op, src, dst): void {

@@ -299,6 +299,24 @@ export function allocateResident(n: number, zero = true): Float32Array | null {
 }
 
 /**
+ * A zeroed Float64Array of n elements in wasm memory for long-lived state
+ * (optimizer moments), freed by the FinalizationRegistry when it is
+ * garbage-collected; null where `allocateResident` would decline.
+ */
+export function allocateResident64(n: number): Float64Array | null {
+  if (!heap || !state || !state.shared || !registry || 2 * n < RESIDENT_MIN_ELEMENTS) return null;
+  const bytes = n * 8;
+  if (heap.residentBytes + bytes > residentCapBytes) return null;
+  const ptr = heap.alloc(bytes);
+  if (ptr < 0) return null;
+  heap.residentBytes += heapBlockSize(ptr);
+  const view = new Float64Array(state.memory.buffer, ptr, n);
+  state.exports.zeroBytes(ptr, bytes);
+  registry.register(view, ptr, view);
+  return view;
+}
+
+/**
  * The block `a` starts (its pointer), or -1 when `a` is not the start of a
  * resident block. Temporaries of a call frame are never tensors, so any live
  * block found here was handed out by `allocateResident`.

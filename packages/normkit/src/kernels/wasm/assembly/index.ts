@@ -12,3 +12,4 @@ export { groupnormForward, groupnormBackward } from './groupnorm';
 export { softmaxForward, softmaxBackward } from './softmax';
 export { zeroBytes } from './memory';
 export { geluForward, geluBackward } from './gelu';
+export { adamStep } from './adam';
