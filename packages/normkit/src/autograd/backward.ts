@@ -10,6 +10,7 @@ import { fmtShape, shapeEq } from '../tensor/shape.js';
 import { noGrad } from './grad-mode.js';
 import { rules } from './rules.js';
 import { closeScope, openScope } from '../tensor/scope.js';
+import { binarySame } from '../kernels/js/elementwise.js';
 import type { BackwardRule, OpName } from './ops.js';
 
 interface Slot {
@@ -109,9 +110,7 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
       }
       s.owned = true;
     }
-    const a = s.g.data;
-    const b = g.data;
-    for (let i = 0; i < a.length; i++) a[i] += b[i]!;
+    binarySame(0, s.g.data, g.data, s.g.data);
     if (scope.tracked.has(g) && !stored.has(g) && !pending(g)) g.dispose(); // consumed
   };
   slots.set(root, { g: seed, owned: false });
@@ -128,9 +127,7 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
         if (t.node === null || t.retainsGrad) {
           if (t.grad && engineGrads.has(t.grad) && !t.grad.isDisposed) {
             // a later pass (gradient accumulation): add into the gradient an earlier pass made
-            const a = t.grad.data;
-            const b = g.data;
-            for (let i = 0; i < a.length; i++) a[i] += b[i]!;
+            binarySame(0, t.grad.data, g.data, t.grad.data);
           } else if (t.grad) {
             t.grad = store(addInto(t.grad, g));
           } else {
@@ -182,8 +179,6 @@ function copyOf(t: Tensor): Tensor {
 
 function addInto(a: Tensor, b: Tensor): Tensor {
   const out = copyOf(a);
-  const o = out.data;
-  const bd = b.data;
-  for (let i = 0; i < o.length; i++) o[i] += bd[i]!;
+  binarySame(0, out.data, b.data, out.data);
   return out;
 }

@@ -10,6 +10,7 @@ import { broadcastShapes, broadcastStrides, numel, shapeEq } from '../tensor/sha
 import { record } from '../autograd/record.js';
 import { erfc, normalCdf } from '../kernels/js/erf.js';
 import { pointwiseForward, type PointwiseOp } from '../kernels/js/pointwise.js';
+import { binarySame, binaryRows, colSum } from '../kernels/js/elementwise.js';
 import { checkOptions } from '../options.js';
 
 type BinFn = (a: number, b: number) => number;
@@ -41,12 +42,14 @@ function broadcastBinary(a: Tensor, b: Tensor, f: BinFn, kind: 0 | 1 | 2 | 3 | -
   const ad = a.data;
   const bd = b.data;
   if (ad.length === n && bd.length === n) {
-    // Same shape: the hot path. Inline the common ops so V8 keeps the loop monomorphic.
-    if (kind === 0) for (let i = 0; i < n; i++) out[i] = ad[i]! + bd[i]!;
-    else if (kind === 1) for (let i = 0; i < n; i++) out[i] = ad[i]! - bd[i]!;
-    else if (kind === 2) for (let i = 0; i < n; i++) out[i] = ad[i]! * bd[i]!;
-    else if (kind === 3) for (let i = 0; i < n; i++) out[i] = ad[i]! / bd[i]!;
+    // Same shape: the hot path (a kernel: f32x4 SIMD on the wasm backend).
+    if (kind !== -1) binarySame(kind, ad, bd, out);
     else for (let i = 0; i < n; i++) out[i] = f(ad[i]!, bd[i]!);
+  } else if (kind !== -1 && ad.length === n && bd.length > 1 && isSuffix(b.shape, shape)) {
+    // [..., C] op [C]: a bias or a per-feature scale.
+    binaryRows(kind, ad, bd, out, n / bd.length, bd.length, false);
+  } else if (kind !== -1 && bd.length === n && ad.length > 1 && isSuffix(a.shape, shape)) {
+    binaryRows(kind, bd, ad, out, n / ad.length, ad.length, true);
   } else if (bd.length === 1 && ad.length === n) {
     segment(kind, f, out, 0, ad, 0, 1, bd, 0, 0, n);
   } else if (ad.length === 1 && bd.length === n) {
@@ -135,6 +138,13 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   }
   // Accumulate in float64 for float32 gradients, then round once.
   const acc = out instanceof Float64Array ? out : new Float64Array(out.length);
+  if (isSuffix(shape, gs) && numel(shape) > 1) {
+    // [..., C] -> [C] (a bias's gradient): column sums, a kernel
+    const m = out.length;
+    colSum(g.data, acc, g.size / m, m);
+    if (acc !== out) out.set(acc);
+    return new Tensor(out, shape);
+  }
   const last = gs[nd - 1]!;
   const sl = st[nd - 1]!;
   const idx = new Array<number>(nd).fill(0);

@@ -14,6 +14,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { type DType, type TypedArray, allocate, allocateUninit, promote } from '../tensor/dtype.js';
+import { colSum } from '../kernels/js/elementwise.js';
 import { fmtShape } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
 import { gemm } from '../kernels/js/gemm.js';
@@ -77,10 +78,7 @@ export function linearBackward(
   }
   if (needs[2] && bias) {
     const acc = new Float64Array(outF);
-    for (let r = 0; r < rows; r++) {
-      const o = r * outF;
-      for (let j = 0; j < outF; j++) acc[j] += dy[o + j]!;
-    }
+    colSum(dy, acc, rows, outF); // column sums in row order, float64
     const g = allocate(bias.dtype, outF);
     g.set(acc);
     db = new Tensor(g, bias.shape);

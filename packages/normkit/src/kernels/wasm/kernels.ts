@@ -16,6 +16,7 @@ import { groupnormForward, groupnormBackward } from '../js/groupnorm.js';
 import { softmaxForward, softmaxBackward } from '../js/softmax.js';
 import { pointwiseForward, pointwiseBackward } from '../js/pointwise.js';
 import { adamStepF32 } from '../js/adam.js';
+import { binarySame, binaryRows, colSum } from '../js/elementwise.js';
 import { Frame, wasmState, type WasmExports } from './loader.js';
 import { parallelRows, parallelParts } from '../threads/pool.js';
 
@@ -52,6 +53,41 @@ function setFromParts(dst: TypedArray, ptr: number, n: number, parts: number): v
 
 /** Register every WebAssembly kernel (called once by the wasm entry point). */
 export function registerWasmKernels(): void {
+  // Element-wise arithmetic in f32x4 SIMD (assembly/elementwise.ts), bit-identical to the loops.
+  registerWasmKernel(binarySame, function binarySameWasm(kind, a, b, out): void {
+    const n = out.length;
+    if (n < 64 || !(a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array)) return binarySame.js(kind, a, b, out);
+    const f = new Frame();
+    // in place (out is a or b): that operand is copied in and back out when it is not in wasm memory
+    let pa: number, pb: number, po: number;
+    if (out === a) { pa = po = f.output(out, 0, n, true); pb = b === a ? pa : f.input(b, 0, n); }
+    else if (out === b) { pb = po = f.output(out, 0, n, true); pa = f.input(a, 0, n); }
+    else { pa = f.input(a, 0, n); pb = b === a ? pa : f.input(b, 0, n); po = f.output(out, 0, n); }
+    if (!f.ok) { f.release(); return binarySame.js(kind, a, b, out); }
+    exportsOrThrow().binarySame(kind, pa, pb, po, n);
+    f.finish();
+  });
+  registerWasmKernel(binaryRows, function binaryRowsWasm(kind, a, b, out, rows, m, bOnLeft): void {
+    const n = rows * m;
+    if (n < 64 || !(a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array)) return binaryRows.js(kind, a, b, out, rows, m, bOnLeft);
+    const f = new Frame();
+    const pa = out === a ? f.output(out, 0, n, true) : f.input(a, 0, n);
+    const pb = f.input(b, 0, m);
+    const po = out === a ? pa : f.output(out, 0, n);
+    if (!f.ok) { f.release(); return binaryRows.js(kind, a, b, out, rows, m, bOnLeft); }
+    exportsOrThrow().binaryRows(kind, pa, pb, po, rows, m, bOnLeft ? 1 : 0);
+    f.finish();
+  });
+  registerWasmKernel(colSum, function colSumWasm(x, acc, rows, m): void {
+    const n = rows * m;
+    if (n < 64 || !(x instanceof Float32Array)) return colSum.js(x, acc, rows, m);
+    const f = new Frame();
+    const px = f.input(x, 0, n);
+    const pacc = f.output(acc, 0, m, true);
+    if (!f.ok) { f.release(); return colSum.js(x, acc, rows, m); }
+    exportsOrThrow().colSum(px, pacc, rows, m);
+    f.finish();
+  });
   // Adam's step in f64x2 SIMD (assembly/adam.ts), bit-identical to the TypeScript loop.
   registerWasmKernel(adamStepF32, function adamStepF32Wasm(d, g, m, v, n, b1, b2, stepSize, rbc2, eps, l2, shrink, sign): void {
     if (n < 64) return adamStepF32.js(d, g, m, v, n, b1, b2, stepSize, rbc2, eps, l2, shrink, sign);

@@ -13,3 +13,4 @@ export { softmaxForward, softmaxBackward } from './softmax';
 export { zeroBytes } from './memory';
 export { geluForward, geluBackward } from './gelu';
 export { adamStep } from './adam';
+export { binarySame, binaryRows, colSum } from './elementwise';
