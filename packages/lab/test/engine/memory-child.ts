@@ -4,7 +4,7 @@
  * through `trainCopy`, exactly as transformer-placement does (one synchronous
  * loop; each step in tidy via stepLoop), and prints one JSON line per
  * measurement: the step, wasm bytes in use and the wasm memory's size, and
- * the JS heap in use, each read right after two forced garbage collections
+ * the JS heap in use (the optimizer's moments stay in use: they live in wasm memory), each read right after two forced garbage collections
  * WITHOUT yielding to the event loop (so FinalizationRegistry callbacks cannot
  * have freed anything: what is flat is flat because it was released).
  */
