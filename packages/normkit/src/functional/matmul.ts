@@ -7,7 +7,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { allocate, allocateUninit, promote } from '../tensor/dtype.js';
 import { broadcastShapes, fmtShape, numel, stridesOf } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
-import { gemm } from '../kernels/js/gemm.js';
+import { gemm, gemmBatched } from '../kernels/js/gemm.js';
 import { reshape } from './shape-ops.js';
 
 /** Run gemm over broadcast batches; returns C of shape [...batch, M, N]. */
@@ -33,6 +33,14 @@ export function batchedGemm(a: Tensor, b: Tensor, transA: boolean, transB: boole
   if (B.constructor !== out.constructor) B = Float64Array.from(B);
   const aSt = batchStrides(aBatch, batch, M * Ka);
   const bSt = batchStrides(bBatch, batch, Ka * N);
+  // Each operand either spans the whole batch contiguously or is one matrix for all (the
+  // common cases): one batched kernel call instead of a call per product.
+  const aFull = numel(aBatch) === nb && aBatch.length === batch.length;
+  const bFull = numel(bBatch) === nb && bBatch.length === batch.length;
+  if ((aFull || numel(aBatch) === 1) && (bFull || numel(bBatch) === 1) && nb > 1 && Ka > 0) {
+    gemmBatched(A, B, out, nb, M, N, Ka, transA, transB, aFull ? M * Ka : 0, bFull ? Ka * N : 0);
+    return new Tensor(out, [...batch, M, N]);
+  }
   const idx = new Array<number>(batch.length).fill(0);
   for (let t = 0; t < nb; t++) {
     let ao = 0;

@@ -51,3 +51,15 @@ export const gemm = defineKernel('gemm', function gemmJs(
     }
   }
 });
+
+/**
+ * nb products C_t = op(A_t) @ op(B_t) into contiguous [M, N] blocks of C,
+ * A_t at aOff + t * strideA elements (strideA 0: one A shared by every t),
+ * likewise B_t. One kernel call per batch (the wasm backend loops inside).
+ */
+export const gemmBatched = defineKernel('gemmBatched', function gemmBatchedJs(
+  A: TypedArray, B: TypedArray, C: TypedArray, nb: number, M: number, N: number, K: number,
+  transA: boolean, transB: boolean, strideA: number, strideB: number,
+): void {
+  for (let t = 0; t < nb; t++) gemm(A, t * strideA, B, t * strideB, C, t * M * N, M, N, K, transA, transB, false);
+});

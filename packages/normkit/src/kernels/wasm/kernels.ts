@@ -8,7 +8,7 @@
  */
 import type { TypedArray } from '../../tensor/dtype.js';
 import { registerWasmKernel } from '../backend.js';
-import { gemm } from '../js/gemm.js';
+import { gemm, gemmBatched } from '../js/gemm.js';
 import { layernormForward, layernormBackward } from '../js/layernorm.js';
 import { rmsnormForward, rmsnormBackward } from '../js/rmsnorm.js';
 import { batchnormForwardTrain, batchnormBackward, batchnormForwardEval, batchnormBackwardEval } from '../js/batchnorm.js';
@@ -140,6 +140,18 @@ export function registerWasmKernels(): void {
     // pack B^T once here, so that threads splitting the rows share it
     if (packed) { w.packTranspose(packed, pb, N, K); pb = packed; }
     parallelRows('gemmRows', M, 0.2 * N * K, (m0, m1) => [pa, pb, pc, M, N, K, transA ? 1 : 0, 0, accumulate ? 1 : 0, 0, m0, m1]);
+    f.finish();
+  });
+
+  registerWasmKernel(gemmBatched, function gemmBatchedWasm(A, B, C, nb, M, N, K, transA, transB, strideA, strideB): void {
+    if (!(f32(A) && f32(B) && f32(C)) || nb === 0) return gemmBatched.js(A, B, C, nb, M, N, K, transA, transB, strideA, strideB);
+    const f = new Frame();
+    const pa = f.input(A, 0, A.length);
+    const pb = f.input(B, 0, B.length);
+    const pc = f.output(C, 0, nb * M * N);
+    const scratch = transB && K * N > 0 ? f.scratch(K * N * 4) : 0;
+    if (!f.ok) { f.release(); return gemmBatched.js(A, B, C, nb, M, N, K, transA, transB, strideA, strideB); }
+    exportsOrThrow().gemmBatched(pa, pb, pc, nb, M, N, K, transA ? 1 : 0, transB ? 1 : 0, strideA * 4, strideB * 4, scratch);
     f.finish();
   });
 
