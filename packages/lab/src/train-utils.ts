@@ -263,12 +263,25 @@ export function std(xs: readonly (number | null | undefined)[]): number {
 
 /** The q-quantile (0..1) of finite values, linear interpolation between order statistics. */
 export function quantile(xs: ArrayLike<number>, q: number): number {
-  const f = Array.from(xs).filter(Number.isFinite).sort((a, b) => a - b);
-  if (f.length === 0) return NaN;
-  const pos = (f.length - 1) * Math.min(1, Math.max(0, q));
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return f[lo]! + (f[hi]! - f[lo]!) * (pos - lo);
+  return quantiles(xs, [q])[0]!;
+}
+
+/**
+ * Several quantiles of the finite values with one sort (a Float64Array's
+ * numeric sort: no comparator calls), each interpolated as {@link quantile}.
+ */
+export function quantiles(xs: ArrayLike<number>, qs: readonly number[]): number[] {
+  let k = 0;
+  const f = new Float64Array(xs.length);
+  for (let i = 0; i < xs.length; i++) if (Number.isFinite(xs[i])) f[k++] = xs[i]!;
+  const sorted = f.subarray(0, k).sort();
+  return qs.map((q) => {
+    if (k === 0) return NaN;
+    const pos = (k - 1) * Math.min(1, Math.max(0, q));
+    const lo = Math.floor(pos);
+    const hi = Math.ceil(pos);
+    return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+  });
 }
 
 /** Median of the finite values. */

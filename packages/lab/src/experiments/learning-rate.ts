@@ -23,7 +23,7 @@ import { sigmoid } from 'normkit/functional';
 import { SGD } from 'normkit/optim';
 import { loadDigits } from '../data/mnist.js';
 import {
-  makeNorm, trainClassifier, gather, quantile, firstReach, finiteOrNull, mean, std,
+  makeNorm, trainClassifier, gather, quantiles, firstReach, finiteOrNull, mean, std,
   type ClassificationData, type NormKind, type TensorModule,
 } from '../train-utils.js';
 import { lineChart, barChart, metricRows, type Row } from '../report/charts.js';
@@ -283,7 +283,7 @@ export const learningRate: Experiment<LrConfig> = {
       const col = new Float64Array(s.nProbe);
       for (let j = 0; j < HIDDEN; j++) {
         for (let i = 0; i < s.nProbe; i++) col[i] = z[i * HIDDEN + j]!;
-        PERCENTILES.forEach((q, qi) => unitPct[j]![qi]!.push(quantile(col, q)));
+        quantiles(col, PERCENTILES).forEach((v, qi) => unitPct[j]![qi]!.push(v));
       }
       probeSteps.push(step);
     };

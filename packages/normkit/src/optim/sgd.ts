@@ -74,7 +74,8 @@ export class SGD extends Optimizer {
     const mu = group.momentum as number;
     const sign = group.maximize ? -1 : 1;
     if (mu === 0) {
-      for (let j = 0; j < n; j++) d[j] -= lr * (sign * g[j]! + wd * d[j]!);
+      if (d instanceof Float32Array && g instanceof Float32Array) sgdStepF32(d, g, n, lr, sign, wd);
+      else for (let j = 0; j < n; j++) d[j] -= lr * (sign * g[j]! + wd * d[j]!);
       return;
     }
     let b = st.momentum_buffer as Float64Array | null | undefined;
@@ -89,4 +90,13 @@ export class SGD extends Optimizer {
       d[j] -= lr * (nes ? gj + mu * bj : bj);
     }
   }
+}
+
+/**
+ * Plain SGD on float32 parameter and gradient as its own function: the
+ * generic loop sees float32 and float64 arrays of every size and V8 compiles
+ * it for all of them; this one stays monomorphic. Same arithmetic.
+ */
+function sgdStepF32(d: Float32Array, g: Float32Array, n: number, lr: number, sign: number, wd: number): void {
+  for (let j = 0; j < n; j++) d[j] -= lr * (sign * g[j]! + wd * d[j]!);
 }

@@ -52,6 +52,9 @@ function setFromParts(dst: TypedArray, ptr: number, n: number, parts: number): v
 }
 
 /** Register every WebAssembly kernel (called once by the wasm entry point). */
+/** The activations of assembly/activations.ts, by their op number there. */
+const ACTIVATIONS = { sigmoid: 0, tanh: 1, relu: 2 } as const;
+
 export function registerWasmKernels(): void {
   // Element-wise arithmetic in f32x4 SIMD (assembly/elementwise.ts), bit-identical to the loops.
   registerWasmKernel(binarySame, function binarySameWasm(kind, a, b, out): void {
@@ -100,29 +103,35 @@ export function registerWasmKernels(): void {
     exportsOrThrow().adamStep(pd, pg, pm, pv, 0, n, b1, b2, stepSize, rbc2, eps, l2, shrink, sign);
     f.finish();
   });
-  // Exact GELU in f64x2 SIMD (assembly/gelu.ts); the other element-wise ops stay in
-  // their TypeScript loops, where V8 already vectorizes nothing but inlines everything.
+  // Activations in SIMD: exact GELU (assembly/gelu.ts), sigmoid, tanh and ReLU
+  // (assembly/activations.ts); the other element-wise ops stay in their loops.
   registerWasmKernel(pointwiseForward, function pointwiseForwardWasm(op, src, dst): void {
     const n = src.length;
-    if (op !== 'gelu' || n < 16 || !(src instanceof Float32Array && dst instanceof Float32Array)) return pointwiseForward.js(op, src, dst);
+    const act = ACTIVATIONS[op as keyof typeof ACTIVATIONS];
+    if ((op !== 'gelu' && act === undefined) || n < 16 || !(src instanceof Float32Array && dst instanceof Float32Array)) return pointwiseForward.js(op, src, dst);
     const f = new Frame();
-    const ps = f.input(src, 0, n);
-    const pd = f.output(dst, 0, n);
+    const ps = dst === src ? f.output(dst, 0, n, true) : f.input(src, 0, n);
+    const pd = dst === src ? ps : f.output(dst, 0, n);
     if (!f.ok) { f.release(); return pointwiseForward.js(op, src, dst); }
-    parallelRows('geluForward', n, 12, (i0, i1) => [ps, pd, i0, i1]);
+    if (op === 'gelu') parallelRows('geluForward', n, 12, (i0, i1) => [ps, pd, i0, i1]);
+    else exportsOrThrow().activationForward(act!, ps, pd, 0, n);
     f.finish();
   });
   registerWasmKernel(pointwiseBackward, function pointwiseBackwardWasm(op, dout, x, y, dst): void {
     const n = dout.length;
-    if (op !== 'gelu' || n < 16 || !(dout instanceof Float32Array && x instanceof Float32Array && dst instanceof Float32Array)) {
+    const act = ACTIVATIONS[op as keyof typeof ACTIVATIONS];
+    if ((op !== 'gelu' && act === undefined) || n < 16
+      || !(dout instanceof Float32Array && x instanceof Float32Array && y instanceof Float32Array && dst instanceof Float32Array)) {
       return pointwiseBackward.js(op, dout, x, y, dst);
     }
     const f = new Frame();
     const pg = f.input(dout, 0, n);
     const px = f.input(x, 0, n);
+    const py = op === 'gelu' || op === 'relu' ? 0 : f.input(y, 0, n);
     const pd = f.output(dst, 0, n);
     if (!f.ok) { f.release(); return pointwiseBackward.js(op, dout, x, y, dst); }
-    parallelRows('geluBackward', n, 20, (i0, i1) => [pg, px, pd, i0, i1]);
+    if (op === 'gelu') parallelRows('geluBackward', n, 20, (i0, i1) => [pg, px, pd, i0, i1]);
+    else exportsOrThrow().activationBackward(act!, pg, px, py, pd, 0, n);
     f.finish();
   });
   registerWasmKernel(gemm, function gemmWasm(

@@ -12,5 +12,6 @@ export { groupnormForward, groupnormBackward } from './groupnorm';
 export { softmaxForward, softmaxBackward } from './softmax';
 export { zeroBytes } from './memory';
 export { geluForward, geluBackward } from './gelu';
+export { activationForward, activationBackward } from './activations';
 export { adamStep } from './adam';
 export { binarySame, binaryRows, colSum } from './elementwise';

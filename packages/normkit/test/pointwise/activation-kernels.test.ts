@@ -1,7 +1,8 @@
 /**
- * The exact-GELU kernels (forward and derivative) on every backend against a
- * float64 reference: the 'js' loops of src/kernels/js/pointwise.ts and the
- * f64x2 SIMD twins of src/kernels/wasm/assembly/gelu.ts, at awkward lengths
+ * The activation kernels (exact GELU, sigmoid, tanh, ReLU; forward and
+ * derivative) on every backend against a float64 reference: the 'js' loops
+ * of src/kernels/js/pointwise.ts and the SIMD twins of
+ * src/kernels/wasm/assembly/gelu.ts and activations.ts, at awkward lengths
  * (SIMD tails, 1 element) and values from 1e-30 to the float32 limits.
  */
 import assert from 'node:assert/strict';
@@ -54,4 +55,37 @@ testEachBackend('GELU propagates NaN and works in place (dst = src)', () => {
   pointwiseBackward('gelu', new Float32Array(x.length).fill(1), x, y, g);
   assert.ok(Number.isNaN(g[0]!));
   assert.ok(Math.abs(g[1]! - geluGradRef(1)) < 1e-6);
+});
+
+const REF: Record<'sigmoid' | 'tanh' | 'relu', { f: (x: number) => number; d: (x: number, y: number) => number }> = {
+  sigmoid: { f: (x) => 1 / (1 + Math.exp(-x)), d: (_x, y) => y * (1 - y) },
+  tanh: { f: Math.tanh, d: (_x, y) => 1 - y * y },
+  relu: { f: (x) => (x > 0 ? x : 0), d: (x) => (x > 0 ? 1 : 0) },
+};
+
+testEachBackend('sigmoid, tanh and ReLU forward and backward match float64 at awkward lengths, tiny and huge inputs', () => {
+  for (const op of ['sigmoid', 'tanh', 'relu'] as const) {
+    const sizes = [1, 3, 4, 17, 1001];
+    for (const n of sizes) {
+      const x = Float32Array.from({ length: n }, (_, i) => [0, -0, 1e-30, -3e-9, 0.004, -0.0099, 0.0101, 0.5, -2, 9, -30, 88, -104, 1e4, -3.4e38, 3.4e38][i % 16]! * (1 + (i % 5) * 0.1));
+      const y = new Float32Array(n);
+      const g = new Float32Array(n);
+      const dout = new Float32Array(n).map((_, i) => 1 - (i % 3) * 0.7);
+      pointwiseForward(op, x, y);
+      pointwiseBackward(op, dout, x, y, g);
+      for (let i = 0; i < n; i++) {
+        const ry = Math.fround(REF[op].f(x[i]!));
+        assert.ok(Object.is(y[i], ry) || Math.abs(y[i]! - ry) <= 1.5e-7 * Math.abs(ry) + 1e-45, `${op}(${x[i]}) = ${y[i]}, reference ${ry}`);
+        const rg = Math.fround(dout[i]! * REF[op].d(x[i]!, y[i]!));
+        assert.ok(Object.is(g[i], rg) || Math.abs(g[i]! - rg) <= 1.5e-7 * Math.abs(rg) + 1e-45, `${op}'(${x[i]}) = ${g[i]}, reference ${rg}`);
+      }
+    }
+    const nan = Float32Array.from({ length: 20 }, (_, i) => (i === 7 ? NaN : i - 10));
+    const out = new Float32Array(20);
+    pointwiseForward(op, nan, out);
+    assert.equal(Number.isNaN(out[7]!), op !== 'relu', `${op}(NaN)`);
+    const inPlace = Float32Array.from(nan);
+    pointwiseForward(op, inPlace, inPlace);
+    assert.deepEqual(inPlace, out, `${op} in place`);
+  }
 });
