@@ -39,5 +39,7 @@ export * from './preprocessing/index.js';
 // interop
 export * as io from './io/index.js';
 export * as onnx from './onnx/index.js';
+// data-parallel training and its process group
+export * as parallel from './parallel/index.js';
 // comparing with a reference (torch.testing.assert_close's role)
 export * as testing from './testing.js';

@@ -50,6 +50,9 @@ export interface OpSaved {
   batchNorm: { axis: number; training: boolean; mean: Float64Array; rstd: Float64Array };
   // group norm, and instance norm as G = C (functional/group-norm.ts): inputs [x, weight, bias]; mean/rstd [N, G]
   groupNorm: { G: number; mean: Float64Array; rstd: Float64Array };
+  // synchronized batch norm (functional/sync-batch-norm.ts): inputs [x, weight, bias];
+  // statistics of the whole batch across the replicas of `group`
+  syncBatchNorm: { group: import('../parallel/process-group.js').ProcessGroup; count: number; mean: Float64Array; rstd: Float64Array };
   softmax: { axis: number };
   weightNorm: { dim: number | null; norms: Float64Array };
   logSoftmax: { axis: number };

@@ -22,6 +22,7 @@ import { localResponseNormBackward } from '../functional/local-response-norm.js'
 import { normalizeBackwardRule } from '../functional/normalize.js';
 import { batchNormBackward } from '../functional/batch-norm.js';
 import { groupNormBackward } from '../functional/group-norm.js';
+import { syncBatchNormBackward } from '../functional/sync-batch-norm.js';
 import { linearBackward } from '../functional/linear.js';
 import { conv2dBackward } from '../functional/conv.js';
 import { maxPool2dBackward, avgPool2dBackward } from '../functional/pool.js';
@@ -122,6 +123,7 @@ export const rules: { [K in OpName]: BackwardRule<K> } = {
   ],
   batchNorm: ({ dout, inputs, saved, needs }) => batchNormBackward(dout, inputs, saved, needs),
   groupNorm: ({ dout, inputs, saved, needs }) => groupNormBackward(dout, inputs, saved, needs),
+  syncBatchNorm: ({ dout, inputs, saved, needs }) => syncBatchNormBackward(dout, inputs, saved, needs),
   layerNorm: layerNormBackward,
   rmsNorm: rmsNormBackward,
   dyt: dytBackwardRule,

@@ -16,7 +16,7 @@ const p = () => nk.tensor([1, 2], null, { requiresGrad: true });
 const CALLS: Record<string, (C: new (...a: unknown[]) => unknown) => unknown> = {};
 const before = (...args: unknown[]) => (C: new (...a: unknown[]) => unknown) => new C(...args, BOGUS);
 const inOpts = (base: object) => (C: new (...a: unknown[]) => unknown) => new C({ ...base, ...BOGUS });
-for (const n of ['BatchNorm', 'BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d', 'InstanceNormBase', 'NormBase', 'DyT', 'LayerNorm', 'RMSNorm']) CALLS[`nk.${n}`] = before(4);
+for (const n of ['BatchNorm', 'BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'SyncBatchNorm', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d', 'InstanceNormBase', 'NormBase', 'DyT', 'LayerNorm', 'RMSNorm']) CALLS[`nk.${n}`] = before(4);
 for (const n of ['GroupNorm']) CALLS[`nk.${n}`] = before(2, 4);
 CALLS['nk.LocalResponseNorm'] = before(2);
 for (const n of ['MaxAbsScaler', 'MinMaxScaler', 'Normalization', 'Normalizer', 'RobustScaler', 'StandardScaler']) CALLS[`nk.${n}`] = before();

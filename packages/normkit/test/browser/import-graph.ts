@@ -399,6 +399,13 @@ export interface GraphReport {
   violations: Violation[];
   /** Node-only imports and globals that were accepted because they are guarded. */
   guardedNodeOnly: Violation[];
+  /**
+   * Dynamic imports of a URL the *user* supplies (a DataParallel replica
+   * module), accepted when the line carries the marker comment
+   * `// user module URL`: what they load is the caller's code, which a
+   * browser imports like any module URL. Listed so each one is reviewed.
+   */
+  userModuleImports: Violation[];
 }
 
 /** The .ts file a relative specifier names, or null. */
@@ -420,6 +427,7 @@ export function walkImportGraph(entry: string, root: string, readSource: (file: 
   const visited: string[] = [];
   const violations: Violation[] = [];
   const guardedNodeOnly: Violation[] = [];
+  const userModuleImports: Violation[] = [];
   const seen = new Set<string>();
   const queue = [entry];
   while (queue.length) {
@@ -446,6 +454,10 @@ export function walkImportGraph(entry: string, root: string, readSource: (file: 
         continue;
       }
       if (ref.specifier === '<computed>') {
+        if (ref.kind === 'dynamic' && ref.text.includes('// user module URL')) {
+          userModuleImports.push({ file: rel, what: ref.text, why: 'dynamic import of a user-supplied module URL' });
+          continue;
+        }
         violations.push({ file: rel, what: ref.text, why: 'dynamic import of a computed specifier: cannot prove it is browser-safe' });
         continue;
       }
@@ -463,5 +475,5 @@ export function walkImportGraph(entry: string, root: string, readSource: (file: 
       else violations.push({ ...v, why: `${v.why} outside an environment-checked if block (browsers would throw ReferenceError)` });
     }
   }
-  return { visited, violations, guardedNodeOnly };
+  return { visited, violations, guardedNodeOnly, userModuleImports };
 }

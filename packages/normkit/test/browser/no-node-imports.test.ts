@@ -65,12 +65,13 @@ test('no module reachable from src/index.ts imports Node built-ins, bare package
   assert.ok(visited.length >= 40, `only ${visited.length} modules reached from src/index.ts`);
 });
 
-test('the thread pool\'s worker_threads import is the only guarded Node-only code, and it is guarded', () => {
+test('the worker_threads imports of the thread pool and DataParallel are the only guarded Node-only code, and they are guarded', () => {
   const report = walkImportGraph(ENTRY, ROOT);
   // Listed so that a new guarded Node path is noticed and reviewed here.
   const guarded = report.guardedNodeOnly.map((v) => `${v.file.split('\\').join('/')}: ${v.why}`);
   for (const g of guarded) {
-    assert.ok(/^src\/kernels\/threads\/pool\.ts: /.test(g), `unexpected Node-only code (guarded, but review it and list it here): ${g}`);
+    // the thread pool's workers, and DataParallel's replicas (worker_threads in Node, module Web Workers elsewhere)
+    assert.ok(/^src\/(kernels\/threads\/pool|parallel\/data-parallel|parallel\/worker)\.ts: /.test(g), `unexpected Node-only code (guarded, but review it and list it here): ${g}`);
   }
   assert.ok(guarded.some((g) => g.includes("'node:worker_threads'")), `expected the pool's guarded import('node:worker_threads'); found ${JSON.stringify(guarded)}`);
 });
@@ -184,4 +185,11 @@ test('checker: lexer handles nested templates, regexes with quotes, and division
   assert.equal(lex("'a' + \"b\"").strings.length, 2);
   for (const b of ['node:fs', 'fs', 'fs/promises', 'path', 'worker_threads', 'os', 'child_process', 'url', 'module', 'crypto']) assert.ok(isNodeBuiltin(b), b);
   for (const b of ['./fs.js', 'fast-check', 'protobufjs']) assert.ok(!isNodeBuiltin(b), b);
+});
+
+test('the only computed dynamic imports are of the user\'s DataParallel replica module, marked as such', () => {
+  const report = walkImportGraph(ENTRY, ROOT);
+  const sites = report.userModuleImports.map((v) => v.file.split('\\').join('/')).sort();
+  // worker.ts's import of the same URL is reached by the every-source-file walk above, not from src/index.ts
+  assert.deepEqual(sites, ['src/parallel/data-parallel.ts']);
 });

@@ -1,0 +1,325 @@
+/**
+ * Data-parallel training on the cores of one machine (PyTorch's
+ * DistributedDataParallel, over shared memory): N replicas of a module run in
+ * N workers (Node worker threads, or module Web Workers in a cross-origin
+ * isolated page). Each step splits the batch along dim 0 into N contiguous
+ * shards, every replica runs forward and backward on its shard, and the
+ * gradients are combined exactly:
+ *
+ *   grad = sum over ranks k = 0, 1, ..., N-1 (in that order) of g_k,
+ *   g_k  = gradient of (n_k / B) * loss_k,
+ *
+ * which is the gradient of the full batch's mean loss (the shares n_k / B
+ * make uneven splits exact). Parameters live in one SharedArrayBuffer seen by
+ * the main thread and every worker, so one optimizer on the main thread
+ * steps them in place. Buffers follow DDP's `broadcast_buffers`: each step
+ * starts from the main module's buffers, and afterwards the main module holds
+ * rank 0's. With `SyncBatchNorm` layers the replicas also merge their batch
+ * statistics every step (process-group.ts); with BatchNorm each replica
+ * normalizes by its own shard.
+ *
+ * ```ts
+ * // replica.js: export function createReplica(opts) {
+ * //   const module = new nk.nn.MLP({ inFeatures: 4, hidden: [8], outFeatures: 3, norm: 'syncbatchnorm' ...});
+ * //   return { module, loss: (m, x, y) => nk.F.crossEntropy(m.forward(x), y) };
+ * // }
+ * const dp = await nk.parallel.DataParallel.create({ replica: new URL('./replica.js', import.meta.url), workers: 2 });
+ * const opt = new nk.optim.Adam(dp.parameters(), { lr: 1e-3 });
+ * const loss = await dp.forwardBackward(x, labels); // grads are on dp.parameters()
+ * opt.step();
+ * await dp.close();
+ * ```
+ */
+import { Tensor } from '../tensor/tensor.js';
+import type { Module } from '../nn/module.js';
+import { createGroupBuffer } from './process-group.js';
+import type { InitMessage, ReplicaFactory, ShardData, StepMessage, WorkerReply } from './protocol.js';
+import { checkOptions } from '../options.js';
+
+/** Options of `DataParallel.create`. */
+export interface DataParallelOptions {
+  /** URL (or path-free file URL string) of the ES module that exports the replica factory. */
+  replica: string | URL;
+  /** The factory's export name (default 'createReplica'). */
+  exportName?: string;
+  /** Passed to the factory in every worker and on the main thread (structured-cloneable). */
+  options?: unknown;
+  /** Number of replicas / workers (default 2). */
+  workers?: number;
+  /** How long a replica waits for the others at a collective before failing (default 120,000 ms). */
+  timeoutMs?: number;
+}
+
+/** Timing of the last step. */
+export interface StepStats {
+  /** Wall time of the step on the main thread, ms. */
+  stepMs: number;
+  /** The longest time any replica spent in collectives (SyncBatchNorm's exchanges and waits), ms. */
+  syncMs: number;
+  /** Main thread's time summing the replicas' gradients, ms. */
+  reduceMs: number;
+}
+
+interface WorkerHandle {
+  post(m: unknown): void;
+  terminate(): void;
+  onMessage(fn: (m: WorkerReply) => void): void;
+  onError(fn: (e: Error) => void): void;
+}
+
+const isNode = (): boolean => !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+
+async function spawn(init: InitMessage): Promise<WorkerHandle> {
+  const url = new URL('./worker.js', import.meta.url);
+  if (isNode()) {
+    const wt = await import('node:worker_threads');
+    const w = new wt.Worker(url, { workerData: init });
+    return {
+      post: (m) => w.postMessage(m),
+      terminate: () => void w.terminate(),
+      onMessage: (fn) => w.on('message', fn),
+      onError: (fn) => w.on('error', fn),
+    };
+  } else {
+    const W = (globalThis as unknown as { Worker?: new (u: URL, o: { type: 'module' }) => Worker }).Worker;
+    if (!W) throw new Error('DataParallel needs Web Workers, which this environment lacks');
+    const w = new W(url, { type: 'module' });
+    w.postMessage(init);
+    return {
+      post: (m) => w.postMessage(m),
+      terminate: () => w.terminate(),
+      onMessage: (fn) => { w.onmessage = (e: MessageEvent) => fn(e.data as WorkerReply); },
+      onError: (fn) => { w.onerror = (e: ErrorEvent) => fn(new Error(e.message || 'worker failed to load')); },
+    };
+  }
+}
+
+/** Rows of shard k when B rows are split over N: the first B mod N shards get one more. */
+export function shardSizes(B: number, N: number): number[] {
+  const base = Math.floor(B / N);
+  return Array.from({ length: N }, (_, k) => base + (k < B % N ? 1 : 0));
+}
+
+function sliceRows(v: Tensor | ArrayLike<number>, B: number, r0: number, r1: number, what: string): ShardData {
+  if (v instanceof Tensor) {
+    if (v.shape[0] !== B) throw new RangeError(`DataParallel: ${what} has ${v.shape[0]} rows, the batch ${B}`);
+    const per = v.size / B;
+    return { kind: 'tensor', data: v.data.slice(r0 * per, r1 * per), shape: [r1 - r0, ...v.shape.slice(1)] };
+  }
+  const n = v.length;
+  if (n % B !== 0) throw new RangeError(`DataParallel: ${what} has ${n} values, not a multiple of the batch's ${B} rows`);
+  const per = n / B;
+  if (ArrayBuffer.isView(v)) return { kind: 'array', data: (v as unknown as Int32Array).slice(r0 * per, r1 * per) };
+  return { kind: 'array', data: Array.from(v).slice(r0 * per, r1 * per) };
+}
+
+export class DataParallel {
+  private workersList: WorkerHandle[];
+  private closed = false;
+  private failure: Error | null = null;
+  private pending: ((r: WorkerReply, rank: number) => void) | null = null;
+  private crashed: ((e: Error) => void) | null = null;
+  private readonly grads: Float32Array;
+  private readonly bufShared: Float64Array;
+  private readonly P: number;
+  /** Timing of the last step. */
+  lastStats: StepStats = { stepMs: 0, syncMs: 0, reduceMs: 0 };
+
+  private constructor(
+    /** The main thread's module: its parameters are the shared ones (evaluate it, save it, step it). */
+    readonly module: Module,
+    readonly workers: number,
+    workers_: WorkerHandle[],
+    grads: Float32Array,
+    bufShared: Float64Array,
+    P: number,
+  ) {
+    this.workersList = workers_;
+    this.grads = grads;
+    this.bufShared = bufShared;
+    this.P = P;
+  }
+
+  /**
+   * Build the replicas: the factory runs on this thread (for `module`) and in
+   * each of `workers` workers; every replica starts from this thread's
+   * parameters. Rejects with the failing worker's error (and stops them all).
+   */
+  static async create(opts: DataParallelOptions): Promise<DataParallel> {
+    checkOptions('DataParallel', opts, ['replica', 'exportName', 'options', 'workers', 'timeoutMs']);
+    const N = opts.workers ?? 2;
+    if (!Number.isInteger(N) || N < 1) throw new RangeError(`DataParallel: workers must be a positive integer, got ${N}`);
+    if (typeof SharedArrayBuffer === 'undefined' || (!isNode() && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== true)) {
+      throw new Error('DataParallel needs shared memory (SharedArrayBuffer), which this page lacks: serve it cross-origin isolated (headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)');
+    }
+    if (!(opts.replica instanceof URL) && typeof opts.replica !== 'string') throw new TypeError(`DataParallel: replica must be a module URL, got ${typeof opts.replica}`);
+    const replicaUrl = String(opts.replica);
+    const exportName = opts.exportName ?? 'createReplica';
+    const mod = (await import(replicaUrl)) as Record<string, unknown>; // user module URL
+    const factory = mod[exportName] as ReplicaFactory | undefined;
+    if (typeof factory !== 'function') throw new TypeError(`DataParallel: the replica module ${replicaUrl} has no exported function '${exportName}'`);
+    const { module } = await factory(opts.options);
+    const params = module.parameters();
+    const layout: [number, number][] = [];
+    let P = 0;
+    for (const [i, p] of params.entries()) {
+      if (!(p.data instanceof Float32Array)) throw new TypeError(`DataParallel: parameter ${i} is ${p.dtype}; replicas share float32 parameters`);
+      layout.push([P, p.size]);
+      P += p.size;
+    }
+    const paramBuffer = new SharedArrayBuffer(P * 4);
+    params.forEach((p, i) => {
+      const view = new Float32Array(paramBuffer, layout[i]![0] * 4, p.size);
+      view.set(p.data);
+      p.data = view;
+    });
+    const gradBuffer = new SharedArrayBuffer(Math.max(1, N * P) * 4);
+    const nBuf = module.buffers().reduce((s, b) => s + b.size, 0);
+    const bufferBuffer = new SharedArrayBuffer(Math.max(1, nBuf) * 8);
+    // SyncBatchNorm exchanges 1 + 2C values; 65,536 covers C up to 32,767
+    const group = createGroupBuffer(N, 65536);
+    const handles: WorkerHandle[] = [];
+    const dp = new DataParallel(module, N, handles, new Float32Array(gradBuffer), new Float64Array(bufferBuffer), P);
+    const ready = Array.from({ length: N }, (_, rank) => new Promise<void>((resolve, reject) => {
+      const init: InitMessage = {
+        type: 'init', rank, worldSize: N, replicaUrl, exportName, options: opts.options, group, paramBuffer,
+        params: layout, gradBuffer, bufferBuffer, timeoutMs: opts.timeoutMs ?? 120_000,
+      };
+      spawn(init).then((h) => {
+        handles[rank] = h;
+        // a worker that dies outside a step's try (a crash, a failed load) ends the step or the start
+        h.onError((e) => {
+          const err = new Error(`DataParallel: replica ${rank} crashed: ${e.message}`);
+          const stepReject = dp.crashed;
+          dp.fail(err);
+          stepReject?.(err);
+          reject(err);
+        });
+        h.onMessage((m) => {
+          if (m.type === 'ready') resolve();
+          else if (m.type === 'error' && dp.pending === null) reject(new Error(`DataParallel: replica ${rank} failed to start: ${m.message}`));
+          else dp.pending?.(m, rank);
+        });
+      }, reject);
+    }));
+    try {
+      await Promise.all(ready);
+    } catch (e) {
+      dp.terminateAll();
+      throw e;
+    }
+    return dp;
+  }
+
+  /** The shared parameters (give them to an optimizer). */
+  parameters(): Tensor[] {
+    return this.module.parameters();
+  }
+
+  /** Training mode for the next steps (sent to every replica). */
+  train(mode = true): this {
+    this.module.train(mode);
+    return this;
+  }
+
+  /** Evaluation mode. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  private fail(e: Error): void {
+    if (!this.failure) this.failure = e;
+    this.terminateAll();
+  }
+
+  private terminateAll(): void {
+    this.closed = true;
+    for (const h of this.workersList) h?.terminate();
+  }
+
+  /**
+   * One data-parallel forward + backward on the batch `x` (rows along dim 0)
+   * with targets `y` (a Tensor with the same rows, or an array of B or B * k
+   * values): sets `.grad` of every parameter to the full batch's gradient and
+   * returns the batch's mean loss. A replica that throws rejects the step with
+   * its error, and every worker is stopped.
+   */
+  async forwardBackward(x: Tensor, y: Tensor | ArrayLike<number>): Promise<number> {
+    if (this.failure) throw new Error(`DataParallel is stopped after an earlier failure: ${this.failure.message}`);
+    if (this.closed) throw new Error('DataParallel is closed');
+    if (!(x instanceof Tensor) || x.ndim < 1) throw new TypeError('DataParallel.forwardBackward: x must be a Tensor with the batch along dim 0');
+    const B = x.shape[0]!;
+    const N = this.workers;
+    if (B < N) throw new RangeError(`DataParallel: a batch of ${B} rows cannot be split over ${N} workers (each needs at least one row)`);
+    const t0 = performance.now();
+    // the main module's buffers (rank 0's after the last step, or the user's edits) go to every replica
+    let o = 0;
+    for (const b of this.module.buffers()) { const d = b.data; for (let i = 0; i < d.length; i++) this.bufShared[o++] = d[i]!; }
+    const sizes = shardSizes(B, N);
+    const replies: (WorkerReply | null)[] = new Array(N).fill(null);
+    const done = new Promise<void>((resolve, reject) => {
+      let left = N;
+      // a replica that throws aborts the group, so the others stop at their next collective and answer too
+      this.pending = (m, rank) => {
+        if (replies[rank] !== null) return;
+        replies[rank] = m;
+        if (--left === 0) resolve();
+      };
+      this.crashed = reject;
+    });
+    let r0 = 0;
+    sizes.forEach((n, k) => {
+      const msg: StepMessage = { type: 'step', x: sliceRows(x, B, r0, r0 + n, 'x'), y: sliceRows(y, B, r0, r0 + n, 'y'), weight: n / B, training: this.module.training };
+      this.workersList[k]!.post(msg);
+      r0 += n;
+    });
+    try {
+      await done;
+    } catch (e) {
+      this.fail(e as Error);
+      throw e;
+    } finally {
+      this.pending = null;
+      this.crashed = null;
+    }
+    const errors = replies.map((r, k) => ({ r, k })).filter(({ r }) => r?.type === 'error') as { r: { type: 'error'; message: string }; k: number }[];
+    if (errors.length > 0) {
+      const own = errors.find(({ r }) => !/process group aborted/.test(r.message)) ?? errors[0]!;
+      const err = new Error(`DataParallel: replica ${own.k} failed: ${own.r.message}`);
+      this.fail(err);
+      throw err;
+    }
+    // gradients: sum over ranks in rank order, in float64
+    const tr = performance.now();
+    const P = this.P;
+    const g = this.grads;
+    let loss = 0;
+    let syncMs = 0;
+    replies.forEach((r) => {
+      if (r?.type === 'done') { syncMs = Math.max(syncMs, r.syncMs); }
+    });
+    sizes.forEach((n, k) => { const r = replies[k]!; if (r.type === 'done') loss += (n / B) * r.loss; });
+    let off = 0;
+    for (const p of this.module.parameters()) {
+      const out = new Float32Array(p.size);
+      for (let i = 0; i < p.size; i++) {
+        let s = g[off + i]!;
+        for (let k = 1; k < N; k++) s += g[k * P + off + i]!;
+        out[i] = s;
+      }
+      p.grad = new Tensor(out, p.shape);
+      off += p.size;
+    }
+    // rank 0's buffers (BatchNorm running statistics) become the main module's
+    o = 0;
+    for (const b of this.module.buffers()) { const d = b.data; for (let i = 0; i < d.length; i++) d[i] = this.bufShared[o++]!; }
+    const now = performance.now();
+    this.lastStats = { stepMs: now - t0, syncMs, reduceMs: now - tr };
+    return loss;
+  }
+
+  /** Stop every worker (idempotent). */
+  async close(): Promise<void> {
+    this.terminateAll();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The program of one DataParallel replica (a Node worker thread or a
+ * browser module Web Worker). It builds the user's replica from its module
+ * URL, points the parameters at the shared parameter buffer (so the main
+ * thread's optimizer updates are seen without copies), installs the process
+ * group for SyncBatchNorm, then runs forward + backward on each shard it is
+ * sent and writes its gradients into its own slot of the shared gradient
+ * buffer. Protocol and layout: data-parallel.ts.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { tidy } from '../tensor/scope.js';
+import { mul } from '../functional/elementwise.js';
+import type { Module } from '../nn/module.js';
+import { SharedProcessGroup, setProcessGroup } from './process-group.js';
+import type { InitMessage, Replica, ReplicaFactory, StepMessage, ShardData, WorkerReply } from './protocol.js';
+
+type Post = (m: WorkerReply) => void;
+
+function shardValue(s: ShardData): Tensor | ArrayLike<number> {
+  return s.kind === 'tensor' ? new Tensor(s.data, s.shape) : s.data;
+}
+
+async function start(init: InitMessage, post: Post, onStep: (fn: (m: StepMessage) => void) => void): Promise<void> {
+  const group = new SharedProcessGroup(init.group, init.rank, init.worldSize, init.timeoutMs);
+  let module: Module;
+  let lossFn: Replica['loss'];
+  try {
+    const mod = (await import(init.replicaUrl)) as Record<string, unknown>; // user module URL
+    const factory = mod[init.exportName] as ReplicaFactory | undefined;
+    if (typeof factory !== 'function') throw new TypeError(`replica module ${init.replicaUrl} has no exported function '${init.exportName}'`);
+    const r = await factory(init.options);
+    module = r.module;
+    lossFn = r.loss;
+    const params = module.parameters();
+    if (params.length !== init.params.length) throw new Error(`replica ${init.rank} has ${params.length} parameters, the main module ${init.params.length}: the factory must build the same model every time`);
+    params.forEach((p, i) => {
+      const [off, n] = init.params[i]!;
+      if (p.size !== n || !(p.data instanceof Float32Array)) throw new Error(`replica ${init.rank}: parameter ${i} has ${p.size} ${p.dtype} values, the main module's ${n} float32`);
+      p.data = new Float32Array(init.paramBuffer, off * 4, n);
+    });
+    setProcessGroup(group);
+  } catch (e) {
+    group.abort();
+    post({ type: 'error', message: (e as Error).message ?? String(e), stack: (e as Error).stack });
+    return;
+  }
+  const params = module.parameters();
+  const buffers = module.buffers();
+  const P = init.params.reduce((s, [, n]) => s + n, 0);
+  const grads = new Float32Array(init.gradBuffer, init.rank * P * 4, P);
+  const bufShared = new Float64Array(init.bufferBuffer);
+  onStep((m) => {
+    try {
+      const t0 = performance.now();
+      // DDP's broadcast_buffers: every replica starts from rank 0's (the main module's) buffers
+      let o = 0;
+      for (const b of buffers) { const d = b.data; for (let i = 0; i < d.length; i++) d[i] = bufShared[o++]!; }
+      module.train(m.training);
+      group.resetWaitMs();
+      for (const p of params) p.grad = null;
+      const loss = tidy(() => {
+        const l = lossFn(module, shardValue(m.x) as Tensor, shardValue(m.y));
+        if (!(l instanceof Tensor) || l.size !== 1) throw new TypeError(`the replica's loss must return a one-element Tensor, got ${l instanceof Tensor ? `shape [${l.shape.join(', ')}]` : typeof l}`);
+        const v = l.item();
+        // scaled by this shard's share of the batch: the sum over replicas is the full batch's mean loss
+        mul(l, m.weight).backward();
+        return v;
+      });
+      let q = 0;
+      for (const p of params) {
+        const g = p.grad;
+        if (g) grads.set(g.data, q); else grads.fill(0, q, q + p.size);
+        q += p.size;
+      }
+      if (init.rank === 0) {
+        o = 0;
+        for (const b of buffers) { const d = b.data; for (let i = 0; i < d.length; i++) bufShared[o++] = d[i]!; }
+      }
+      post({ type: 'done', loss, syncMs: group.waitMs, stepMs: performance.now() - t0 });
+    } catch (e) {
+      group.abort();
+      post({ type: 'error', message: (e as Error).message ?? String(e), stack: (e as Error).stack });
+    }
+  });
+  post({ type: 'ready' });
+}
+
+const isNode = (): boolean => !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+
+if (isNode()) {
+  const wt = await import('node:worker_threads');
+  const port = wt.parentPort!;
+  void start(wt.workerData as InitMessage, (m) => port.postMessage(m), (fn) => port.on('message', (m: StepMessage) => fn(m)));
+} else {
+  const self = globalThis as unknown as { onmessage: ((e: { data: unknown }) => void) | null; postMessage(m: unknown): void };
+  let stepHandler: ((m: StepMessage) => void) | null = null;
+  self.onmessage = (e) => {
+    const d = e.data as InitMessage | StepMessage;
+    if (d.type === 'init') void start(d, (m) => self.postMessage(m), (fn) => { stepHandler = fn; });
+    else stepHandler?.(d);
+  };
+}
