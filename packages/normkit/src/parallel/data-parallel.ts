@@ -35,6 +35,7 @@ import type { Module } from '../nn/module.js';
 import { createGroupBuffer } from './process-group.js';
 import type { InitMessage, ReplicaFactory, ShardData, StepMessage, WorkerReply } from './protocol.js';
 import { checkOptions } from '../options.js';
+import { getBackend } from '../kernels/backend.js';
 
 /** Options of `DataParallel.create`. */
 export interface DataParallelOptions {
@@ -62,10 +63,13 @@ export interface StepStats {
 
 interface WorkerHandle {
   post(m: unknown): void;
-  terminate(): void;
+  /** Stop the worker; resolves once its thread has exited (Node) or at once (browsers end it synchronously). */
+  terminate(): Promise<void> | void;
   onMessage(fn: (m: WorkerReply) => void): void;
   onError(fn: (e: Error) => void): void;
 }
+
+
 
 const isNode = (): boolean => !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
 
@@ -76,7 +80,7 @@ async function spawn(init: InitMessage): Promise<WorkerHandle> {
     const w = new wt.Worker(url, { workerData: init });
     return {
       post: (m) => w.postMessage(m),
-      terminate: () => void w.terminate(),
+      terminate: () => w.terminate().then(() => undefined),
       onMessage: (fn) => w.on('message', fn),
       onError: (fn) => w.on('error', fn),
     };
@@ -115,7 +119,10 @@ function sliceRows(v: Tensor | ArrayLike<number>, B: number, r0: number, r1: num
 
 export class DataParallel {
   private workersList: WorkerHandle[];
-  private closed = false;
+  private isClosed = false;
+  /** Resolves once every worker has exited (set by the first terminateAll). */
+  private stopped: Promise<void> | null = null;
+  private running = false;
   private failure: Error | null = null;
   private pending: ((r: WorkerReply, rank: number) => void) | null = null;
   private crashed: ((e: Error) => void) | null = null;
@@ -175,7 +182,8 @@ export class DataParallel {
     });
     const gradBuffer = new SharedArrayBuffer(Math.max(1, N * P) * 4);
     const nBuf = module.buffers().reduce((s, b) => s + b.size, 0);
-    const bufferBuffer = new SharedArrayBuffer(Math.max(1, nBuf) * 8);
+    // two halves: what every replica starts from, what rank 0 ends with (protocol.ts)
+    const bufferBuffer = new SharedArrayBuffer(Math.max(1, 2 * nBuf) * 8);
     // SyncBatchNorm exchanges 1 + 2C values; 65,536 covers C up to 32,767
     const group = createGroupBuffer(N, 65536);
     const handles: WorkerHandle[] = [];
@@ -183,7 +191,7 @@ export class DataParallel {
     const ready = Array.from({ length: N }, (_, rank) => new Promise<void>((resolve, reject) => {
       const init: InitMessage = {
         type: 'init', rank, worldSize: N, replicaUrl, exportName, options: opts.options, group, paramBuffer,
-        params: layout, gradBuffer, bufferBuffer, timeoutMs: opts.timeoutMs ?? 120_000,
+        params: layout, gradBuffer, bufferBuffer, timeoutMs: opts.timeoutMs ?? 120_000, backend: getBackend(),
       };
       spawn(init).then((h) => {
         handles[rank] = h;
@@ -205,7 +213,7 @@ export class DataParallel {
     try {
       await Promise.all(ready);
     } catch (e) {
-      dp.terminateAll();
+      await dp.terminateAll();
       throw e;
     }
     return dp;
@@ -227,14 +235,21 @@ export class DataParallel {
     return this.train(false);
   }
 
-  private fail(e: Error): void {
-    if (!this.failure) this.failure = e;
-    this.terminateAll();
+  /** True once `close()` ran or a replica failed: every worker is stopped and further steps throw. */
+  get closed(): boolean {
+    return this.isClosed;
   }
 
-  private terminateAll(): void {
-    this.closed = true;
-    for (const h of this.workersList) h?.terminate();
+  private fail(e: Error): Promise<void> {
+    if (!this.failure) this.failure = e;
+    return this.terminateAll();
+  }
+
+  /** Stop every worker; resolves once all have exited (the same promise on every call). */
+  private terminateAll(): Promise<void> {
+    this.isClosed = true;
+    this.stopped ??= Promise.all(this.workersList.map((h) => h?.terminate())).then(() => undefined);
+    return this.stopped;
   }
 
   /**
@@ -246,16 +261,36 @@ export class DataParallel {
    */
   async forwardBackward(x: Tensor, y: Tensor | ArrayLike<number>): Promise<number> {
     if (this.failure) throw new Error(`DataParallel is stopped after an earlier failure: ${this.failure.message}`);
-    if (this.closed) throw new Error('DataParallel is closed');
+    if (this.isClosed) throw new Error('DataParallel is closed');
+    if (this.running) throw new Error('DataParallel.forwardBackward: the previous step is still running (await it first)');
     if (!(x instanceof Tensor) || x.ndim < 1) throw new TypeError('DataParallel.forwardBackward: x must be a Tensor with the batch along dim 0');
     const B = x.shape[0]!;
     const N = this.workers;
     if (B < N) throw new RangeError(`DataParallel: a batch of ${B} rows cannot be split over ${N} workers (each needs at least one row)`);
+    const sizes = shardSizes(B, N);
+    // slice every shard first: a bad y must throw before any worker starts a step
+    const shards: StepMessage[] = [];
+    const training = [...this.module.modules()].map((m) => m.training);
+    let r0 = 0;
+    for (const n of sizes) {
+      shards.push({ type: 'step', x: sliceRows(x, B, r0, r0 + n, 'x'), y: sliceRows(y, B, r0, r0 + n, 'y'), weight: n / B, training });
+      r0 += n;
+    }
+    this.running = true;
+    try {
+      return await this.runStep(shards, sizes, B);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async runStep(shards: StepMessage[], sizes: number[], B: number): Promise<number> {
+    const N = this.workers;
     const t0 = performance.now();
     // the main module's buffers (rank 0's after the last step, or the user's edits) go to every replica
     let o = 0;
     for (const b of this.module.buffers()) { const d = b.data; for (let i = 0; i < d.length; i++) this.bufShared[o++] = d[i]!; }
-    const sizes = shardSizes(B, N);
+    const nBuf = o;
     const replies: (WorkerReply | null)[] = new Array(N).fill(null);
     const done = new Promise<void>((resolve, reject) => {
       let left = N;
@@ -267,16 +302,11 @@ export class DataParallel {
       };
       this.crashed = reject;
     });
-    let r0 = 0;
-    sizes.forEach((n, k) => {
-      const msg: StepMessage = { type: 'step', x: sliceRows(x, B, r0, r0 + n, 'x'), y: sliceRows(y, B, r0, r0 + n, 'y'), weight: n / B, training: this.module.training };
-      this.workersList[k]!.post(msg);
-      r0 += n;
-    });
+    shards.forEach((msg, k) => this.workersList[k]!.post(msg));
     try {
       await done;
     } catch (e) {
-      this.fail(e as Error);
+      await this.fail(e as Error);
       throw e;
     } finally {
       this.pending = null;
@@ -286,7 +316,8 @@ export class DataParallel {
     if (errors.length > 0) {
       const own = errors.find(({ r }) => !/process group aborted/.test(r.message)) ?? errors[0]!;
       const err = new Error(`DataParallel: replica ${own.k} failed: ${own.r.message}`);
-      this.fail(err);
+      // the caller sees the error only once no worker is left running
+      await this.fail(err);
       throw err;
     }
     // gradients: sum over ranks in rank order, in float64
@@ -299,27 +330,37 @@ export class DataParallel {
       if (r?.type === 'done') { syncMs = Math.max(syncMs, r.syncMs); }
     });
     sizes.forEach((n, k) => { const r = replies[k]!; if (r.type === 'done') loss += (n / B) * r.loss; });
+    // a parameter without a gradient on every replica (unused by the loss) keeps its .grad, as after backward()
+    const unused = new Map<number, number>();
+    for (const r of replies) if (r?.type === 'done') for (const i of r.noGrad) unused.set(i, (unused.get(i) ?? 0) + 1);
     let off = 0;
-    for (const p of this.module.parameters()) {
-      const out = new Float32Array(p.size);
-      for (let i = 0; i < p.size; i++) {
-        let s = g[off + i]!;
-        for (let k = 1; k < N; k++) s += g[k * P + off + i]!;
-        out[i] = s;
+    this.module.parameters().forEach((p, pi) => {
+      if (unused.get(pi) !== N) {
+        // accumulated into an existing .grad, as backward() does (opt.zeroGrad() clears it)
+        const acc = p.grad ? p.grad.data : null;
+        const out = acc ?? new Float32Array(p.size);
+        for (let i = 0; i < p.size; i++) {
+          let s = g[off + i]!;
+          for (let k = 1; k < N; k++) s += g[k * P + off + i]!;
+          out[i] = acc ? acc[i]! + s : s;
+        }
+        if (!acc) p.grad = new Tensor(out, p.shape);
       }
-      p.grad = new Tensor(out, p.shape);
       off += p.size;
-    }
+    });
     // rank 0's buffers (BatchNorm running statistics) become the main module's
-    o = 0;
+    o = nBuf;
     for (const b of this.module.buffers()) { const d = b.data; for (let i = 0; i < d.length; i++) d[i] = this.bufShared[o++]!; }
     const now = performance.now();
     this.lastStats = { stepMs: now - t0, syncMs, reduceMs: now - tr };
     return loss;
   }
 
-  /** Stop every worker (idempotent). */
+  /** Stop every worker; resolves once all have exited (idempotent). A step in flight rejects. */
   async close(): Promise<void> {
-    this.terminateAll();
+    const reject = this.crashed;
+    const stopped = this.terminateAll();
+    reject?.(new Error('DataParallel was closed during the step'));
+    await stopped;
   }
 }

@@ -6,7 +6,10 @@
  *   `module.parameters()` order (`params` lists [offset, length] pairs);
  * - `gradBuffer`: worldSize slots of the same layout, one per rank;
  * - `bufferBuffer`: the module's buffers as float64, in `module.buffers()`
- *   order (rank 0's values after each step, broadcast to all before the next);
+ *   order, twice: the first half is what every replica starts a step from
+ *   (the main module's, written before the step is sent), the second what
+ *   rank 0 ends it with (read back into the main module). Two halves, so rank
+ *   0 never overwrites values a slower rank has not read yet;
  * - `group`: the process group's buffer (process-group.ts).
  */
 import type { Tensor } from '../tensor/tensor.js';
@@ -45,6 +48,8 @@ export interface InitMessage {
   gradBuffer: SharedArrayBuffer;
   bufferBuffer: SharedArrayBuffer;
   timeoutMs: number;
+  /** The kernel backend of the main thread, used by the replica too. */
+  backend: 'js' | 'wasm';
 }
 
 export interface StepMessage {
@@ -53,10 +58,11 @@ export interface StepMessage {
   y: ShardData;
   /** This shard's rows over the batch's. */
   weight: number;
-  training: boolean;
+  /** `training` of every module of the main module, in `modules()` order (dropout off but BatchNorm training, say). */
+  training: boolean[];
 }
 
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'done'; loss: number; syncMs: number; stepMs: number }
+  | { type: 'done'; loss: number; syncMs: number; stepMs: number; noGrad: number[] }
   | { type: 'error'; message: string; stack?: string };

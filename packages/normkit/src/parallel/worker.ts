@@ -10,6 +10,8 @@
 import { Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/scope.js';
 import { mul } from '../functional/elementwise.js';
+import { setBackend } from '../kernels/backend.js';
+import { initWasm } from '../kernels/wasm/index.js';
 import type { Module } from '../nn/module.js';
 import { SharedProcessGroup, setProcessGroup } from './process-group.js';
 import type { InitMessage, Replica, ReplicaFactory, StepMessage, ShardData, WorkerReply } from './protocol.js';
@@ -25,6 +27,9 @@ async function start(init: InitMessage, post: Post, onStep: (fn: (m: StepMessage
   let module: Module;
   let lossFn: Replica['loss'];
   try {
+    // the main thread's kernels, so a replica rounds as the main module would
+    if (init.backend === 'wasm') await initWasm();
+    setBackend(init.backend);
     const mod = (await import(init.replicaUrl)) as Record<string, unknown>; // user module URL
     const factory = mod[init.exportName] as ReplicaFactory | undefined;
     if (typeof factory !== 'function') throw new TypeError(`replica module ${init.replicaUrl} has no exported function '${init.exportName}'`);
@@ -46,18 +51,22 @@ async function start(init: InitMessage, post: Post, onStep: (fn: (m: StepMessage
   }
   const params = module.parameters();
   const buffers = module.buffers();
+  const modules = [...module.modules()];
   const P = init.params.reduce((s, [, n]) => s + n, 0);
   const grads = new Float32Array(init.gradBuffer, init.rank * P * 4, P);
-  const bufShared = new Float64Array(init.bufferBuffer);
+  const nBuf = buffers.reduce((s, b) => s + b.size, 0);
+  const bufIn = new Float64Array(init.bufferBuffer, 0, nBuf);
+  const bufOut = new Float64Array(init.bufferBuffer, nBuf * 8, nBuf);
   onStep((m) => {
     try {
       const t0 = performance.now();
-      // DDP's broadcast_buffers: every replica starts from rank 0's (the main module's) buffers
+      // DDP's broadcast_buffers: every replica starts from the main module's buffers (rank 0's after the last step)
       let o = 0;
-      for (const b of buffers) { const d = b.data; for (let i = 0; i < d.length; i++) d[i] = bufShared[o++]!; }
-      module.train(m.training);
+      for (const b of buffers) { const d = b.data; for (let i = 0; i < d.length; i++) d[i] = bufIn[o++]!; }
+      if (m.training.length !== modules.length) throw new Error(`replica ${init.rank} has ${modules.length} modules, the main module ${m.training.length}: the factory must build the same model every time`);
+      modules.forEach((mod, i) => { mod.training = m.training[i]!; });
       group.resetWaitMs();
-      for (const p of params) p.grad = null;
+      module.zeroGrad(); // frees the last step's gradients (copied into the shared slot already)
       const loss = tidy(() => {
         const l = lossFn(module, shardValue(m.x) as Tensor, shardValue(m.y));
         if (!(l instanceof Tensor) || l.size !== 1) throw new TypeError(`the replica's loss must return a one-element Tensor, got ${l instanceof Tensor ? `shape [${l.shape.join(', ')}]` : typeof l}`);
@@ -67,16 +76,18 @@ async function start(init: InitMessage, post: Post, onStep: (fn: (m: StepMessage
         return v;
       });
       let q = 0;
-      for (const p of params) {
+      const noGrad: number[] = [];
+      params.forEach((p, i) => {
         const g = p.grad;
-        if (g) grads.set(g.data, q); else grads.fill(0, q, q + p.size);
+        if (g) grads.set(g.data, q);
+        else { grads.fill(0, q, q + p.size); noGrad.push(i); }
         q += p.size;
-      }
+      });
       if (init.rank === 0) {
         o = 0;
-        for (const b of buffers) { const d = b.data; for (let i = 0; i < d.length; i++) bufShared[o++] = d[i]!; }
+        for (const b of buffers) { const d = b.data; for (let i = 0; i < d.length; i++) bufOut[o++] = d[i]!; }
       }
-      post({ type: 'done', loss, syncMs: group.waitMs, stepMs: performance.now() - t0 });
+      post({ type: 'done', loss, syncMs: group.waitMs, stepMs: performance.now() - t0, noGrad });
     } catch (e) {
       group.abort();
       post({ type: 'error', message: (e as Error).message ?? String(e), stack: (e as Error).stack });
