@@ -20,21 +20,12 @@
  * shape task.
  */
 import type { Experiment, Profile, RunOutput, RunResult, RunSpec, Judgement, ChartSpec, ReportTable } from '../experiment.js';
-import { Tensor } from 'normkit';
 import { Rng } from 'normkit';
-import { Module } from 'normkit/nn';
-import { Linear } from 'normkit/nn';
-import { Conv2d } from 'normkit/nn';
-import { relu } from 'normkit/functional';
-import { maxPool2d, globalAvgPool2d } from 'normkit/functional';
-import { flatten } from 'normkit/functional';
 import { SGD } from 'normkit/optim';
 import { loadDigits } from '../data/mnist.js';
 import { trainClassifier, mean, std, finiteOrNull } from '../train-utils.js';
-import { makeNorm, type NormKind } from 'normkit/nn';
-import type { UnaryModule } from 'normkit/nn';
-import { kaimingNormal } from 'normkit/nn/init';
-import { noGrad } from 'normkit';
+import { type NormKind } from 'normkit/nn';
+import { SmallCnn } from '../models/small-cnn.js';
 import { cosine } from 'normkit/optim/schedules';
 import { lineChart } from '../report/charts.js';
 
@@ -56,32 +47,6 @@ const SIZES: Record<Profile, Size> = {
 const SWEPT = new Set<string>(['batchnorm', 'groupnorm']);
 /** Learning rate at batch 32; scaled linearly with the batch (Goyal et al. 2017, as Wu & He do). */
 const BASE_LR = 0.1;
-
-/** conv-norm-ReLU x4 (max-pool after the 1st and 2nd), global average pool, linear head. */
-class SmallCnn extends Module {
-  private readonly convs: Conv2d[] = [];
-  private readonly norms: UnaryModule[] = [];
-  private readonly head: Linear;
-  constructor(norm: NormKind, ch: number, groups: number, rng: Rng) {
-    super();
-    for (let i = 0; i < 4; i++) {
-      const conv = new Conv2d(i === 0 ? 1 : ch, ch, 3, { padding: 1, bias: false, rng });
-      // He et al. 2015 init, as Wu & He's ResNets (PyTorch's default is 6x smaller in variance)
-      noGrad(() => kaimingNormal(conv.getParameter('weight')!, { nonlinearity: 'relu', rng }));
-      this.convs.push(this.registerModule(`conv${i + 1}`, conv));
-      this.norms.push(this.registerModule(`norm${i + 1}`, makeNorm(norm, ch, { layout: 'channels', groups })));
-    }
-    this.head = this.registerModule('head', new Linear(ch, 10, { rng }));
-  }
-  forward(x: Tensor): Tensor {
-    let h = x;
-    for (let i = 0; i < 4; i++) {
-      h = relu(this.norms[i]!.forward(this.convs[i]!.forward(h)));
-      if (i < 2) h = maxPool2d(h, 2);
-    }
-    return this.head.forward(flatten(globalAvgPool2d(h), 1));
-  }
-}
 
 /** Wu & He 2018, Figure 1 / Table 1: ResNet-50 ImageNet top-1 error (%) by images per GPU. */
 const PAPER: Record<string, Record<number, number>> = {

@@ -17,6 +17,7 @@ import { cost } from './cost.js';
 import { learningRate } from './learning-rate.js';
 import { landscape } from './landscape.js';
 import { qkNorm } from './qk-norm.js';
+import { synchronization } from './synchronization.js';
 
 export const experiments: Experiment[] = [
   invariances,
@@ -32,4 +33,5 @@ export const experiments: Experiment[] = [
   learningRate,
   landscape,
   qkNorm,
+  synchronization,
 ];
