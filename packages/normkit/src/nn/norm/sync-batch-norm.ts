@@ -60,7 +60,14 @@ export class SyncBatchNorm extends BatchNorm {
   static convertSyncBatchnorm<M extends Module>(module: M): M | SyncBatchNorm {
     const convert = (bn: BatchNorm): SyncBatchNorm => {
       const s = new SyncBatchNorm(bn.numFeatures, bn.getConfig());
-      for (const name of ['weight', 'bias']) if (bn.getParameter(name) !== null || s.getParameter(name) !== null) s.registerParameter(name, bn.getParameter(name));
+      for (const name of ['weight', 'bias']) {
+        const p = bn.getParameter(name);
+        if (p === null && s.getParameter(name) === null) continue;
+        // registerParameter turns requiresGrad on: a frozen layer must stay frozen (PyTorch moves the Parameter as is)
+        const frozen = p !== null && !p.requiresGrad;
+        s.registerParameter(name, p);
+        if (frozen) p.requiresGrad = false;
+      }
       for (const name of ['running_mean', 'running_var', 'num_batches_tracked']) s.registerBuffer(name, bn.getBuffer(name));
       s.train(bn.training);
       return s;
