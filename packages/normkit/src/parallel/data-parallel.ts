@@ -6,7 +6,8 @@
  * shards, every replica runs forward and backward on its shard, and the
  * gradients are combined exactly:
  *
- *   grad = sum over ranks k = 0, 1, ..., N-1 (in that order) of g_k,
+ *   grad = sum over ranks k = 0, 1, ..., N-1 (in that order) of g_k
+ *          (a reduce-scatter: each replica sums one slice of the parameters),
  *   g_k  = gradient of (n_k / B) * loss_k,
  *
  * which is the gradient of the full batch's mean loss (the shares n_k / B
@@ -57,7 +58,10 @@ export interface StepStats {
   stepMs: number;
   /** The longest time any replica spent in collectives (SyncBatchNorm's exchanges and waits), ms. */
   syncMs: number;
-  /** Main thread's time summing the replicas' gradients, ms. */
+  /**
+   * The gradient all-reduce, ms: the longest time a replica spent waiting for
+   * the others' gradients and summing its slice, plus the main thread's copy.
+   */
   reduceMs: number;
 }
 
@@ -181,17 +185,18 @@ export class DataParallel {
       p.data = view;
     });
     const gradBuffer = new SharedArrayBuffer(Math.max(1, N * P) * 4);
+    const reducedBuffer = new SharedArrayBuffer(Math.max(1, P) * 4);
     const nBuf = module.buffers().reduce((s, b) => s + b.size, 0);
     // two halves: what every replica starts from, what rank 0 ends with (protocol.ts)
     const bufferBuffer = new SharedArrayBuffer(Math.max(1, 2 * nBuf) * 8);
     // SyncBatchNorm exchanges 1 + 2C values; 65,536 covers C up to 32,767
     const group = createGroupBuffer(N, 65536);
     const handles: WorkerHandle[] = [];
-    const dp = new DataParallel(module, N, handles, new Float32Array(gradBuffer), new Float64Array(bufferBuffer), P);
+    const dp = new DataParallel(module, N, handles, new Float32Array(reducedBuffer), new Float64Array(bufferBuffer), P);
     const ready = Array.from({ length: N }, (_, rank) => new Promise<void>((resolve, reject) => {
       const init: InitMessage = {
         type: 'init', rank, worldSize: N, replicaUrl, exportName, options: opts.options, group, paramBuffer,
-        params: layout, gradBuffer, bufferBuffer, timeoutMs: opts.timeoutMs ?? 120_000, backend: getBackend(),
+        params: layout, gradBuffer, reducedBuffer, bufferBuffer, timeoutMs: opts.timeoutMs ?? 120_000, backend: getBackend(),
       };
       spawn(init).then((h) => {
         handles[rank] = h;
@@ -320,31 +325,28 @@ export class DataParallel {
       await this.fail(err);
       throw err;
     }
-    // gradients: sum over ranks in rank order, in float64
+    // the replicas summed the gradients (reduce-scatter, rank order); each parameter gets a copy
     const tr = performance.now();
-    const P = this.P;
-    const g = this.grads;
     let loss = 0;
     let syncMs = 0;
-    replies.forEach((r) => {
-      if (r?.type === 'done') { syncMs = Math.max(syncMs, r.syncMs); }
+    let reduceMs = 0;
+    sizes.forEach((n, k) => {
+      const r = replies[k]!;
+      if (r.type !== 'done') return;
+      loss += (n / B) * r.loss;
+      syncMs = Math.max(syncMs, r.syncMs);
+      reduceMs = Math.max(reduceMs, r.reduceMs);
     });
-    sizes.forEach((n, k) => { const r = replies[k]!; if (r.type === 'done') loss += (n / B) * r.loss; });
     // a parameter without a gradient on every replica (unused by the loss) keeps its .grad, as after backward()
     const unused = new Map<number, number>();
     for (const r of replies) if (r?.type === 'done') for (const i of r.noGrad) unused.set(i, (unused.get(i) ?? 0) + 1);
+    const g = this.grads;
     let off = 0;
     this.module.parameters().forEach((p, pi) => {
       if (unused.get(pi) !== N) {
         // accumulated into an existing .grad, as backward() does (opt.zeroGrad() clears it)
-        const acc = p.grad ? p.grad.data : null;
-        const out = acc ?? new Float32Array(p.size);
-        for (let i = 0; i < p.size; i++) {
-          let s = g[off + i]!;
-          for (let k = 1; k < N; k++) s += g[k * P + off + i]!;
-          out[i] = acc ? acc[i]! + s : s;
-        }
-        if (!acc) p.grad = new Tensor(out, p.shape);
+        if (p.grad) { const acc = p.grad.data; for (let i = 0; i < p.size; i++) acc[i] = acc[i]! + g[off + i]!; }
+        else p.grad = new Tensor(g.slice(off, off + p.size), p.shape);
       }
       off += p.size;
     });
@@ -352,7 +354,7 @@ export class DataParallel {
     o = nBuf;
     for (const b of this.module.buffers()) { const d = b.data; for (let i = 0; i < d.length; i++) d[i] = this.bufShared[o++]!; }
     const now = performance.now();
-    this.lastStats = { stepMs: now - t0, syncMs, reduceMs: now - tr };
+    this.lastStats = { stepMs: now - t0, syncMs, reduceMs: reduceMs + (now - tr) };
     return loss;
   }
 

@@ -5,6 +5,8 @@
  * - `paramBuffer`: every parameter, float32, concatenated in
  *   `module.parameters()` order (`params` lists [offset, length] pairs);
  * - `gradBuffer`: worldSize slots of the same layout, one per rank;
+ * - `reducedBuffer`: the summed gradient, same layout; rank k sums slice k
+ *   of it over the ranks' slots (a reduce-scatter, every rank in parallel);
  * - `bufferBuffer`: the module's buffers as float64, in `module.buffers()`
  *   order, twice: the first half is what every replica starts a step from
  *   (the main module's, written before the step is sent), the second what
@@ -46,6 +48,7 @@ export interface InitMessage {
   paramBuffer: SharedArrayBuffer;
   params: [number, number][];
   gradBuffer: SharedArrayBuffer;
+  reducedBuffer: SharedArrayBuffer;
   bufferBuffer: SharedArrayBuffer;
   timeoutMs: number;
   /** The kernel backend of the main thread, used by the replica too. */
@@ -64,5 +67,5 @@ export interface StepMessage {
 
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'done'; loss: number; syncMs: number; stepMs: number; noGrad: number[] }
+  | { type: 'done'; loss: number; syncMs: number; reduceMs: number; stepMs: number; noGrad: number[] }
   | { type: 'error'; message: string; stack?: string };

@@ -54,6 +54,11 @@ async function start(init: InitMessage, post: Post, onStep: (fn: (m: StepMessage
   const modules = [...module.modules()];
   const P = init.params.reduce((s, [, n]) => s + n, 0);
   const grads = new Float32Array(init.gradBuffer, init.rank * P * 4, P);
+  const all = new Float32Array(init.gradBuffer, 0, init.worldSize * P);
+  const reduced = new Float32Array(init.reducedBuffer, 0, P);
+  // this rank's slice of the gradient sum
+  const lo = Math.floor((P * init.rank) / init.worldSize);
+  const hi = Math.floor((P * (init.rank + 1)) / init.worldSize);
   const nBuf = buffers.reduce((s, b) => s + b.size, 0);
   const bufIn = new Float64Array(init.bufferBuffer, 0, nBuf);
   const bufOut = new Float64Array(init.bufferBuffer, nBuf * 8, nBuf);
@@ -83,11 +88,22 @@ async function start(init: InitMessage, post: Post, onStep: (fn: (m: StepMessage
         else { grads.fill(0, q, q + p.size); noGrad.push(i); }
         q += p.size;
       });
+      // The gradient all-reduce, as a reduce-scatter: once every rank has written its
+      // gradients, each sums its slice over the ranks in rank order (float64, identical
+      // bits whoever sums), in parallel; the main thread reads the result.
+      const tr = performance.now();
+      if (init.worldSize > 1) group.barrier();
+      for (let i = lo; i < hi; i++) {
+        let v = all[i]!;
+        for (let r = 1; r < init.worldSize; r++) v += all[r * P + i]!;
+        reduced[i] = v;
+      }
+      const reduceMs = performance.now() - tr;
       if (init.rank === 0) {
         o = 0;
         for (const b of buffers) { const d = b.data; for (let i = 0; i < d.length; i++) bufOut[o++] = d[i]!; }
       }
-      post({ type: 'done', loss, syncMs: group.waitMs, stepMs: performance.now() - t0, noGrad });
+      post({ type: 'done', loss, syncMs: group.waitMs, reduceMs, stepMs: performance.now() - t0, noGrad });
     } catch (e) {
       group.abort();
       post({ type: 'error', message: (e as Error).message ?? String(e), stack: (e as Error).stack });
