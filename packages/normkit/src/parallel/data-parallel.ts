@@ -21,9 +21,10 @@
  *
  * ```ts
  * // replica.js: export function createReplica(opts) {
- * //   const module = new nk.nn.MLP({ inFeatures: 4, hidden: [8], outFeatures: 3, norm: 'syncbatchnorm' ...});
- * //   return { module, loss: (m, x, y) => nk.F.crossEntropy(m.forward(x), y) };
+ * //   const mlp = new nk.nn.MLP({ inFeatures: 4, hidden: [8], outFeatures: 3, norm: 'batchnorm' });
+ * //   return { module: nk.SyncBatchNorm.convertSyncBatchnorm(mlp), loss: (m, x, y) => nk.F.crossEntropy(m.forward(x), y) };
  * // }
+ * // (the README's "Data-parallel training" section runs a complete example)
  * const dp = await nk.parallel.DataParallel.create({ replica: new URL('./replica.js', import.meta.url), workers: 2 });
  * const opt = new nk.optim.Adam(dp.parameters(), { lr: 1e-3 });
  * const loss = await dp.forwardBackward(x, labels); // grads are on dp.parameters()
