@@ -69,3 +69,16 @@ test('Tensor and Module members of API.md behave as documented', () => {
   assert.equal(ln.runningMean, null);
   assert.equal(ln.numBatchesTracked, 0);
 });
+
+test('round two: SyncBatchNorm with convertSyncBatchnorm, and data-parallel training under nk.parallel and normkit/parallel', async () => {
+  assert.equal(typeof nk.SyncBatchNorm, 'function');
+  assert.equal(typeof nk.SyncBatchNorm.convertSyncBatchnorm, 'function');
+  assert.equal(typeof nk.SyncBatchNorm.convert_sync_batchnorm, 'function', "PyTorch's name as an alias");
+  assert.ok(new nk.SyncBatchNorm(3) instanceof nk.BatchNorm);
+  for (const n of ['DataParallel', 'getProcessGroup', 'setProcessGroup', 'SharedProcessGroup', 'createGroupBuffer', 'shardSizes']) {
+    assert.ok(has(nk.parallel, n), `nk.parallel.${n}`);
+  }
+  assert.equal(typeof nk.parallel.DataParallel.create, 'function');
+  const sub = (await import(`${PKG}/parallel`)) as typeof Src.parallel;
+  assert.equal(sub.DataParallel, nk.parallel.DataParallel, "'normkit/parallel' is the same module as nk.parallel");
+});
