@@ -339,7 +339,11 @@ export function releaseResident(ptr: number, view: ArrayBufferView): void {
 
 /** True when `a` is a view of the wasm memory (kernels can take it by pointer). */
 export function isResident(a: ArrayBufferView): boolean {
-  return heap !== null && heap.buffers.has(a.buffer);
+  // Every block handed out is >= 64 KiB, so a smaller view is never one (a user's
+  // short subarray of a block is then copied like any array: still correct).
+  // This answers the common small case without touching `a.buffer`, which costs.
+  if (heap === null || a.byteLength < RESIDENT_MIN_ELEMENTS * 4) return false;
+  return heap.buffers.has(a.buffer);
 }
 
 /** Bytes of wasm memory in use and its total size (for tests and the benchmark). */
@@ -354,10 +358,29 @@ export function wasmMemoryUsage(): { usedBytes: number; residentBytes: number; t
 type F32or64 = Float32Array | Float64Array;
 
 /**
+ * Views of the whole wasm memory, made again only when the memory has grown
+ * (a new buffer): a call frame copies through them instead of creating a
+ * view per argument, which cost more than the copy for small tensors. They
+ * are fetched right before each copy, after any allocation that may grow
+ * the memory, so a detached view of an ordinary memory is never used.
+ */
+let viewsOf: ArrayBufferLike | null = null;
+let views: { f32: Float32Array; f64: Float64Array } | null = null;
+function memoryViews(): { f32: Float32Array; f64: Float64Array } {
+  const b = state!.memory.buffer;
+  if (b !== viewsOf || views === null) {
+    viewsOf = b;
+    views = { f32: new Float32Array(b), f64: new Float64Array(b) };
+  }
+  return views;
+}
+
+/**
  * Marshals arguments for one call: resident arrays pass by pointer, others are
  * copied into temporary blocks (inputs before the call, outputs back after).
- * Copies happen at once through a fresh view, so a grow of an ordinary memory
- * between two arguments cannot detach anything we still hold.
+ * Copies go through `memoryViews()`, fetched right before each copy, so a
+ * grow of an ordinary memory between two arguments cannot leave us holding a
+ * detached view.
  */
 export class Frame {
   private temps: number[] = [];
@@ -393,8 +416,9 @@ export class Frame {
     if (ptr < 0) { this.failed = true; return 0; }
     this.temps.push(ptr);
     if (copyIn) {
-      const view = a instanceof Float64Array ? new Float64Array(state!.memory.buffer, ptr, n) : new Float32Array(state!.memory.buffer, ptr, n);
-      view.set(off === 0 && n === a.length ? a : a.subarray(off, off + n));
+      const src = off === 0 && n === a.length ? a : a.subarray(off, off + n);
+      if (a instanceof Float64Array) memoryViews().f64.set(src, ptr >> 3);
+      else memoryViews().f32.set(src, ptr >> 2);
     }
     if (isOut) this.outs.push({ ptr, dst: a, off, n });
     return ptr;
@@ -402,10 +426,12 @@ export class Frame {
 
   /** Copy outputs back and free temporaries. */
   finish(): void {
-    const buf = state!.memory.buffer;
-    for (const o of this.outs) {
-      const view = o.dst instanceof Float64Array ? new Float64Array(buf, o.ptr, o.n) : new Float32Array(buf, o.ptr, o.n);
-      o.dst.set(view, o.off);
+    if (this.outs.length > 0) {
+      const v = memoryViews();
+      for (const o of this.outs) {
+        const src = o.dst instanceof Float64Array ? v.f64.subarray(o.ptr >> 3, (o.ptr >> 3) + o.n) : v.f32.subarray(o.ptr >> 2, (o.ptr >> 2) + o.n);
+        o.dst.set(src, o.off);
+      }
     }
     this.release();
   }
