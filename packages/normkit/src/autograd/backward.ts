@@ -4,14 +4,28 @@
  * reverse order with recording off, summing gradients where a tensor feeds
  * several ops.
  */
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, setBackwardImpl } from '../tensor/tensor.js';
 import { type TypedArray, allocateUninit } from '../tensor/dtype.js';
 import { fmtShape, shapeEq } from '../tensor/shape.js';
 import { noGrad } from './grad-mode.js';
-import { rules } from './rules.js';
 import { closeScope, openScope } from '../tensor/scope.js';
 import { binarySame } from '../kernels/js/elementwise.js';
 import type { BackwardRule, OpName } from './ops.js';
+
+/** The rule of every op, typed so that a missing one does not compile (functional/backward-rules.ts). */
+export type RuleTable = { [K in OpName]: BackwardRule<K> };
+
+let rules: RuleTable | null = null;
+
+/**
+ * Install the backward rules. functional/backward-rules.ts does it when it
+ * is imported (every entry point of the package imports it): the rules call
+ * the ops' backward functions, so autograd receives them instead of
+ * importing functional/ (which imports autograd to record the ops).
+ */
+export function registerRules(table: RuleTable): void {
+  rules = table;
+}
 
 interface Slot {
   g: Tensor;
@@ -60,6 +74,10 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
     }
     seed = grad;
   }
+  if (rules === null) {
+    throw new Error("backward(): the autograd rules are not loaded; import 'normkit' (or 'normkit/functional', 'normkit/nn') before calling backward()");
+  }
+  const table = rules;
   const order = topoOrder(root);
   const slots = new Map<Tensor, Slot>();
   // Every tensor the rules make lives in this scope: a gradient is disposed as
@@ -138,7 +156,7 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
         const node = t.node;
         if (node === null) continue;
         const needs = node.inputs.map((x) => x !== null && x.requiresGrad);
-        const rule = rules[node.op] as BackwardRule<OpName>;
+        const rule = table[node.op] as BackwardRule<OpName>;
         const grads = rule({ dout: g, out: t, inputs: node.inputs, saved: node.saved, needs });
         for (let i = 0; i < node.inputs.length; i++) {
           const x = node.inputs[i];
@@ -182,3 +200,5 @@ function addInto(a: Tensor, b: Tensor): Tensor {
   binarySame(0, out.data, b.data, out.data);
   return out;
 }
+
+setBackwardImpl(runBackward);

@@ -117,7 +117,7 @@ export function batchNorm(
 }
 
 /**
- * Backward of `batchNorm` (the rule in autograd/rules.ts): gradients of
+ * Backward of `batchNorm` (the rule in functional/backward-rules.ts): gradients of
  * [x, weight, bias, runningMean, runningVar], each with its input's own shape
  * and dtype (per-channel gradients have shape [C] whatever the input's rank).
  * In evaluation mode the running statistics are differentiable inputs too:

@@ -53,7 +53,7 @@ export function groupNormRaw(
 }
 
 /**
- * Backward of `groupNorm` (the rule in autograd/rules.ts): gradients of
+ * Backward of `groupNorm` (the rule in functional/backward-rules.ts): gradients of
  * [x, weight, bias] with their inputs' shapes and dtypes, through the
  * per-group mean and variance.
  */

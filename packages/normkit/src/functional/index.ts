@@ -2,6 +2,8 @@
  * `nk.functional` (alias `nk.F`): differentiable ops on tensors.
  * Each section is owned by one area of the library.
  */
+// the backward rule of every op, handed to autograd (imported for that effect)
+import './backward-rules.js';
 // core ops
 export { add, sub, mul, div, neg, exp, log, sqrt, abs, pow, tanh, sigmoid, relu, gelu, type GeluOptions } from './elementwise.js';
 export { sum, mean, max } from './reduce.js';

@@ -149,7 +149,7 @@ export function syncBatchNorm(
   return record(new Tensor(out, x.shape), 'syncBatchNorm', [x, weight, bias], { group, count, mean, rstd });
 }
 
-/** Backward of `syncBatchNorm` (the rule in autograd/rules.ts): [dx, dweight, dbias]. */
+/** Backward of `syncBatchNorm` (the rule in functional/backward-rules.ts): [dx, dweight, dbias]. */
 export function syncBatchNormBackward(
   dout: Tensor, inputs: readonly (Tensor | null)[], saved: OpSaved['syncBatchNorm'], needs: readonly boolean[],
 ): (Tensor | null)[] {

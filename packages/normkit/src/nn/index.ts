@@ -4,6 +4,8 @@
  * initializers (`nk.nn.init`) and the normalization factory shared by MLP,
  * TransformerBlock and the lab.
  */
+// the backward rules, for users who import only 'normkit/nn' (imported for that effect)
+import '../functional/backward-rules.js';
 export { Module, type StateDict } from './module.js';
 export { Layer } from './layer.js';
 export { Linear, type LinearOptions } from './linear.js';

@@ -10,6 +10,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/scope.js';
 import { mul } from '../functional/elementwise.js';
+import '../functional/backward-rules.js'; // the autograd rules (imported for that effect)
 import { setBackend } from '../kernels/backend.js';
 import { initWasm } from '../kernels/wasm/index.js';
 import type { Module } from '../nn/module.js';

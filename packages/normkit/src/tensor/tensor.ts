@@ -8,7 +8,6 @@ import { type DType, type TypedArray, dtypeOf } from './dtype.js';
 import { allocateUninit } from './storage.js';
 import { fmtShape, numel } from './shape.js';
 import type { GradNode } from '../autograd/ops.js';
-import { runBackward } from '../autograd/backward.js';
 import { releaseStorage, retainStorage } from './storage.js';
 import { setTensorCheck, trackTensor } from './scope.js';
 
@@ -113,7 +112,7 @@ export class Tensor {
    * hold one element (a loss) and the seed is 1.
    */
   backward(grad?: Tensor): void {
-    runBackward(this, grad);
+    backwardImpl(this, grad);
   }
 
   /** Keep this non-leaf tensor's gradient after backward. */
@@ -180,3 +179,17 @@ export class Tensor {
 }
 
 setTensorCheck((x: unknown): x is Tensor => x instanceof Tensor);
+
+/**
+ * The reverse-mode pass behind `Tensor.backward`, installed by
+ * autograd/backward.ts when it loads: the tensor core does not import
+ * autograd (which imports the tensor core), so imports flow one way.
+ */
+let backwardImpl: (root: Tensor, grad?: Tensor) => void = () => {
+  throw new Error("backward(): autograd is not loaded; import 'normkit' (or 'normkit/functional', 'normkit/nn') first");
+};
+
+/** Called once by autograd/backward.ts. */
+export function setBackwardImpl(fn: (root: Tensor, grad?: Tensor) => void): void {
+  backwardImpl = fn;
+}

@@ -59,7 +59,7 @@ test('no module reachable from src/index.ts imports Node built-ins, bare package
   // the walk really covered the core, including the wasm backend and the thread pool
   const visited = report.visited.map((f) => f.split('\\').join('/'));
   for (const must of ['src/index.ts', 'src/kernels/wasm/loader.ts', 'src/kernels/wasm/index.ts', 'src/kernels/threads/pool.ts',
-    'src/io/safetensors.ts', 'src/onnx/export.ts', 'src/nn/norm/layer-norm.ts', 'src/autograd/rules.ts']) {
+    'src/io/safetensors.ts', 'src/onnx/export.ts', 'src/nn/norm/layer-norm.ts', 'src/functional/backward-rules.ts']) {
     assert.ok(visited.includes(must), `the walk from src/index.ts should reach ${must}; reached ${visited.length} modules`);
   }
   assert.ok(visited.length >= 40, `only ${visited.length} modules reached from src/index.ts`);

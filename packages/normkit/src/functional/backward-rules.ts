@@ -2,32 +2,39 @@
  * The backward rules: one line (or a few) per primitive, in one table typed
  * `{ [K in OpName]: BackwardRule<K> }`, so an op without a rule does not
  * compile. Rules run with recording off and return one gradient per input.
+ *
+ * The table lives with the ops it differentiates (each rule calls its op's
+ * backward function here in functional/) and is handed to autograd at
+ * import, so imports flow one way: functional -> autograd -> tensor, and
+ * autograd knows no op. Every entry point that can build a graph (the
+ * package root, `normkit/functional`, `normkit/nn`) imports this module.
  */
 import { Tensor } from '../tensor/tensor.js';
 import { allocate, allocateUninit } from '../tensor/dtype.js';
 import { numel } from '../tensor/shape.js';
-import type { BackwardRule, OpName } from './ops.js';
-import { div, mul, neg, sumTo } from '../functional/elementwise.js';
+import type { BackwardRule, OpName } from '../autograd/ops.js';
+import { registerRules } from '../autograd/backward.js';
+import { div, mul, neg, sumTo } from './elementwise.js';
 import { pointwiseBackward, type PointwiseOp } from '../kernels/js/pointwise.js';
-import { expandReduced } from '../functional/reduce.js';
-import { reshape, permute, slice } from '../functional/shape-ops.js';
-import { batchedGemm } from '../functional/matmul.js';
+import { expandReduced } from './reduce.js';
+import { reshape, permute, slice } from './shape-ops.js';
+import { batchedGemm } from './matmul.js';
 import { softmaxBackward } from '../kernels/js/softmax.js';
-import { weightNormBackward } from '../functional/weight-norm.js';
-import { lines } from '../functional/softmax.js';
-import { layerNormBackward } from '../functional/layer-norm.js';
-import { rmsNormBackward } from '../functional/rms-norm.js';
-import { dytBackwardRule } from '../functional/dyt.js';
-import { localResponseNormBackward } from '../functional/local-response-norm.js';
-import { normalizeBackwardRule } from '../functional/normalize.js';
-import { batchNormBackward } from '../functional/batch-norm.js';
-import { groupNormBackward } from '../functional/group-norm.js';
-import { syncBatchNormBackward } from '../functional/sync-batch-norm.js';
-import { linearBackward } from '../functional/linear.js';
-import { conv2dBackward } from '../functional/conv.js';
-import { maxPool2dBackward, avgPool2dBackward } from '../functional/pool.js';
-import { crossEntropyBackward } from '../functional/losses.js';
-import { detachNormBackward, adaNormBackward } from '../functional/detach-norm.js';
+import { weightNormBackward } from './weight-norm.js';
+import { lines } from './softmax.js';
+import { layerNormBackward } from './layer-norm.js';
+import { rmsNormBackward } from './rms-norm.js';
+import { dytBackwardRule } from './dyt.js';
+import { localResponseNormBackward } from './local-response-norm.js';
+import { normalizeBackwardRule } from './normalize.js';
+import { batchNormBackward } from './batch-norm.js';
+import { groupNormBackward } from './group-norm.js';
+import { syncBatchNormBackward } from './sync-batch-norm.js';
+import { linearBackward } from './linear.js';
+import { conv2dBackward } from './conv.js';
+import { maxPool2dBackward, avgPool2dBackward } from './pool.js';
+import { crossEntropyBackward } from './losses.js';
+import { detachNormBackward, adaNormBackward } from './detach-norm.js';
 
 /** dx = dout * op'(x) through the op's dedicated loop (src/kernels/js/pointwise.ts). */
 function pointwiseOp(dout: Tensor, x: Tensor, y: Tensor, op: PointwiseOp): Tensor {
@@ -150,3 +157,5 @@ export const rules: { [K in OpName]: BackwardRule<K> } = {
   detachNorm: ({ dout, saved: { rstd } }) => [detachNormBackward(dout, rstd)],
   adaNorm: ({ dout, saved }) => [adaNormBackward(dout, saved)],
 };
+
+registerRules(rules);
