@@ -190,7 +190,7 @@ export class DataParallel {
     const nBuf = module.buffers().reduce((s, b) => s + b.size, 0);
     // two halves: what every replica starts from, what rank 0 ends with (protocol.ts)
     const bufferBuffer = new SharedArrayBuffer(Math.max(1, 2 * nBuf) * 8);
-    // SyncBatchNorm exchanges 1 + 2C values; 65,536 covers C up to 32,767
+    // per-rank slot: SyncBatchNorm sends 1 + 3C values per layer, in one exchange up to C = 21,845 (chunked beyond)
     const group = createGroupBuffer(N, 65536);
     const handles: WorkerHandle[] = [];
     const dp = new DataParallel(module, N, handles, new Float32Array(reducedBuffer), new Float64Array(bufferBuffer), P);

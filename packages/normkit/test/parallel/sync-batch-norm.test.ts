@@ -20,6 +20,8 @@ const WORKER = new URL('./fixtures/sync-bn-worker.js', import.meta.url);
 async function startRanks(N: number): Promise<{ run(cases: SyncBnCase[]): Promise<SyncBnReply[]>; stop(): Promise<void> }> {
   const group = nk.parallel.createGroupBuffer(N, 4096);
   const workers = Array.from({ length: N }, (_, rank) => new Worker(WORKER, { workerData: { group, rank, worldSize: N } }));
+  // a test that times out must not leave its workers holding the process open
+  for (const w of workers) w.unref();
   await Promise.all(workers.map((w) => new Promise<void>((res, rej) => { w.once('message', () => res()); w.once('error', rej); })));
   return {
     run: (cases) => Promise.all(workers.map((w, k) => new Promise<SyncBnReply>((res, rej) => {
