@@ -167,6 +167,15 @@ export class DataParallel {
     if (!(opts.replica instanceof URL) && typeof opts.replica !== 'string') throw new TypeError(`DataParallel: replica must be a module URL, got ${typeof opts.replica}`);
     const replicaUrl = String(opts.replica);
     const exportName = opts.exportName ?? 'createReplica';
+    if (typeof exportName !== 'string' || exportName === '') throw new TypeError(`DataParallel: exportName must be a non-empty string, got ${String(exportName)}`);
+    const timeoutMs = opts.timeoutMs ?? 120_000;
+    if (!(timeoutMs > 0)) throw new RangeError(`DataParallel: timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+    // the options travel to every worker by structured clone: refuse functions and the like here, by name
+    try {
+      structuredClone(opts.options);
+    } catch (e) {
+      throw new TypeError(`DataParallel: options must be structured-cloneable (plain data: no functions, class instances lose their methods): ${(e as Error).message}`);
+    }
     const mod = (await import(replicaUrl)) as Record<string, unknown>; // user module URL
     const factory = mod[exportName] as ReplicaFactory | undefined;
     if (typeof factory !== 'function') throw new TypeError(`DataParallel: the replica module ${replicaUrl} has no exported function '${exportName}'`);
@@ -197,7 +206,7 @@ export class DataParallel {
     const ready = Array.from({ length: N }, (_, rank) => new Promise<void>((resolve, reject) => {
       const init: InitMessage = {
         type: 'init', rank, worldSize: N, replicaUrl, exportName, options: opts.options, group, paramBuffer,
-        params: layout, gradBuffer, reducedBuffer, bufferBuffer, timeoutMs: opts.timeoutMs ?? 120_000, backend: getBackend(),
+        params: layout, gradBuffer, reducedBuffer, bufferBuffer, timeoutMs, backend: getBackend(),
       };
       spawn(init).then((h) => {
         handles[rank] = h;
