@@ -33,7 +33,7 @@
  * ```
  */
 import { Tensor } from '../tensor/tensor.js';
-import type { Module } from '../nn/module.js';
+import { Module } from '../nn/module.js';
 import { createGroupBuffer } from './process-group.js';
 import type { InitMessage, ReplicaFactory, ShardData, StepMessage, WorkerReply } from './protocol.js';
 import { checkOptions } from '../options.js';
@@ -179,7 +179,12 @@ export class DataParallel {
     const mod = (await import(replicaUrl)) as Record<string, unknown>; // user module URL
     const factory = mod[exportName] as ReplicaFactory | undefined;
     if (typeof factory !== 'function') throw new TypeError(`DataParallel: the replica module ${replicaUrl} has no exported function '${exportName}'`);
-    const { module } = await factory(opts.options);
+    const replica = await factory(opts.options);
+    if (!(replica?.module instanceof Module)) {
+      throw new TypeError(`DataParallel: ${exportName}() must return { module, loss } with module a normkit Module (built by the same copy of normkit as DataParallel), got ${replica?.module === undefined ? 'no module' : Object.prototype.toString.call(replica.module)}`);
+    }
+    if (typeof replica.loss !== 'function') throw new TypeError(`DataParallel: ${exportName}() must return { module, loss } with loss(module, x, y) a function, got ${typeof replica.loss}`);
+    const { module } = replica;
     const params = module.parameters();
     const layout: [number, number][] = [];
     let P = 0;

@@ -13,7 +13,7 @@ import { mul } from '../functional/elementwise.js';
 import '../functional/backward-rules.js'; // the autograd rules (imported for that effect)
 import { setBackend } from '../kernels/backend.js';
 import { initWasm } from '../kernels/wasm/index.js';
-import type { Module } from '../nn/module.js';
+import { Module } from '../nn/module.js';
 import { SharedProcessGroup, setProcessGroup } from './process-group.js';
 import type { InitMessage, Replica, ReplicaFactory, StepMessage, ShardData, WorkerReply } from './protocol.js';
 
@@ -35,6 +35,12 @@ async function start(init: InitMessage, post: Post, onStep: (fn: (m: StepMessage
     const factory = mod[init.exportName] as ReplicaFactory | undefined;
     if (typeof factory !== 'function') throw new TypeError(`replica module ${init.replicaUrl} has no exported function '${init.exportName}'`);
     const r = await factory(init.options);
+    // SyncBatchNorm finds the group through this copy of the library: a replica built with another
+    // copy (normkit imported from a different URL) would silently normalize by its own shard
+    if (!(r?.module instanceof Module)) {
+      throw new TypeError(`${init.exportName}() must return { module, loss } with module a normkit Module built by the same copy of normkit as this worker (${new URL('../index.js', import.meta.url).href}); got ${r?.module === undefined ? 'no module' : `a ${Object.prototype.toString.call(r.module)} that is not one`}`);
+    }
+    if (typeof r.loss !== 'function') throw new TypeError(`${init.exportName}() must return { module, loss } with loss(module, x, y) a function, got ${typeof r.loss}`);
     module = r.module;
     lossFn = r.loss;
     const params = module.parameters();

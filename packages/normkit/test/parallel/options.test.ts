@@ -20,3 +20,11 @@ test('DataParallel.create: every bad option is refused with its name and value',
   await assert.rejects(create({ worldSize: 2 }), /worldSize/, 'PyTorch-style names are not silently ignored');
   await assert.rejects(create({ replica: new URL('./fixtures/missing.js', import.meta.url) }), /missing\.js/);
 });
+
+test('DataParallel.create: a factory must return { module: a normkit Module, loss: a function }', async () => {
+  const bad = new URL('./fixtures/bad-replica.js', import.meta.url);
+  const make = (exportName: string) => nk.parallel.DataParallel.create({ replica: bad, exportName, workers: 1 });
+  await assert.rejects(make('noModule'), /noModule\(\) must return \{ module, loss \} with module a normkit Module .*got no module/);
+  await assert.rejects(make('plainObject'), /plainObject\(\) must return .*got \[object Object\]/);
+  await assert.rejects(make('noLoss'), /noLoss\(\) must return \{ module, loss \} with loss\(module, x, y\) a function, got undefined/);
+});
