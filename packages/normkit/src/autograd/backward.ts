@@ -5,7 +5,7 @@
  * several ops.
  */
 import { Tensor, setBackwardImpl } from '../tensor/tensor.js';
-import { type TypedArray, allocateUninit } from '../tensor/dtype.js';
+import type { TypedArray } from '../tensor/dtype.js';
 import { fmtShape, shapeEq } from '../tensor/shape.js';
 import { noGrad } from './grad-mode.js';
 import { closeScope, openScope } from '../tensor/scope.js';
@@ -123,7 +123,7 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
     if (!s.owned) {
       if (s.g === g || !exclusive(s.g, 1)) {
         hold(s.g, -1);
-        s.g = copyOf(s.g);
+        s.g = s.g.clone();
         hold(s.g, 1);
       }
       s.owned = true;
@@ -150,7 +150,7 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
             t.grad = store(addInto(t.grad, g));
           } else {
             // the first gradient is taken as it is when this pass made it and nothing else shares it
-            t.grad = store(exclusive(g, 0) ? g : copyOf(g));
+            t.grad = store(exclusive(g, 0) ? g : g.clone());
           }
         }
         const node = t.node;
@@ -188,15 +188,8 @@ export function releaseGrad(t: Tensor): void {
   if (g !== null && engineGrads.has(g)) g.dispose();
 }
 
-/** A copy in fresh storage (backend memory when the backend offers it, unlike `slice()`). */
-function copyOf(t: Tensor): Tensor {
-  const d = allocateUninit(t.dtype, t.size);
-  d.set(t.data);
-  return new Tensor(d, t.shape);
-}
-
 function addInto(a: Tensor, b: Tensor): Tensor {
-  const out = copyOf(a);
+  const out = a.clone();
   binarySame(0, out.data, b.data, out.data);
   return out;
 }

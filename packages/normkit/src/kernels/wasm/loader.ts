@@ -280,21 +280,32 @@ export function setResidentCap(bytes: number): void {
 }
 
 /**
+ * A registered block of `bytes` bytes for a resident array, zeroed when asked,
+ * or -1 when the memory is not shared, the cap is reached or the memory
+ * cannot grow (the caller then uses the JS heap).
+ */
+function allocateBlock(bytes: number, zero: boolean): number {
+  if (!heap || !state || !state.shared || !registry) return -1;
+  if (heap.residentBytes + bytes > residentCapBytes) return -1;
+  const ptr = heap.alloc(bytes);
+  if (ptr < 0) return -1;
+  heap.residentBytes += heapBlockSize(ptr);
+  // A reused block holds a dead tensor's values. memory.fill in wasm: JS's fill on a shared view is 7x slower.
+  if (zero) state.exports.zeroBytes(ptr, bytes);
+  return ptr;
+}
+
+/**
  * A Float32Array of n elements living in wasm memory, zeroed unless `zero` is
  * false (the caller overwrites every element), or null when the tensor is
  * small, the memory is not shared, or the cap is reached.
  */
 export function allocateResident(n: number, zero = true): Float32Array | null {
-  if (!heap || !state || !state.shared || !registry || n < RESIDENT_MIN_ELEMENTS) return null;
-  const bytes = n * 4;
-  if (heap.residentBytes + bytes > residentCapBytes) return null;
-  const ptr = heap.alloc(bytes);
+  if (n < RESIDENT_MIN_ELEMENTS) return null;
+  const ptr = allocateBlock(n * 4, zero);
   if (ptr < 0) return null;
-  heap.residentBytes += heapBlockSize(ptr);
-  const view = new Float32Array(state.memory.buffer, ptr, n);
-  // A reused block holds a dead tensor's values. memory.fill in wasm: JS's fill on a shared view is 7x slower.
-  if (zero) state.exports.zeroBytes(ptr, bytes);
-  registry.register(view, ptr, view);
+  const view = new Float32Array(state!.memory.buffer, ptr, n);
+  registry!.register(view, ptr, view);
   return view;
 }
 
@@ -304,15 +315,11 @@ export function allocateResident(n: number, zero = true): Float32Array | null {
  * garbage-collected; null where `allocateResident` would decline.
  */
 export function allocateResident64(n: number): Float64Array | null {
-  if (!heap || !state || !state.shared || !registry || 2 * n < RESIDENT_MIN_ELEMENTS) return null;
-  const bytes = n * 8;
-  if (heap.residentBytes + bytes > residentCapBytes) return null;
-  const ptr = heap.alloc(bytes);
+  if (2 * n < RESIDENT_MIN_ELEMENTS) return null;
+  const ptr = allocateBlock(n * 8, true);
   if (ptr < 0) return null;
-  heap.residentBytes += heapBlockSize(ptr);
-  const view = new Float64Array(state.memory.buffer, ptr, n);
-  state.exports.zeroBytes(ptr, bytes);
-  registry.register(view, ptr, view);
+  const view = new Float64Array(state!.memory.buffer, ptr, n);
+  registry!.register(view, ptr, view);
   return view;
 }
 
@@ -322,8 +329,9 @@ export function allocateResident64(n: number): Float64Array | null {
  * block found here was handed out by `allocateResident`.
  */
 export function residentBlockOf(a: ArrayBufferView): number {
-  if (heap === null || !(a instanceof Float32Array) || !heap.buffers.has(a.buffer)) return -1;
-  return heap.sizeOf(a.byteOffset) > 0 ? a.byteOffset : -1;
+  // isResident's size check first: every tensor construction comes through here
+  if (!(a instanceof Float32Array) || !isResident(a)) return -1;
+  return heap!.sizeOf(a.byteOffset) > 0 ? a.byteOffset : -1;
 }
 
 /**
