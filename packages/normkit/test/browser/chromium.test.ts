@@ -14,33 +14,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { extname, join, normalize, sep } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import * as nk from '../../src/index.js';
+import { CHROMIUM, LAUNCH_ARGS, playwright, runModulePage, skipReason, startServer } from './harness.js';
 import { runScenario, type ScenarioResult, type ScenarioInfo } from './scenario.js';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const DIST = join(ROOT, 'dist');
-/** Debian's Chromium; NORMKIT_CHROMIUM overrides the path (e.g. to check the skip). */
-const CHROMIUM = process.env.NORMKIT_CHROMIUM ?? '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-async function loadPlaywright(): Promise<typeof import('playwright-core') | string> {
-  try {
-    return await import('playwright-core');
-  } catch (e) {
-    return `playwright-core cannot be imported: ${(e as Error).message}`;
-  }
-}
-
-const playwright = existsSync(CHROMIUM) ? await loadPlaywright() : null;
-const skipReason = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} is missing (install Debian's chromium package to run the browser test)`
-  : typeof playwright === 'string' ? playwright : !existsSync(join(DIST, 'src', 'index.js')) ? 'dist/src/index.js is missing (run tsc first)' : false;
 
 /** What the page sends back for one run. */
 interface PageRun {
@@ -105,49 +81,6 @@ window.__loaded = true;
 </script>
 </body></html>`;
 
-const TYPES: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.map': 'application/json', '.json': 'application/json', '.wasm': 'application/wasm' };
-
-/** Serves the two pages and files under dist/ only; records every 4xx/5xx. */
-function startServer(failures: string[]): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const isolated = url.pathname === '/isolated.html';
-      if (url.pathname === '/plain.html' || isolated) {
-        const headers: Record<string, string> = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
-        if (isolated) {
-          headers['cross-origin-opener-policy'] = 'same-origin';
-          headers['cross-origin-embedder-policy'] = 'require-corp';
-        }
-        res.writeHead(200, headers).end(PAGE);
-        return;
-      }
-      const file = normalize(join(ROOT, decodeURIComponent(url.pathname)));
-      if (!url.pathname.startsWith('/dist/') || !file.startsWith(DIST + sep)) {
-        failures.push(`server: 404 outside dist/: ${url.pathname}`);
-        res.writeHead(404).end();
-        return;
-      }
-      try {
-        if (!(await stat(file)).isFile()) throw new Error('not a file');
-        const body = await readFile(file);
-        res.writeHead(200, {
-          'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-          'cross-origin-resource-policy': 'same-origin',
-          'cache-control': 'no-store',
-        }).end(body);
-      } catch {
-        failures.push(`server: 404 ${url.pathname}`);
-        res.writeHead(404).end();
-      }
-    })();
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
-  });
-}
-
 /**
  * Every array of `node` is in `browser` with the same length and each value
  * within `rtol` relative (|a - b| <= rtol * max(|a|, |b|), exact zeros equal);
@@ -195,30 +128,12 @@ test('Chromium runs the library core and matches Node number for number', { skip
   }
 
   const failures: string[] = [];
-  const { server, origin } = await startServer(failures);
+  const { server, origin } = await startServer(PAGE, failures);
   const tNode = Date.now();
   const browser = await pw.chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
   const tLaunch = Date.now();
   try {
-    const runPage = async (path: string): Promise<PageRun> => {
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      const tag = (s: string) => `${path}: ${s}`;
-      page.on('console', (m) => { if (m.type() === 'error') failures.push(tag(`console error: ${m.text()}`)); });
-      page.on('pageerror', (e) => failures.push(tag(`uncaught exception: ${e.stack ?? e.message}`)));
-      page.on('requestfailed', (r) => failures.push(tag(`request failed: ${r.url()} (${r.failure()?.errorText})`)));
-      page.on('response', (r) => { if (r.status() >= 400) failures.push(tag(`HTTP ${r.status()} for ${r.url()}`)); });
-      page.on('crash', () => failures.push(tag('page crashed')));
-      try {
-        const resp = await page.goto(`${origin}${path}`, { waitUntil: 'load' });
-        assert.equal(resp?.status(), 200, tag('page did not load'));
-        await page.waitForFunction(() => (globalThis as { __loaded?: boolean }).__loaded === true, null, { timeout: 15_000 })
-          .catch((e: Error) => { throw new Error(tag(`the module script did not finish loading (${e.message}); failures so far: ${failures.join(' | ')}`)); });
-        return await page.evaluate(() => (globalThis as unknown as { __run(): Promise<PageRun> }).__run());
-      } finally {
-        await context.close();
-      }
-    };
+    const runPage = (path: string): Promise<PageRun> => runModulePage<PageRun>(browser, origin, path, failures);
 
     const plain = await runPage('/plain.html');
     const tPlain = Date.now();

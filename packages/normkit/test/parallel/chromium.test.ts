@@ -12,32 +12,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { extname, join, normalize, sep } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import * as nk from '../../src/index.js';
+import { CHROMIUM, LAUNCH_ARGS, playwright, runModulePage, skipReason, startServer } from '../browser/harness.js';
 import { runDataParallelScenario, type DpScenarioResult } from './fixtures/dp-scenario.js';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const DIST = join(ROOT, 'dist');
-const CHROMIUM = process.env.NORMKIT_CHROMIUM ?? '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-async function loadPlaywright(): Promise<typeof import('playwright-core') | string> {
-  try {
-    return await import('playwright-core');
-  } catch (e) {
-    return `playwright-core cannot be imported: ${(e as Error).message}`;
-  }
-}
-
-const playwright = existsSync(CHROMIUM) ? await loadPlaywright() : null;
-const skipReason = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} is missing (install Debian's chromium package to run the browser test)`
-  : typeof playwright === 'string' ? playwright : !existsSync(join(DIST, 'src', 'index.js')) ? 'dist/src/index.js is missing (run tsc first)' : false;
 
 type PageOutcome = { ok: true; result: DpScenarioResult; isolated: boolean } | { ok: false; message: string; isolated: boolean };
 
@@ -61,47 +38,6 @@ window.__loaded = true;
 </script>
 </body></html>`;
 
-const TYPES: Record<string, string> = { '.js': 'text/javascript', '.json': 'application/json', '.map': 'application/json' };
-
-/** Serves the two pages and files under dist/ only; records every 4xx/5xx. */
-function startServer(failures: string[]): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const isolated = url.pathname === '/isolated.html';
-      // the worker scripts carry the isolation headers too: a module worker's policy comes from its own response
-      const coi: Record<string, string> = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
-      if (url.pathname === '/plain.html' || isolated) {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...(isolated ? coi : {}) }).end(PAGE);
-        return;
-      }
-      const file = normalize(join(ROOT, decodeURIComponent(url.pathname)));
-      if (!url.pathname.startsWith('/dist/') || !file.startsWith(DIST + sep)) {
-        failures.push(`server: 404 outside dist/: ${url.pathname}`);
-        res.writeHead(404).end();
-        return;
-      }
-      try {
-        if (!(await stat(file)).isFile()) throw new Error('not a file');
-        const body = await readFile(file);
-        res.writeHead(200, {
-          'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-          'cross-origin-resource-policy': 'same-origin',
-          'cache-control': 'no-store',
-          ...coi,
-        }).end(body);
-      } catch {
-        failures.push(`server: 404 ${url.pathname}`);
-        res.writeHead(404).end();
-      }
-    })();
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
-  });
-}
-
 /** Each value of `browser` within rtol of Node's (|a - b| <= rtol * max(|a|, |b|)); the problems, first per array. */
 function compare(browser: number[][], node: number[][], what: string, rtol = 1e-6): string[] {
   const out: string[] = [];
@@ -120,28 +56,10 @@ test('Chromium: DataParallel with 2 module Web Workers on a cross-origin isolate
   const node = await runDataParallelScenario(nk, 2);
   assert.equal(node.losses.length, 3);
   const failures: string[] = [];
-  const { server, origin } = await startServer(failures);
+  const { server, origin } = await startServer(PAGE, failures, { isolateFiles: true });
   const browser = await pw.chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
   try {
-    const runPage = async (path: string): Promise<PageOutcome> => {
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      const tag = (s: string) => `${path}: ${s}`;
-      page.on('console', (m) => { if (m.type() === 'error') failures.push(tag(`console error: ${m.text()}`)); });
-      page.on('pageerror', (e) => failures.push(tag(`uncaught exception: ${e.stack ?? e.message}`)));
-      page.on('requestfailed', (r) => failures.push(tag(`request failed: ${r.url()} (${r.failure()?.errorText})`)));
-      page.on('response', (r) => { if (r.status() >= 400) failures.push(tag(`HTTP ${r.status()} for ${r.url()}`)); });
-      page.on('crash', () => failures.push(tag('page crashed')));
-      try {
-        const resp = await page.goto(`${origin}${path}`, { waitUntil: 'load' });
-        assert.equal(resp?.status(), 200, tag('page did not load'));
-        await page.waitForFunction(() => (globalThis as { __loaded?: boolean }).__loaded === true, null, { timeout: 15_000 })
-          .catch((e: Error) => { throw new Error(tag(`the module script did not finish loading (${e.message}); failures so far: ${failures.join(' | ')}`)); });
-        return await page.evaluate(() => (globalThis as unknown as { __run(): Promise<PageOutcome> }).__run());
-      } finally {
-        await context.close();
-      }
-    };
+    const runPage = (path: string): Promise<PageOutcome> => runModulePage<PageOutcome>(browser, origin, path, failures);
 
     const isolated = await runPage('/isolated.html');
     const plain = await runPage('/plain.html');
