@@ -4,7 +4,7 @@
  * LayerNorm in Transformers.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { allocate } from '../tensor/dtype.js';
+import { allocate, allocateUninit } from '../tensor/dtype.js';
 import { fmtShape } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
 import type { RuleContext } from '../autograd/ops.js';
@@ -40,10 +40,10 @@ export function dyt(x: Tensor, alpha: Tensor | number, weight?: Tensor | null, b
 
 /** Backward rule of `dyt`: gradients of x, alpha, weight, bias. */
 export function dytBackwardRule({ dout, inputs: [x, al, w, b], saved: { N, C, alpha }, needs }: RuleContext<'dyt'>): (Tensor | null)[] {
-  const dx = needs[0] ? allocate(x!.dtype, x!.size) : null;
+  const dx = needs[0] ? allocateUninit(x!.dtype, x!.size) : null;
   const da = needs[1] ? new Float64Array(1) : null;
-  const dw = needs[2] && w ? allocate(w.dtype, w.size) : null;
-  const db = needs[3] && b ? allocate(b.dtype, b.size) : null;
+  const dw = needs[2] && w ? allocateUninit(w.dtype, w.size) : null;
+  const db = needs[3] && b ? allocateUninit(b.dtype, b.size) : null;
   dytBackward(dx, da, dw, db, dout.data, x!.data, alpha, w ? w.data : null, N, C);
   let dAlpha: Tensor | null = null;
   if (da) {

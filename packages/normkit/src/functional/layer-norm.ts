@@ -74,9 +74,9 @@ export function layerNorm(
 
 /** Backward rule of `layerNorm`: gradients of x, weight, bias (exact, through mean and variance). */
 export function layerNormBackward({ dout, inputs: [x, w, b], saved: { N, C, mean, rstd }, needs }: RuleContext<'layerNorm'>): (Tensor | null)[] {
-  const dx = needs[0] ? allocateUninit(x!.dtype, x!.size) : null; // written row by row (dw, db accumulate: zeroed)
-  const dw = needs[1] && w ? allocate(w.dtype, w.size) : null;
-  const db = needs[2] && b ? allocate(b.dtype, b.size) : null;
+  const dx = needs[0] ? allocateUninit(x!.dtype, x!.size) : null; // every gradient is overwritten by the kernel
+  const dw = needs[1] && w ? allocateUninit(w.dtype, w.size) : null;
+  const db = needs[2] && b ? allocateUninit(b.dtype, b.size) : null;
   layernormBackward(dx, dw, db, dout.data, x!.data, w ? w.data : null, mean, rstd, N, C);
   return [dx && new Tensor(dx, x!.shape), dw && new Tensor(dw, w!.shape), db && new Tensor(db, b!.shape)];
 }

@@ -35,8 +35,8 @@ export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], 
 
 /** Backward rule of `rmsNorm`: gradients of x (through the rms) and weight. */
 export function rmsNormBackward({ dout, inputs: [x, w], saved: { N, C, rstd }, needs }: RuleContext<'rmsNorm'>): (Tensor | null)[] {
-  const dx = needs[0] ? allocateUninit(x!.dtype, x!.size) : null; // written row by row (dw, db accumulate: zeroed)
-  const dw = needs[1] && w ? allocate(w.dtype, w.size) : null;
+  const dx = needs[0] ? allocateUninit(x!.dtype, x!.size) : null; // every gradient is overwritten by the kernel
+  const dw = needs[1] && w ? allocateUninit(w.dtype, w.size) : null;
   rmsnormBackward(dx, dw, dout.data, x!.data, w ? w.data : null, rstd, N, C);
   return [dx && new Tensor(dx, x!.shape), dw && new Tensor(dw, w!.shape)];
 }

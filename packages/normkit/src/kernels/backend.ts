@@ -1,58 +1,49 @@
 /**
- * Backend selection. Every fast kernel is defined once in plain TypeScript
- * (`src/kernels/js/`) through `defineKernel`; the WebAssembly backend
- * registers replacements under the same name. A call goes to the active
- * backend's version when it has one, else to the TypeScript one, so both
- * paths always exist and can be tested against each other.
+ * Backend selection. Every kernel is declared once (src/kernels/kernel.ts)
+ * with its TypeScript implementation, which is the `js` backend; the
+ * WebAssembly backend (src/kernels/wasm/) implements the declared kernels it
+ * speeds up and owns the storage of large float32 tensors while it is
+ * active. A call goes to the active backend's implementation when it has one,
+ * else to the TypeScript one, so both paths always exist and are tested
+ * against each other (test/kernels/declared.test.ts).
  */
+import { dispatchState } from './kernel.js';
 
 /** The kernel backends. */
 export type BackendName = 'js' | 'wasm';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyFn = (...args: any[]) => any;
+/**
+ * What a backend other than `js` tells the selector. Its kernels are
+ * installed per declared kernel (`setWasmImplementation`); its storage
+ * through the tensor core's `setStorageProvider`.
+ */
+export interface Backend {
+  readonly name: Exclude<BackendName, 'js'>;
+  /** Why the backend cannot run here, or null when it can. */
+  unavailableReason(): string | null;
+}
 
-const wasmImpls = new Map<string, AnyFn>();
 let active: BackendName = 'js';
-let wasmReady: () => boolean = () => wasmImpls.size > 0;
+let wasmBackend: Backend | null = null;
 
-/** A kernel: callable, dispatching on the active backend. */
-export type Kernel<F extends AnyFn> = F & { readonly kernelName: string; readonly js: F };
-
-/** Define a kernel by its TypeScript implementation; the WASM backend may register a faster one. */
-export function defineKernel<F extends AnyFn>(name: string, js: F): Kernel<F> {
-  const dispatch = ((...args: Parameters<F>) => {
-    if (active === 'wasm') {
-      const w = wasmImpls.get(name);
-      if (w) return w(...args);
-    }
-    return js(...args);
-  }) as unknown as Kernel<F>;
-  Object.defineProperty(dispatch, 'kernelName', { value: name });
-  Object.defineProperty(dispatch, 'js', { value: js });
-  return dispatch;
-}
-
-/** Register the WebAssembly implementation of a kernel (same signature as its TypeScript one). */
-export function registerWasmKernel<F extends AnyFn>(kernel: Kernel<F>, impl: F): void {
-  wasmImpls.set(kernel.kernelName, impl);
-}
-
-/** Let the WASM loader say whether its module is usable here. */
-export function setWasmAvailability(check: () => boolean): void {
-  wasmReady = check;
+/** Register the WebAssembly backend (called once by its entry point). */
+export function registerBackend(b: Backend): void {
+  wasmBackend = b;
 }
 
 /**
  * Choose the kernel backend. `'wasm'` throws when WebAssembly kernels are not
  * available in this environment (the error says why); `'js'` always works.
+ * Tensors created under one backend stay valid under the other.
  */
 export function setBackend(name: BackendName): void {
   if (name !== 'js' && name !== 'wasm') throw new RangeError(`unknown backend '${String(name)}' (expected 'js' or 'wasm')`);
-  if (name === 'wasm' && !wasmReady()) {
-    throw new Error("backend 'wasm' is not available: WebAssembly kernels are not loaded in this environment");
+  if (name === 'wasm') {
+    const why = wasmBackend ? wasmBackend.unavailableReason() : 'the WebAssembly backend is not registered (import normkit, not only normkit/kernels)';
+    if (why !== null) throw new Error(`backend 'wasm' is not available: ${why}`);
   }
   active = name;
+  dispatchState.wasmActive = name === 'wasm';
 }
 
 /** The active kernel backend. */

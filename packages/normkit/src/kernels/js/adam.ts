@@ -10,9 +10,12 @@
  * them. The wasm backend runs the same operations in the same order in
  * f64x2 SIMD (assembly/adam.ts), so the backends agree bit for bit.
  */
-import { defineKernel } from '../backend.js';
+import { declareKernel, inout, input, int, num } from '../kernel.js';
 
-export const adamStepF32 = defineKernel('adamStepF32', function adamStepF32Js(
+export const adamStepF32 = declareKernel('adamStepF32', [
+  inout('d', 'n', { elem: 'f32' }), input('g', 'n', { elem: 'f32' }), inout('m', 'n', { elem: 'f64' }), inout('v', 'n', { elem: 'f64' }), int('n'),
+  num('b1'), num('b2'), num('stepSize'), num('rbc2'), num('eps'), num('l2'), num('shrink'), num('sign'),
+], function adamStepF32Js(
   d: Float32Array, g: Float32Array, m: Float64Array, v: Float64Array, n: number,
   b1: number, b2: number, stepSize: number, rbc2: number, eps: number, l2: number, shrink: number, sign: number,
 ): void {

@@ -27,7 +27,7 @@
  * and numbers; outputs are overwritten, never accumulated into.
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import { defineKernel } from '../backend.js';
+import { declareKernel, input, int, num, output, sum } from '../kernel.js';
 
 // ----------------------------------------------------------------------------
 // training mode: batch statistics
@@ -36,7 +36,11 @@ import { defineKernel } from '../backend.js';
  * out = batchnorm(inp) with batch statistics; writes the per-channel `mean`
  * and `rstd` (1/sqrt(biased var + eps)) that backward uses.
  */
-export const batchnormForwardTrain = defineKernel('batchnormForwardTrain', function batchnormForwardTrainJs(
+export const batchnormForwardTrain = declareKernel('batchnormForwardTrain', [
+  output('out', 'N*C*S'), output('mean', 'C', { elem: 'f64' }), output('rstd', 'C', { elem: 'f64' }),
+  input('inp', 'N*C*S'), input('weight', 'C', { nullable: true }), input('bias', 'C', { nullable: true }),
+  int('N'), int('C'), int('S'), num('eps'),
+], function batchnormForwardTrainJs(
   out: TypedArray, mean: Float64Array, rstd: Float64Array,
   inp: TypedArray, weight: TypedArray | null, bias: TypedArray | null,
   N: number, C: number, S: number, eps: number,
@@ -161,7 +165,11 @@ function forwardTrainRowSweep(
  *             [direct term, through the mean, through the variance]
  * Any of dinp, dweight, dbias may be null to skip it.
  */
-export const batchnormBackward = defineKernel('batchnormBackward', function batchnormBackwardJs(
+export const batchnormBackward = declareKernel('batchnormBackward', [
+  output('dinp', 'N*C*S', { nullable: true }), sum('dweight', 'C', { nullable: true }), sum('dbias', 'C', { nullable: true }),
+  input('dout', 'N*C*S'), input('inp', 'N*C*S'), input('weight', 'C', { nullable: true }),
+  input('mean', 'C', { elem: 'f64' }), input('rstd', 'C', { elem: 'f64' }), int('N'), int('C'), int('S'),
+], function batchnormBackwardJs(
   dinp: TypedArray | null, dweight: TypedArray | null, dbias: TypedArray | null,
   dout: TypedArray, inp: TypedArray, weight: TypedArray | null,
   mean: Float64Array, rstd: Float64Array,
@@ -271,7 +279,10 @@ function backwardRowSweep(
  * per-channel affine map. The subtraction comes first (never folded into one
  * multiply-add with a precomputed shift) so large means cost no digits.
  */
-export const batchnormForwardEval = defineKernel('batchnormForwardEval', function batchnormForwardEvalJs(
+export const batchnormForwardEval = declareKernel('batchnormForwardEval', [
+  output('out', 'N*C*S'), input('inp', 'N*C*S'), input('runningMean', 'C'), input('runningVar', 'C'),
+  input('weight', 'C', { nullable: true }), input('bias', 'C', { nullable: true }), int('N'), int('C'), int('S'), num('eps'),
+], function batchnormForwardEvalJs(
   out: TypedArray, inp: TypedArray, runningMean: TypedArray, runningVar: TypedArray,
   weight: TypedArray | null, bias: TypedArray | null,
   N: number, C: number, S: number, eps: number,
@@ -314,7 +325,11 @@ export const batchnormForwardEval = defineKernel('batchnormForwardEval', functio
  * constants: `mean` and `rstd` are the running mean and 1/sqrt(runningVar + eps).
  *   dbias = sum(dout),  dweight = sum(dout * xhat),  dinp = dout * weight * rstd
  */
-export const batchnormBackwardEval = defineKernel('batchnormBackwardEval', function batchnormBackwardEvalJs(
+export const batchnormBackwardEval = declareKernel('batchnormBackwardEval', [
+  output('dinp', 'N*C*S', { nullable: true }), sum('dweight', 'C', { nullable: true }), sum('dbias', 'C', { nullable: true }),
+  input('dout', 'N*C*S'), input('inp', 'N*C*S'), input('weight', 'C', { nullable: true }),
+  input('mean', 'C', { elem: 'f64' }), input('rstd', 'C', { elem: 'f64' }), int('N'), int('C'), int('S'),
+], function batchnormBackwardEvalJs(
   dinp: TypedArray | null, dweight: TypedArray | null, dbias: TypedArray | null,
   dout: TypedArray, inp: TypedArray, weight: TypedArray | null,
   mean: Float64Array, rstd: Float64Array,

@@ -13,10 +13,12 @@
  *   dw     += sum_n dout * t,   db += sum_n dout
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import { defineKernel } from '../backend.js';
+import { declareKernel, input, int, num, output, sum } from '../kernel.js';
 
 /** DyT forward: y[n,c] = w[c] tanh(alpha x[n,c]) + b[c]. */
-export const dytForward = defineKernel('dytForward', function dytForwardJs(
+export const dytForward = declareKernel('dytForward', [
+  output('out', 'N*C'), input('inp', 'N*C'), num('alpha'), input('weight', 'C', { nullable: true }), input('bias', 'C', { nullable: true }), int('N'), int('C'),
+], function dytForwardJs(
   out: TypedArray, inp: TypedArray, alpha: number, weight: TypedArray | null, bias: TypedArray | null, N: number, C: number,
 ): void {
   for (let n = 0; n < N; n++) {
@@ -29,15 +31,18 @@ export const dytForward = defineKernel('dytForward', function dytForwardJs(
 });
 
 /**
- * DyT backward: `dinp` overwritten (null: skip); `dalpha` [1], `dweight`,
- * `dbias` accumulated into in float64 (null: skip).
+ * DyT backward: every output overwritten (null: skip), like every backward
+ * kernel (src/kernels/kernel.ts); `dalpha` [1], `dweight`, `dbias` summed in float64.
  */
-export const dytBackward = defineKernel('dytBackward', function dytBackwardJs(
+export const dytBackward = declareKernel('dytBackward', [
+  output('dinp', 'N*C', { nullable: true }), sum('dalpha', '1', { elem: 'f64', nullable: true }), sum('dweight', 'C', { nullable: true }), sum('dbias', 'C', { nullable: true }),
+  input('dout', 'N*C'), input('inp', 'N*C'), num('alpha'), input('weight', 'C', { nullable: true }), int('N'), int('C'),
+], function dytBackwardJs(
   dinp: TypedArray | null, dalpha: Float64Array | null, dweight: TypedArray | null, dbias: TypedArray | null,
   dout: TypedArray, inp: TypedArray, alpha: number, weight: TypedArray | null, N: number, C: number,
 ): void {
-  const dw = dweight ? (dweight instanceof Float64Array ? dweight : new Float64Array(C)) : null;
-  const db = dbias ? (dbias instanceof Float64Array ? dbias : new Float64Array(C)) : null;
+  const dw = dweight ? new Float64Array(C) : null;
+  const db = dbias ? new Float64Array(C) : null;
   let da = 0;
   for (let n = 0; n < N; n++) {
     const base = n * C;
@@ -52,7 +57,7 @@ export const dytBackward = defineKernel('dytBackward', function dytBackwardJs(
       if (db) db[c] += g;
     }
   }
-  if (dalpha) dalpha[0] += da;
-  if (dweight && dw !== dweight) for (let c = 0; c < C; c++) dweight[c] += dw![c]!;
-  if (dbias && db !== dbias) for (let c = 0; c < C; c++) dbias[c] += db![c]!;
+  if (dalpha) dalpha[0] = da;
+  if (dweight) dweight.set(dw!);
+  if (dbias) dbias.set(db!);
 });

@@ -7,13 +7,15 @@
  * and the float64 path.
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import { defineKernel } from '../backend.js';
+import { declareKernel, choice, flag, inout, input, int, output } from '../kernel.js';
 
 /** The four arithmetic ops, by number. */
 export type ArithKind = 0 | 1 | 2 | 3;
 
 /** out[i] = a[i] op b[i] for i < out.length (out may be a or b). */
-export const binarySame = defineKernel('binarySame', function binarySameJs(kind: ArithKind, a: TypedArray, b: TypedArray, out: TypedArray): void {
+export const binarySame = declareKernel('binarySame', [
+  choice('kind', [0, 1, 2, 3] as const), input('a', 'all'), input('b', 'all'), output('out', 'all'),
+], function binarySameJs(kind: ArithKind, a: TypedArray, b: TypedArray, out: TypedArray): void {
   const n = out.length;
   if (kind === 0) for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
   else if (kind === 1) for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!;
@@ -25,7 +27,9 @@ export const binarySame = defineKernel('binarySame', function binarySameJs(kind:
  * out[r*m + j] = a[r*m + j] op b[j] for r < rows, j < m; with bOnLeft,
  * b[j] op a[r*m + j]. (out may be a.)
  */
-export const binaryRows = defineKernel('binaryRows', function binaryRowsJs(
+export const binaryRows = declareKernel('binaryRows', [
+  choice('kind', [0, 1, 2, 3] as const), input('a', 'rows*m'), input('b', 'm'), output('out', 'rows*m'), int('rows'), int('m'), flag('bOnLeft'),
+], function binaryRowsJs(
   kind: ArithKind, a: TypedArray, b: TypedArray, out: TypedArray, rows: number, m: number, bOnLeft: boolean,
 ): void {
   for (let r = 0, o = 0; r < rows; r++, o += m) {
@@ -42,6 +46,8 @@ export const binaryRows = defineKernel('binaryRows', function binaryRowsJs(
 });
 
 /** acc[j] += sum over r < rows of x[r*m + j], each column in row order, in float64. */
-export const colSum = defineKernel('colSum', function colSumJs(x: TypedArray, acc: Float64Array, rows: number, m: number): void {
+export const colSum = declareKernel('colSum', [
+  input('x', 'rows*m'), inout('acc', 'm', { elem: 'f64' }), int('rows'), int('m'),
+], function colSumJs(x: TypedArray, acc: Float64Array, rows: number, m: number): void {
   for (let r = 0, o = 0; r < rows; r++, o += m) for (let j = 0; j < m; j++) acc[j] += x[o + j]!;
 });

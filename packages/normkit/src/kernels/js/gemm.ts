@@ -9,10 +9,13 @@
  * NN and TN (a row of B times a scalar into a row of C), i-j-k dot products for NT.
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import { defineKernel } from '../backend.js';
+import { declareKernel, flag, inout, input, int, output } from '../kernel.js';
 
 /** C[cOff..] (+)= op(A[aOff..]) @ op(B[bOff..]). */
-export const gemm = defineKernel('gemm', function gemmJs(
+export const gemm = declareKernel('gemm', [
+  input('A', 'M*K', { offset: 'aOff' }), int('aOff'), input('B', 'K*N', { offset: 'bOff' }), int('bOff'), inout('C', 'M*N', { offset: 'cOff' }), int('cOff'),
+  int('M'), int('N'), int('K'), flag('transA'), flag('transB'), flag('accumulate'),
+], function gemmJs(
   A: TypedArray, aOff: number, B: TypedArray, bOff: number, C: TypedArray, cOff: number,
   M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean,
 ): void {
@@ -57,7 +60,10 @@ export const gemm = defineKernel('gemm', function gemmJs(
  * A_t at aOff + t * strideA elements (strideA 0: one A shared by every t),
  * likewise B_t. One kernel call per batch (the wasm backend loops inside).
  */
-export const gemmBatched = defineKernel('gemmBatched', function gemmBatchedJs(
+export const gemmBatched = declareKernel('gemmBatched', [
+  input('A', 'all'), input('B', 'all'), output('C', 'nb*M*N'), int('nb'), int('M'), int('N'), int('K'),
+  flag('transA'), flag('transB'), int('strideA'), int('strideB'),
+], function gemmBatchedJs(
   A: TypedArray, B: TypedArray, C: TypedArray, nb: number, M: number, N: number, K: number,
   transA: boolean, transB: boolean, strideA: number, strideB: number,
 ): void {

@@ -26,10 +26,14 @@
  * arrays and numbers; outputs are overwritten, never accumulated into.
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import { defineKernel } from '../backend.js';
+import { declareKernel, input, int, num, output, sum } from '../kernel.js';
 
 /** out = groupnorm(inp); writes the per-(sample, group) `mean` and `rstd` that backward uses. */
-export const groupnormForward = defineKernel('groupnormForward', function groupnormForwardJs(
+export const groupnormForward = declareKernel('groupnormForward', [
+  output('out', 'N*C*S'), output('mean', 'N*G', { elem: 'f64' }), output('rstd', 'N*G', { elem: 'f64' }),
+  input('inp', 'N*C*S'), input('weight', 'C', { nullable: true }), input('bias', 'C', { nullable: true }),
+  int('N'), int('C'), int('S'), int('G'), num('eps'),
+], function groupnormForwardJs(
   out: TypedArray, mean: Float64Array, rstd: Float64Array,
   inp: TypedArray, weight: TypedArray | null, bias: TypedArray | null,
   N: number, C: number, S: number, G: number, eps: number,
@@ -72,7 +76,11 @@ export const groupnormForward = defineKernel('groupnormForward', function groupn
  *   dweight[c] = sum over n, s of dout * xhat;  dbias[c] = sum over n, s of dout
  * Any of dinp, dweight, dbias may be null to skip it.
  */
-export const groupnormBackward = defineKernel('groupnormBackward', function groupnormBackwardJs(
+export const groupnormBackward = declareKernel('groupnormBackward', [
+  output('dinp', 'N*C*S', { nullable: true }), sum('dweight', 'C', { nullable: true }), sum('dbias', 'C', { nullable: true }),
+  input('dout', 'N*C*S'), input('inp', 'N*C*S'), input('weight', 'C', { nullable: true }),
+  input('mean', 'N*G', { elem: 'f64' }), input('rstd', 'N*G', { elem: 'f64' }), int('N'), int('C'), int('S'), int('G'),
+], function groupnormBackwardJs(
   dinp: TypedArray | null, dweight: TypedArray | null, dbias: TypedArray | null,
   dout: TypedArray, inp: TypedArray, weight: TypedArray | null,
   mean: Float64Array, rstd: Float64Array,

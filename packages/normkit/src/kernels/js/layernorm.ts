@@ -24,7 +24,7 @@
  * backend can register replacements with the same signatures.
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import { defineKernel } from '../backend.js';
+import { declareKernel, input, int, num, output, sum } from '../kernel.js';
 
 /** Row n of a LayerNorm forward when the plain path overflowed: everything on x / max|x|. */
 function layernormRowScaled(
@@ -60,7 +60,10 @@ function layernormRowScaled(
  * LayerNorm forward: fills `out` [N, C] and the per-row `mean`, `rstd`
  * (Float64Array [N]). `weight`/`bias` [C] may be null (no affine part).
  */
-export const layernormForward = defineKernel('layernormForward', function layernormForwardJs(
+export const layernormForward = declareKernel('layernormForward', [
+  output('out', 'N*C'), output('mean', 'N', { elem: 'f64' }), output('rstd', 'N', { elem: 'f64' }), input('inp', 'N*C'),
+  input('weight', 'C', { nullable: true }), input('bias', 'C', { nullable: true }), int('N'), int('C'), num('eps'),
+], function layernormForwardJs(
   out: TypedArray, mean: Float64Array, rstd: Float64Array, inp: TypedArray,
   weight: TypedArray | null, bias: TypedArray | null, N: number, C: number, eps: number,
 ): void {
@@ -99,22 +102,26 @@ export const layernormForward = defineKernel('layernormForward', function layern
  * LayerNorm backward (llm.c's formula). With xhat = (x - mean) rstd and
  * dnorm = dout * w:
  *
- *   dbias   += sum_n dout                       (accumulated)
- *   dweight += sum_n dout * xhat                (accumulated)
+ *   dbias    = sum_n dout
+ *   dweight  = sum_n dout * xhat
  *   dinp     = rstd * (dnorm                    direct term
  *                      - mean(dnorm)            through the mean
  *                      - xhat * mean(dnorm * xhat))  through the variance
  *
- * `dinp` is overwritten (null: skip it); `dweight`/`dbias` are accumulated
- * into (null: skip), summing over rows in float64.
+ * Every output is overwritten (null: skip it), like every backward kernel
+ * (src/kernels/kernel.ts); `dweight`/`dbias` are summed over rows in float64.
  */
-export const layernormBackward = defineKernel('layernormBackward', function layernormBackwardJs(
+export const layernormBackward = declareKernel('layernormBackward', [
+  output('dinp', 'N*C', { nullable: true }), sum('dweight', 'C', { nullable: true }), sum('dbias', 'C', { nullable: true }),
+  input('dout', 'N*C'), input('inp', 'N*C'), input('weight', 'C', { nullable: true }),
+  input('mean', 'N', { elem: 'f64' }), input('rstd', 'N', { elem: 'f64' }), int('N'), int('C'),
+], function layernormBackwardJs(
   dinp: TypedArray | null, dweight: TypedArray | null, dbias: TypedArray | null,
   dout: TypedArray, inp: TypedArray, weight: TypedArray | null,
   mean: Float64Array, rstd: Float64Array, N: number, C: number,
 ): void {
-  const dw = dweight ? (dweight instanceof Float64Array ? dweight : new Float64Array(C)) : null;
-  const db = dbias ? (dbias instanceof Float64Array ? dbias : new Float64Array(C)) : null;
+  const dw = dweight ? new Float64Array(C) : null;
+  const db = dbias ? new Float64Array(C) : null;
   for (let n = 0; n < N; n++) {
     const base = n * C;
     const m = mean[n]!;
@@ -139,6 +146,6 @@ export const layernormBackward = defineKernel('layernormBackward', function laye
       dinp[base + c] = (dnorm - meanD - xhat * meanDX) * r;
     }
   }
-  if (dweight && dw !== dweight) for (let c = 0; c < C; c++) dweight[c] += dw![c]!;
-  if (dbias && db !== dbias) for (let c = 0; c < C; c++) dbias[c] += db![c]!;
+  if (dweight) dweight.set(dw!);
+  if (dbias) dbias.set(db!);
 });

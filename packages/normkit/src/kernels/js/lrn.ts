@@ -17,10 +17,13 @@
  * `size` is small (2-5 in practice).
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import { defineKernel } from '../backend.js';
+import { declareKernel, input, int, num, output } from '../kernel.js';
 
 /** LRN forward: fills `out` and the per-element `scale`. */
-export const lrnForward = defineKernel('lrnForward', function lrnForwardJs(
+export const lrnForward = declareKernel('lrnForward', [
+  output('out', 'N*C*S'), output('scale', 'N*C*S', { elem: 'f64' }), input('inp', 'N*C*S'),
+  int('N'), int('C'), int('S'), int('size'), num('alpha'), num('beta'), num('k'),
+], function lrnForwardJs(
   out: TypedArray, scale: Float64Array, inp: TypedArray,
   N: number, C: number, S: number, size: number, alpha: number, beta: number, k: number,
 ): void {
@@ -47,7 +50,10 @@ export const lrnForward = defineKernel('lrnForward', function lrnForwardJs(
 });
 
 /** LRN backward: `dinp` overwritten, from `dout`, the input and the cached `scale`. */
-export const lrnBackward = defineKernel('lrnBackward', function lrnBackwardJs(
+export const lrnBackward = declareKernel('lrnBackward', [
+  output('dinp', 'N*C*S'), input('dout', 'N*C*S'), input('inp', 'N*C*S'), input('scale', 'N*C*S', { elem: 'f64' }),
+  int('N'), int('C'), int('S'), int('size'), num('alpha'), num('beta'),
+], function lrnBackwardJs(
   dinp: TypedArray, dout: TypedArray, inp: TypedArray, scale: Float64Array,
   N: number, C: number, S: number, size: number, alpha: number, beta: number,
 ): void {

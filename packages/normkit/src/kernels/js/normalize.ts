@@ -14,10 +14,12 @@
  * 1e30-scale (or 1e200-scale float64) values do not overflow.
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import { defineKernel } from '../backend.js';
+import { declareKernel, input, int, num, output } from '../kernel.js';
 
 /** Lp-normalize each line; fills `out` and the per-line `norm`. `p` > 0 or Infinity. */
-export const normalizeForward = defineKernel('normalizeForward', function normalizeForwardJs(
+export const normalizeForward = declareKernel('normalizeForward', [
+  output('out', 'outer*D*inner'), output('norm', 'outer*inner', { elem: 'f64' }), input('inp', 'outer*D*inner'), int('outer'), int('D'), int('inner'), num('p'), num('eps'),
+], function normalizeForwardJs(
   out: TypedArray, norm: Float64Array, inp: TypedArray, outer: number, D: number, inner: number, p: number, eps: number,
 ): void {
   for (let o = 0; o < outer; o++) {
@@ -56,7 +58,10 @@ export const normalizeForward = defineKernel('normalizeForward', function normal
 });
 
 /** Backward of Lp normalization: `dinp` overwritten, from `dout`, the input and the cached `norm`. */
-export const normalizeBackward = defineKernel('normalizeBackward', function normalizeBackwardJs(
+export const normalizeBackward = declareKernel('normalizeBackward', [
+  output('dinp', 'outer*D*inner'), input('dout', 'outer*D*inner'), input('inp', 'outer*D*inner'), input('norm', 'outer*inner', { elem: 'f64' }),
+  int('outer'), int('D'), int('inner'), num('p'), num('eps'),
+], function normalizeBackwardJs(
   dinp: TypedArray, dout: TypedArray, inp: TypedArray, norm: Float64Array,
   outer: number, D: number, inner: number, p: number, eps: number,
 ): void {

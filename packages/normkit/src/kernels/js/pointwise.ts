@@ -12,15 +12,19 @@
  */
 import type { TypedArray } from '../../tensor/dtype.js';
 import { normalCdf } from './erf.js';
-import { defineKernel } from '../backend.js';
+import { declareKernel, choice, input, output } from '../kernel.js';
 
 /** The element-wise ops with a dedicated loop. */
-export type PointwiseOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'square' | 'tanh' | 'sigmoid' | 'relu' | 'gelu';
+export const POINTWISE_OPS = ['neg', 'exp', 'log', 'sqrt', 'abs', 'square', 'tanh', 'sigmoid', 'relu', 'gelu'] as const;
+/** One of `POINTWISE_OPS`. */
+export type PointwiseOp = (typeof POINTWISE_OPS)[number];
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /** dst[i] = op(src[i]) for i < src.length (dst may be src). The wasm backend runs 'gelu' in SIMD. */
-export const pointwiseForward = defineKernel('pointwiseForward', function pointwiseForwardJs(op: PointwiseOp, src: TypedArray, dst: TypedArray): void {
+export const pointwiseForward = declareKernel('pointwiseForward', [
+  choice('op', POINTWISE_OPS), input('src', 'all'), output('dst', 'all'),
+], function pointwiseForwardJs(op: PointwiseOp, src: TypedArray, dst: TypedArray): void {
   const n = src.length;
   switch (op) {
     case 'neg': for (let i = 0; i < n; i++) dst[i] = -src[i]!; break;
@@ -48,7 +52,9 @@ export const pointwiseForward = defineKernel('pointwiseForward', function pointw
  * dst[i] = dout[i] * op'(x[i]), using y = op(x) where that is cheaper.
  * Conventions (PyTorch's): relu'(0) = 0, abs'(0) = 0, sqrt' = 1 / (2 y).
  */
-export const pointwiseBackward = defineKernel('pointwiseBackward', function pointwiseBackwardJs(op: PointwiseOp, dout: TypedArray, x: TypedArray, y: TypedArray, dst: TypedArray): void {
+export const pointwiseBackward = declareKernel('pointwiseBackward', [
+  choice('op', POINTWISE_OPS), input('dout', 'all'), input('x', 'all'), input('y', 'all'), output('dst', 'all'),
+], function pointwiseBackwardJs(op: PointwiseOp, dout: TypedArray, x: TypedArray, y: TypedArray, dst: TypedArray): void {
   const n = dout.length;
   switch (op) {
     case 'neg': for (let i = 0; i < n; i++) dst[i] = -dout[i]!; break;

@@ -13,13 +13,15 @@
  * Float64 rows whose sum of squares overflows are recomputed on x / max|x|.
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import { defineKernel } from '../backend.js';
+import { declareKernel, input, int, num, output, sum } from '../kernel.js';
 
 /**
  * RMSNorm forward: fills `out` [N, C] and `rstd` (Float64Array [N]);
  * `weight` [C] may be null.
  */
-export const rmsnormForward = defineKernel('rmsnormForward', function rmsnormForwardJs(
+export const rmsnormForward = declareKernel('rmsnormForward', [
+  output('out', 'N*C'), output('rstd', 'N', { elem: 'f64' }), input('inp', 'N*C'), input('weight', 'C', { nullable: true }), int('N'), int('C'), num('eps'),
+], function rmsnormForwardJs(
   out: TypedArray, rstd: Float64Array, inp: TypedArray, weight: TypedArray | null, N: number, C: number, eps: number,
 ): void {
   for (let n = 0; n < N; n++) {
@@ -55,16 +57,19 @@ export const rmsnormForward = defineKernel('rmsnormForward', function rmsnormFor
 /**
  * RMSNorm backward. With xhat = x rstd and dnorm = dout * w:
  *
- *   dweight += sum_n dout * xhat                    (accumulated)
+ *   dweight  = sum_n dout * xhat
  *   dinp     = rstd * (dnorm - xhat * mean(dnorm * xhat))   (direct term, then through the rms)
  *
- * `dinp` is overwritten (null: skip); `dweight` is accumulated into (null: skip).
+ * Both outputs are overwritten (null: skip), like every backward kernel (src/kernels/kernel.ts).
  */
-export const rmsnormBackward = defineKernel('rmsnormBackward', function rmsnormBackwardJs(
+export const rmsnormBackward = declareKernel('rmsnormBackward', [
+  output('dinp', 'N*C', { nullable: true }), sum('dweight', 'C', { nullable: true }), input('dout', 'N*C'), input('inp', 'N*C'),
+  input('weight', 'C', { nullable: true }), input('rstd', 'N', { elem: 'f64' }), int('N'), int('C'),
+], function rmsnormBackwardJs(
   dinp: TypedArray | null, dweight: TypedArray | null, dout: TypedArray, inp: TypedArray,
   weight: TypedArray | null, rstd: Float64Array, N: number, C: number,
 ): void {
-  const dw = dweight ? (dweight instanceof Float64Array ? dweight : new Float64Array(C)) : null;
+  const dw = dweight ? new Float64Array(C) : null;
   for (let n = 0; n < N; n++) {
     const base = n * C;
     const r = rstd[n]!;
@@ -83,5 +88,5 @@ export const rmsnormBackward = defineKernel('rmsnormBackward', function rmsnormB
       dinp[base + c] = (dnorm - xhat * meanDX) * r;
     }
   }
-  if (dweight && dw !== dweight) for (let c = 0; c < C; c++) dweight[c] += dw![c]!;
+  if (dweight) dweight.set(dw!);
 });

@@ -11,10 +11,12 @@
  *   backward:    dx_i = dy_i - exp(y_i) sum_j dy_j
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import { defineKernel } from '../backend.js';
+import { declareKernel, flag, input, int, output } from '../kernel.js';
 
 /** y = softmax or log-softmax of x over lines [outer, D, inner]. */
-export const softmaxForward = defineKernel('softmaxForward', function softmaxForwardJs(
+export const softmaxForward = declareKernel('softmaxForward', [
+  output('out', 'outer*D*inner'), input('inp', 'outer*D*inner'), int('outer'), int('D'), int('inner'), flag('log'),
+], function softmaxForwardJs(
   out: TypedArray, inp: TypedArray, outer: number, D: number, inner: number, log: boolean,
 ): void {
   for (let o = 0; o < outer; o++) {
@@ -40,7 +42,9 @@ export const softmaxForward = defineKernel('softmaxForward', function softmaxFor
 });
 
 /** dx from dy and the forward output y. */
-export const softmaxBackward = defineKernel('softmaxBackward', function softmaxBackwardJs(
+export const softmaxBackward = declareKernel('softmaxBackward', [
+  output('dinp', 'outer*D*inner'), input('dout', 'outer*D*inner'), input('out', 'outer*D*inner'), int('outer'), int('D'), int('inner'), flag('log'),
+], function softmaxBackwardJs(
   dinp: TypedArray, dout: TypedArray, out: TypedArray, outer: number, D: number, inner: number, log: boolean,
 ): void {
   for (let o = 0; o < outer; o++) {

@@ -23,16 +23,32 @@ const SLOT = 4;
 /** Max kernel arguments. */
 const MAX_ARGS = 16;
 
-/** Kernel names a worker may run (the index is what travels). */
-const KERNELS = ['gemmRows', 'layernormForward', 'layernormBackward', 'rmsnormForward', 'rmsnormBackward',
-  'groupnormForward', 'groupnormBackward', 'batchnormForwardTrainS', 'batchnormBackwardS', 'batchnormForwardEvalS',
-  'softmaxForward', 'softmaxBackward', 'geluForward', 'geluBackward'] as const;
-type KernelName = (typeof KERNELS)[number];
+/**
+ * The exports a worker may run, in registration order (the index is what
+ * travels). src/kernels/wasm/implement.ts registers every declared kernel that
+ * splits rows, so this list is derived from the kernel declarations.
+ */
+const KERNELS: string[] = [];
+const KERNEL_INDEX = new Map<string, number>();
+
+/** Let workers run export `name` (called when a kernel that splits is implemented). */
+export function registerParallelKernel(name: string): void {
+  if (KERNEL_INDEX.has(name)) return;
+  KERNEL_INDEX.set(name, KERNELS.length);
+  KERNELS.push(name);
+}
+
+/** The exports workers may run (for tests and diagnostics). */
+export function parallelKernels(): readonly string[] {
+  return KERNELS;
+}
 
 interface Handle { terminate(): unknown }
 
 interface Pool {
   workers: Handle[];
+  /** How many of KERNELS the workers were started with. */
+  known: number;
   ctrl: Int32Array;
   args: Float64Array;
   seq: number;
@@ -114,7 +130,7 @@ async function startPool(s: WasmState, nWorkers: number): Promise<Pool> {
   const workers: Handle[] = [];
   const ready: Promise<void>[] = [];
   for (let id = 0; id < nWorkers; id++) {
-    const data = { module: s.module, memory: s.memory, ctrl: ctrlBuf, args: argBuf, id, names: [...KERNELS] };
+    const data = { module: s.module, memory: s.memory, ctrl: ctrlBuf, args: argBuf, id, names: KERNELS.slice() };
     if (isNode()) {
       const wt = await import('node:worker_threads');
       const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: data });
@@ -132,7 +148,7 @@ async function startPool(s: WasmState, nWorkers: number): Promise<Pool> {
     }
   }
   await Promise.all(ready);
-  return { workers, ctrl: new Int32Array(ctrlBuf), args: new Float64Array(argBuf), seq: 0 };
+  return { workers, known: KERNELS.length, ctrl: new Int32Array(ctrlBuf), args: new Float64Array(argBuf), seq: 0 };
 }
 
 function stopPool(): void {
@@ -159,19 +175,28 @@ export function parallelParts(N: number, nsPerRow: number): number {
  * kernel's argument list for one range.
  */
 export function parallelRows(
-  name: KernelName, N: number, nsPerRow: number,
+  name: string, N: number, nsPerRow: number,
   args: (r0: number, r1: number, part: number) => number[],
   parts = parallelParts(N, nsPerRow),
 ): void {
   const fn = wasmState()!.exports[name] as (...a: number[]) => void;
+  if (typeof fn !== 'function') throw new Error(`the WebAssembly module has no export '${name}'`);
+  const fi = KERNEL_INDEX.get(name);
+  if (fi === undefined) throw new Error(`export '${name}' is not registered for threads (declare its kernel's split in src/kernels/wasm/kernels.ts)`);
+  // a kernel registered after the workers started runs on this thread (its parts in order)
+  if (parts > 1 && pool && fi >= pool.known) {
+    const bound = (k: number) => Math.round((N * k) / parts);
+    for (let k = 0; k < parts; k++) fn(...args(bound(k), bound(k + 1), k));
+    return;
+  }
   if (parts <= 1 || !pool) { fn(...args(0, N, 0)); return; }
   const p = pool;
   const seq = ++p.seq;
-  const fi = KERNELS.indexOf(name);
   const bound = (k: number) => Math.round((N * k) / parts);
   for (let k = 1; k < parts; k++) {
     const w = k - 1;
     const a = args(bound(k), bound(k + 1), k);
+    if (a.length > MAX_ARGS) throw new Error(`kernel ${name} takes ${a.length} arguments; the pool passes at most ${MAX_ARGS}`);
     for (let i = 0; i < a.length; i++) p.args[w * MAX_ARGS + i] = a[i]!;
     p.ctrl[w * SLOT + 2] = fi;
     p.ctrl[w * SLOT + 3] = a.length;

@@ -5,13 +5,13 @@
  * default wherever the module loads; `setBackend('js')` switches back), and
  * lets `allocate()` place large float32 tensors in wasm memory.
  */
-import { getBackend, setBackend, setWasmAvailability } from '../backend.js';
+import { getBackend, registerBackend, setBackend } from '../backend.js';
 import { setStorageProvider } from '../../tensor/storage.js';
-import { allocateResident, allocateResident64, initWasm, loadWasmSync, onWasmReady, releaseResident, residentBlockOf, wasmState } from './loader.js';
+import { allocateResident, allocateResident64, initWasm, loadWasmSync, onWasmReady, releaseResident, residentBlockOf, wasmLoadError } from './loader.js';
 import { registerWasmKernels } from './kernels.js';
 
 registerWasmKernels();
-setWasmAvailability(() => wasmState() !== null);
+registerBackend({ name: 'wasm', unavailableReason: wasmLoadError });
 // The wasm backend owns the storage of large float32 tensors (src/tensor/storage.ts).
 // Blocks stay valid after a switch to 'js' (the JS kernels read them as plain
 // arrays), so the provider stays installed and only stops handing out new blocks.

@@ -374,7 +374,7 @@ type F32or64 = Float32Array | Float64Array;
  */
 let viewsOf: ArrayBufferLike | null = null;
 let views: { f32: Float32Array; f64: Float64Array } | null = null;
-function memoryViews(): { f32: Float32Array; f64: Float64Array } {
+export function memoryViews(): { f32: Float32Array; f64: Float64Array } {
   const b = state!.memory.buffer;
   if (b !== viewsOf || views === null) {
     viewsOf = b;
@@ -405,10 +405,12 @@ export class Frame {
     return this.place(a, off, n, copyIn, true);
   }
 
-  /** A zeroed scratch block of `bytes` bytes. */
-  scratch(bytes: number): number {
+  /** A scratch block of `bytes` bytes (pointer 0 for none), zeroed when asked (else garbage). */
+  scratch(bytes: number, zero = false): number {
+    if (bytes === 0) return 0;
     const ptr = heap!.alloc(bytes);
     if (ptr < 0) { this.failed = true; return 0; }
+    if (zero) state!.exports.zeroBytes(ptr, bytes);
     this.temps.push(ptr);
     return ptr;
   }

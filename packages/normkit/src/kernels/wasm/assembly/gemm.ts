@@ -149,7 +149,7 @@ export function packTranspose(dst: usize, src: usize, N: i32, K: i32): void {
 
 /**
  * nb independent products C_t = op(A_t) @ op(B_t), t < nb, with A_t at
- * a + t * strideA bytes (0: one A for all) and likewise B_t, C_t contiguous
+ * a + t * strideA elements (0: one A for all) and likewise B_t, C_t contiguous
  * [M, N] blocks. One call for a whole batch: attention's per-head products
  * are small (32 x 16 x 32), where a call per product spent more time in the
  * JavaScript around it than in the arithmetic. transB packs each B_t^T
@@ -157,10 +157,12 @@ export function packTranspose(dst: usize, src: usize, N: i32, K: i32): void {
  */
 export function gemmBatched(
   a: usize, b: usize, c: usize, nb: i32, M: i32, N: i32, K: i32,
-  transA: bool, transB: bool, strideA: usize, strideB: usize, scratch: usize,
+  transA: bool, transB: bool, strideA: i32, strideB: i32, scratch: usize,
 ): void {
   const sc: usize = <usize>M * <usize>N << 2;
+  // strides in elements (0: every batch shares the operand)
+  const sa: usize = <usize>strideA << 2, sb: usize = <usize>strideB << 2;
   for (let t = 0; t < nb; t++) {
-    gemmRows(a + <usize>t * strideA, b + <usize>t * strideB, c + <usize>t * sc, M, N, K, transA, transB, false, scratch, 0, M);
+    gemmRows(a + <usize>t * sa, b + <usize>t * sb, c + <usize>t * sc, M, N, K, transA, transB, false, scratch, 0, M);
   }
 }

@@ -68,8 +68,12 @@
   return m === -Infinity ? 0 : m;
 }
 
-/** Forward on rows [r0, r1): softmax (log = 0) or log-softmax (log = 1). */
-export function softmaxForward(out: usize, inp: usize, D: i32, log: i32, r0: i32, r1: i32): void {
+/**
+ * Forward on rows [r0, r1) of the [outer, D] input: softmax (log = 0) or
+ * log-softmax (log = 1). The declared shape is [outer, D, inner]; this kernel
+ * runs the last axis (inner = 1), the caller checks it.
+ */
+export function softmaxForward(out: usize, inp: usize, outer: i32, D: i32, inner: i32, log: i32, r0: i32, r1: i32): void {
   const rowBytes = <usize>D << 2;
   for (let row = r0; row < r1; row++) {
     const x = inp + <usize>row * rowBytes, y = out + <usize>row * rowBytes;
@@ -116,8 +120,8 @@ export function softmaxForward(out: usize, inp: usize, D: i32, log: i32, r0: i32
   }
 }
 
-/** Backward on rows [r0, r1): dinp from dout and the forward output `out`. */
-export function softmaxBackward(dinp: usize, dout: usize, out: usize, D: i32, log: i32, r0: i32, r1: i32): void {
+/** Backward on rows [r0, r1) (inner = 1, as the forward): dinp from dout and the forward output `out`. */
+export function softmaxBackward(dinp: usize, dout: usize, out: usize, outer: i32, D: i32, inner: i32, log: i32, r0: i32, r1: i32): void {
   const rowBytes = <usize>D << 2;
   for (let row = r0; row < r1; row++) {
     const g = dout + <usize>row * rowBytes, y = out + <usize>row * rowBytes, d = dinp + <usize>row * rowBytes;

@@ -1,0 +1,167 @@
+/**
+ * How a declared kernel (src/kernels/kernel.ts) gets its WebAssembly
+ * implementation: `implementWasm(kernel, spec)` names the module's export
+ * and, where it pays, how to split rows over the worker pool; everything
+ * else is derived from the kernel's declaration:
+ *
+ * - the fallback to the TypeScript kernel: float64 data in a 'float'
+ *   argument, an empty array, a `when` that does not hold, or wasm memory
+ *   that cannot hold the call's temporaries;
+ * - argument marshalling: each array becomes a pointer. Tensors' storage
+ *   already lives in wasm memory (the backend owns it, src/tensor/storage.ts),
+ *   so this is free; other arrays are copied in ('in', 'inout') and written
+ *   back ('out', 'inout') around the call. An array passed twice (in place)
+ *   is placed once. 'sum' arguments get one zeroed float64 block per thread,
+ *   added in thread order and written to the output afterwards;
+ * - the export's parameters: the declared arguments in order (pointers, then
+ *   numbers, flags as 0/1, choices as their index), the scratch blocks, and
+ *   the row range [r0, r1) when the kernel splits over threads;
+ * - the thread pool's kernel index (every export that splits is registered).
+ *
+ * A kernel whose export takes other parameters gives `call`, which receives
+ * the derived pointers; marshalling and fallback stay derived.
+ */
+import type { TypedArray } from '../../tensor/dtype.js';
+import { setWasmImplementation, type ArgSpec, type ArgTypes, type ArraySpec, type Kernel, type ScalarSpec } from '../kernel.js';
+import { Frame, memoryViews, wasmState, type WasmExports } from './loader.js';
+import { parallelParts, parallelRows, registerParallelKernel } from '../threads/pool.js';
+
+/** How the wasm backend runs one declared kernel. */
+export interface WasmKernelSpec<A extends readonly ArgSpec[]> {
+  /** The module's export (default: the kernel's name). */
+  readonly export?: string;
+  /** Run in wasm only when this also holds (else the TypeScript kernel). */
+  readonly when?: (...args: ArgTypes<A>) => boolean;
+  /** Split rows [0, rows) over the worker pool, at an estimated `nsPerRow` of single-thread work each. */
+  readonly split?: { readonly rows: (...args: ArgTypes<A>) => number; readonly nsPerRow: (...args: ArgTypes<A>) => number };
+  /** Scratch blocks (bytes each, not zeroed) for the call. */
+  readonly scratch?: (...args: ArgTypes<A>) => readonly number[];
+  /**
+   * Call an export whose parameters are not the declared list: `p[i]` is the
+   * pointer of array argument i (0 for null), `s` the scratch pointers.
+   */
+  readonly call?: (w: WasmExports, p: readonly number[], s: readonly number[], ...args: ArgTypes<A>) => void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyFn = (...args: any[]) => any;
+
+/** Install the wasm implementation of `kernel` described by `spec`. */
+export function implementWasm<A extends readonly ArgSpec[]>(kernel: Kernel<A>, spec: WasmKernelSpec<A>): void {
+  const specs = kernel.args as readonly ArgSpec[];
+  const name = spec.export ?? kernel.kernelName;
+  const js = kernel.js as AnyFn;
+  const arrays: number[] = [];
+  const floats: number[] = [];
+  const sums: number[] = [];
+  specs.forEach((s, i) => {
+    if (s.kind !== 'array') return;
+    arrays.push(i);
+    if (s.elem === 'float') floats.push(i);
+    if (s.role === 'sum') sums.push(i);
+  });
+  const offsetIdx = specs.map((s) => (s.kind === 'array' && s.offset ? specs.findIndex((t) => t.name === s.offset) : -1));
+  const when = spec.when as AnyFn | undefined;
+  const split = spec.split as { rows: AnyFn; nsPerRow: AnyFn } | undefined;
+  const scratch = spec.scratch as AnyFn | undefined;
+  const call = spec.call as AnyFn | undefined;
+  if (split) registerParallelKernel(name);
+  let fn: AnyFn | null = null;
+  const exportFn = (): AnyFn => {
+    if (fn) return fn;
+    const w = wasmState();
+    if (!w) throw new Error('wasm kernels called before the WebAssembly module was loaded');
+    fn = w.exports[name] as AnyFn;
+    if (typeof fn !== 'function') throw new Error(`kernel '${kernel.kernelName}': the WebAssembly module has no export '${name}'`);
+    return fn;
+  };
+
+  const impl = (...a: unknown[]): void => {
+    for (let k = 0; k < floats.length; k++) {
+      const v = a[floats[k]!];
+      if (v !== null && !(v instanceof Float32Array)) { js(...a); return; }
+    }
+    const sizes: number[] = new Array(specs.length).fill(0);
+    for (let k = 0; k < arrays.length; k++) {
+      const i = arrays[k]!;
+      if (a[i] === null) continue;
+      const n = kernel.sizeOf(i, a);
+      if (n === 0) { js(...a); return; }
+      sizes[i] = n;
+    }
+    if (when && !when(...a)) { js(...a); return; }
+    const rows = split ? split.rows(...a) as number : 0;
+    const nsPerRow = split ? split.nsPerRow(...a) as number : 0;
+    const parts = split ? parallelParts(rows, nsPerRow) : 1;
+    const f = new Frame();
+    const p: number[] = new Array(specs.length).fill(0);
+    for (let k = 0; k < arrays.length; k++) {
+      const i = arrays[k]!;
+      const v = a[i] as TypedArray | null;
+      if (v === null) continue;
+      const s = specs[i] as ArraySpec;
+      if (s.role === 'sum') { p[i] = f.scratch(sizes[i]! * 8 * parts, true); continue; }
+      let placed = false;
+      for (let j = 0; j < k; j++) if (a[arrays[j]!] === v && (specs[arrays[j]!] as ArraySpec).role !== 'sum') { p[i] = p[arrays[j]!]!; placed = true; break; }
+      if (placed) continue;
+      // the same array may come again later (in place): place it once, for every use
+      let reads = s.role !== 'out', writes = s.role !== 'in', n = sizes[i]!;
+      for (let j = k + 1; j < arrays.length; j++) {
+        const t = specs[arrays[j]!] as ArraySpec;
+        if (a[arrays[j]!] !== v || t.role === 'sum') continue;
+        reads ||= t.role !== 'out';
+        writes ||= t.role !== 'in';
+        n = Math.max(n, sizes[arrays[j]!]!);
+      }
+      const off = offsetIdx[i]! >= 0 ? (a[offsetIdx[i]!] as number) : 0;
+      const f64 = v as Float32Array | Float64Array;
+      p[i] = writes ? f.output(f64, off, n, reads) : f.input(f64, off, n);
+    }
+    const sc: number[] = scratch ? (scratch(...a) as number[]).map((b) => f.scratch(b)) : [];
+    if (!f.ok) { f.release(); js(...a); return; }
+    const w = wasmState()!.exports;
+    if (call) call(w, p, sc, ...a);
+    else {
+      const base: number[] = [];
+      for (let i = 0; i < specs.length; i++) {
+        const s = specs[i]!;
+        if (s.kind === 'array') base.push(p[i]!);
+        else base.push(scalarValue(s, a[i]));
+      }
+      for (const q of sc) base.push(q);
+      if (split) {
+        parallelRows(name, rows, nsPerRow, (r0, r1, part) => {
+          const args = base.slice();
+          for (let k = 0; k < sums.length; k++) if (p[sums[k]!]) args[sums[k]!] = p[sums[k]!]! + part * sizes[sums[k]!]! * 8;
+          args.push(r0, r1);
+          return args;
+        }, parts);
+      } else exportFn()(...base);
+    }
+    for (const i of sums) {
+      const dst = a[i] as TypedArray | null;
+      if (dst) sumParts(dst, p[i]!, sizes[i]!, parts);
+    }
+    f.finish();
+  };
+  Object.defineProperty(impl, 'name', { value: `${kernel.kernelName}Wasm` });
+  setWasmImplementation(kernel, impl as unknown as (...args: ArgTypes<A>) => void);
+}
+
+function scalarValue(s: ScalarSpec, v: unknown): number {
+  if (s.type === 'boolean') return v ? 1 : 0;
+  if (s.type === 'choice' && typeof v === 'string') return s.choices!.indexOf(v);
+  return v as number;
+}
+
+/** dst[c] = sum over parts of the f64 accumulators at ptr (n each), in part order. */
+function sumParts(dst: TypedArray, ptr: number, n: number, parts: number): void {
+  const acc = memoryViews().f64;
+  const b = ptr >> 3;
+  if (parts === 1) { dst.set(acc.subarray(b, b + n)); return; }
+  for (let c = 0; c < n; c++) {
+    let v = 0;
+    for (let q = 0; q < parts; q++) v += acc[b + q * n + c]!;
+    dst[c] = v;
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * Every declared kernel (src/kernels/kernel.ts), on every backend, against a
+ * float64 run of its TypeScript implementation, at awkward shapes. Driven by
+ * the declarations: arguments are built from each argument's role and size,
+ * so a new kernel only needs a sample of its scalars here (the test fails for
+ * a declared kernel without one). Besides the values, it checks the
+ * declarations' contracts on every backend:
+ * - 'in' arrays are not modified;
+ * - 'out' and 'sum' arrays are overwritten (they start filled with a stale
+ *   value, so a kernel that accumulates or skips elements fails);
+ * Backends: 'js'; 'wasm' with arrays on the JS heap (copied per call);
+ * 'wasm' with arrays in wasm memory (the zero-copy path tensors take); and
+ * 'wasm' on two threads with the split crossover at 0 (per-thread sums).
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import '../../src/index.js';
+import { declaredKernels, hasWasmImplementation, type ArgSpec, type ArraySpec, type Kernel } from '../../src/kernels/kernel.js';
+import { getBackend, setBackend } from '../../src/kernels/backend.js';
+import { allocateResident, isResident, releaseResident, residentBlockOf } from '../../src/kernels/wasm/loader.js';
+import { setThreads, setThreadCrossover, getThreadCrossover, parallelKernels } from '../../src/kernels/threads/pool.js';
+import { layernormForward } from '../../src/kernels/js/layernorm.js';
+import { rmsnormForward } from '../../src/kernels/js/rmsnorm.js';
+import { groupnormForward } from '../../src/kernels/js/groupnorm.js';
+import { batchnormForwardTrain } from '../../src/kernels/js/batchnorm.js';
+import { softmaxForward } from '../../src/kernels/js/softmax.js';
+import { pointwiseForward, POINTWISE_OPS } from '../../src/kernels/js/pointwise.js';
+import { lrnForward } from '../../src/kernels/js/lrn.js';
+import { normalizeForward } from '../../src/kernels/js/normalize.js';
+
+/** Seeded generator (mulberry32) and the values a case is built from. */
+class Gen {
+  private s: number;
+  constructor(seed: number) { this.s = seed >>> 0; }
+  next(): number {
+    let t = (this.s += 0x6d2b79f5);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(lo: number, hi: number): number { return lo + Math.floor(this.next() * (hi - lo + 1)); }
+  pick<T>(xs: readonly T[]): T { return xs[Math.floor(this.next() * xs.length)]!; }
+  bool(): boolean { return this.next() < 0.5; }
+  /** null (skip the optional array) or undefined (generate it). */
+  opt(): null | undefined { return this.next() < 0.3 ? null : undefined; }
+  /** Float32-representable data around `offset` with spread `spread`. */
+  data(n: number, offset = 0, spread = 1): Float64Array {
+    const a = new Float64Array(n);
+    for (let i = 0; i < n; i++) a[i] = Math.fround(offset + spread * (this.next() * 2 - 1));
+    return a;
+  }
+  positive(n: number, lo = 0.2, hi = 2): Float64Array {
+    const a = new Float64Array(n);
+    for (let i = 0; i < n; i++) a[i] = Math.fround(lo + (hi - lo) * this.next());
+    return a;
+  }
+}
+
+/** A case: scalars by name, and explicit arrays (Float64Array data, or null to skip an optional one). */
+type Case = Record<string, unknown> & { tol?: number };
+
+/** Awkward sizes: 1, primes, one past a SIMD width, one past a block. */
+const ODD = [1, 2, 3, 5, 7, 17, 33, 65, 129] as const;
+
+/** Run a forward kernel's TypeScript implementation in float64 (for the statistics a backward kernel takes). */
+function stats<A extends readonly ArgSpec[]>(k: Kernel<A>, args: unknown[]): void { (k.js as unknown as (...a: unknown[]) => void)(...args); }
+
+const SAMPLES: Record<string, (g: Gen) => Case> = {
+  binarySame: (g) => { const n = g.pick([1, 3, 63, 64, 67, 130]); return { kind: g.pick([0, 1, 2, 3]), a: g.data(n), b: g.positive(n), out: new Float64Array(n).fill(7.77) }; },
+  binaryRows: (g) => ({ kind: g.pick([0, 1, 2, 3]), rows: g.pick(ODD), m: g.pick([1, 3, 4, 9, 64, 67]), bOnLeft: g.bool(), b: undefined, a: undefined }),
+  colSum: (g) => ({ rows: g.pick(ODD), m: g.pick([1, 3, 4, 9, 64, 67]) }),
+  adamStepF32: (g) => {
+    const n = g.pick([1, 63, 64, 65, 130]);
+    return {
+      n, b1: 0.9, b2: 0.999, stepSize: 1e-3 / (1 - 0.9 ** 3), rbc2: 1 / Math.sqrt(1 - 0.999 ** 3), eps: 1e-8,
+      l2: g.pick([0, 0.01]), shrink: g.pick([1, 0.999]), sign: g.pick([1, -1]), m: g.data(n, 0, 0.1), v: g.positive(n, 0, 0.01),
+    };
+  },
+  pointwiseForward: (g) => {
+    const op = g.pick(POINTWISE_OPS), n = g.pick([1, 15, 16, 17, 67, 300]);
+    return { op, src: op === 'log' || op === 'sqrt' ? g.positive(n, 0.05, 4) : g.data(n, 0, 4), dst: new Float64Array(n).fill(7.77) };
+  },
+  pointwiseBackward: (g) => {
+    const op = g.pick(POINTWISE_OPS), n = g.pick([1, 15, 16, 17, 67, 300]);
+    const x = op === 'log' || op === 'sqrt' ? g.positive(n, 0.05, 4) : g.data(n, 0, 4);
+    const y = new Float64Array(n);
+    pointwiseForward.js(op, x, y);
+    return { op, dout: g.data(n), x, y: Float64Array.from(y, Math.fround), dst: new Float64Array(n).fill(7.77) };
+  },
+  gemm: (g) => {
+    const M = g.pick(ODD), N = g.pick(ODD), K = g.pick(ODD);
+    return { M, N, K, aOff: g.int(0, 3), bOff: g.int(0, 3), cOff: g.int(0, 3), transA: g.bool(), transB: g.bool(), accumulate: g.bool(), tol: 1e-5 * K };
+  },
+  gemmBatched: (g) => {
+    const nb = g.int(1, 4), M = g.pick(ODD.slice(0, 6)), N = g.pick(ODD.slice(0, 6)), K = g.pick(ODD.slice(0, 6));
+    const strideA = g.bool() ? M * K : 0, strideB = g.bool() ? K * N : 0;
+    return {
+      nb, M, N, K, transA: g.bool(), transB: g.bool(), strideA, strideB,
+      A: g.data(strideA ? nb * M * K : M * K), B: g.data(strideB ? nb * K * N : K * N), tol: 1e-5 * K,
+    };
+  },
+  layernormForward: (g) => ({ N: g.pick(ODD), C: g.pick(ODD), eps: 1e-5, weight: g.opt(), bias: g.opt(), inp: undefined }),
+  layernormBackward: (g) => {
+    const N = g.pick(ODD), C = g.pick(ODD), inp = g.data(N * C, g.pick([0, 100]));
+    const mean = new Float64Array(N), rstd = new Float64Array(N);
+    stats(layernormForward, [new Float64Array(N * C), mean, rstd, inp, null, null, N, C, 1e-5]);
+    return { N, C, inp, mean, rstd, weight: g.opt(), dinp: g.opt(), dweight: g.opt(), dbias: g.opt(), tol: 1e-5 * Math.sqrt(N) };
+  },
+  rmsnormForward: (g) => ({ N: g.pick(ODD), C: g.pick(ODD), eps: 1e-6, weight: g.opt() }),
+  rmsnormBackward: (g) => {
+    const N = g.pick(ODD), C = g.pick(ODD), inp = g.data(N * C);
+    const rstd = new Float64Array(N);
+    stats(rmsnormForward, [new Float64Array(N * C), rstd, inp, null, N, C, 1e-6]);
+    return { N, C, inp, rstd, weight: g.opt(), dinp: g.opt(), dweight: g.opt(), tol: 1e-5 * Math.sqrt(N) };
+  },
+  groupnormForward: (g) => {
+    const G = g.pick([1, 2, 3]), C = G * g.pick([1, 2, 5]);
+    return { N: g.pick([1, 2, 3, 5]), C, S: g.pick([1, 3, 7, 16]), G, eps: 1e-5, weight: g.opt(), bias: g.opt() };
+  },
+  groupnormBackward: (g) => {
+    const G = g.pick([1, 2, 3]), C = G * g.pick([1, 2, 5]), N = g.pick([1, 2, 3, 5]), S = g.pick([1, 3, 7, 16]);
+    const inp = g.data(N * C * S), mean = new Float64Array(N * G), rstd = new Float64Array(N * G);
+    stats(groupnormForward, [new Float64Array(N * C * S), mean, rstd, inp, null, null, N, C, S, G, 1e-5]);
+    return { N, C, S, G, inp, mean, rstd, weight: g.opt(), dinp: g.opt(), dweight: g.opt(), dbias: g.opt(), tol: 1e-5 * Math.sqrt(N * S) };
+  },
+  batchnormForwardTrain: (g) => ({ N: g.pick(ODD.slice(1)), C: g.pick(ODD), S: g.pick([1, 1, 3, 16]), eps: 1e-5, weight: g.opt(), bias: g.opt(), inp: undefined }),
+  batchnormBackward: (g) => {
+    const N = g.pick(ODD.slice(1)), C = g.pick(ODD), S = g.pick([1, 1, 3, 16]);
+    const inp = g.data(N * C * S), mean = new Float64Array(C), rstd = new Float64Array(C);
+    stats(batchnormForwardTrain, [new Float64Array(N * C * S), mean, rstd, inp, null, null, N, C, S, 1e-5]);
+    return { N, C, S, inp, mean, rstd, weight: g.opt(), dinp: g.opt(), dweight: g.opt(), dbias: g.opt(), tol: 1e-5 * Math.sqrt(N * S) };
+  },
+  batchnormForwardEval: (g) => {
+    const C = g.pick(ODD);
+    return { N: g.pick(ODD), C, S: g.pick([1, 1, 3, 16]), eps: 1e-5, runningMean: g.data(C), runningVar: g.positive(C), weight: g.opt(), bias: g.opt() };
+  },
+  batchnormBackwardEval: (g) => {
+    const C = g.pick(ODD);
+    return { N: g.pick(ODD), C, S: g.pick([1, 1, 3, 16]), mean: g.data(C), rstd: g.positive(C), weight: g.opt(), dinp: g.opt(), dweight: g.opt(), dbias: g.opt() };
+  },
+  dytForward: (g) => ({ N: g.pick(ODD), C: g.pick(ODD), alpha: g.pick([0.5, 1.3]), weight: g.opt(), bias: g.opt() }),
+  dytBackward: (g) => ({ N: g.pick(ODD), C: g.pick(ODD), alpha: g.pick([0.5, 1.3]), weight: g.opt(), dinp: g.opt(), dalpha: g.opt(), dweight: g.opt(), dbias: g.opt() }),
+  lrnForward: (g) => ({ N: g.pick([1, 2, 3]), C: g.pick([1, 3, 7, 16]), S: g.pick([1, 5, 9]), size: g.pick([1, 2, 5]), alpha: 1e-2, beta: 0.75, k: 2 }),
+  lrnBackward: (g) => {
+    const N = g.pick([1, 2, 3]), C = g.pick([1, 3, 7, 16]), S = g.pick([1, 5, 9]), size = g.pick([1, 2, 5]);
+    const inp = g.data(N * C * S), scale = new Float64Array(N * C * S);
+    stats(lrnForward, [new Float64Array(N * C * S), scale, inp, N, C, S, size, 1e-2, 0.75, 2]);
+    return { N, C, S, size, alpha: 1e-2, beta: 0.75, inp, scale };
+  },
+  normalizeForward: (g) => ({ outer: g.pick([1, 2, 5]), D: g.pick(ODD), inner: g.pick([1, 3]), p: g.pick([1, 2, 3]), eps: 1e-12 }),
+  normalizeBackward: (g) => {
+    const outer = g.pick([1, 2, 5]), D = g.pick(ODD), inner = g.pick([1, 3]), p = g.pick([1, 2, 3]);
+    const inp = g.data(outer * D * inner), norm = new Float64Array(outer * inner);
+    stats(normalizeForward, [new Float64Array(outer * D * inner), norm, inp, outer, D, inner, p, 1e-12]);
+    return { outer, D, inner, p, eps: 1e-12, inp, norm };
+  },
+  softmaxForward: (g) => ({ outer: g.pick(ODD), D: g.pick(ODD), inner: g.pick([1, 1, 3]), log: g.bool() }),
+  softmaxBackward: (g) => {
+    const outer = g.pick(ODD), D = g.pick(ODD), inner = g.pick([1, 1, 3]), log = g.bool();
+    const x = g.data(outer * D * inner, 0, 3), out = new Float64Array(outer * D * inner);
+    stats(softmaxForward, [out, x, outer, D, inner, log]);
+    return { outer, D, inner, log, out: Float64Array.from(out, Math.fround) };
+  },
+};
+
+const STALE = 7.77;
+/** What the padding past a declared size holds in the resident runs (must be left alone). */
+const TAIL = -3.25;
+
+/** Fill in every array the case does not give: data for 'in'/'inout', stale values for 'out'/'sum'. */
+function complete(k: Kernel, c: Case, g: Gen): void {
+  const probe = k.args.map((s) => (s.kind === 'scalar' ? c[s.name] : c[s.name] ?? null));
+  k.args.forEach((s, i) => {
+    if (s.kind !== 'array' || c[s.name] !== undefined) return;
+    if (s.size === 'all') throw new Error(`sample of ${k.kernelName} must give '${s.name}' (size 'all')`);
+    const n = (s.offset ? (c[s.offset] as number) : 0) + k.sizeOf(i, probe);
+    c[s.name] = s.role === 'out' || s.role === 'sum' ? new Float64Array(n).fill(STALE) : s.elem === 'f64' ? g.data(n, 0, 0.5) : g.data(n);
+  });
+}
+
+type Mode = 'js' | 'wasm' | 'wasm-resident' | 'wasm-threads' | 'reference';
+
+/** Carves arrays out of one block of wasm memory (the zero-copy path tensors' storage takes). */
+class Arena {
+  readonly block: Float32Array;
+  private at = 0;
+  constructor(bytes: number) {
+    const b = allocateResident(Math.max(16384, Math.ceil(bytes / 4)), false);
+    assert.ok(b, 'a resident block');
+    this.block = b;
+  }
+  /**
+   * A view of at least n elements; padded to 64 KiB (the size from which the
+   * backend passes views by pointer) with TAIL values that must survive the call.
+   */
+  take(f32: boolean, n: number, pad: boolean): Float32Array | Float64Array {
+    const len = pad ? Math.max(n, 65536 / (f32 ? 4 : 8)) : n;
+    const off = this.block.byteOffset + this.at;
+    this.at += Math.ceil((len * (f32 ? 4 : 8)) / 64) * 64 + 64;
+    assert.ok(this.at <= this.block.byteLength, 'arena large enough');
+    const v = f32 ? new Float32Array(this.block.buffer, off, len) : new Float64Array(this.block.buffer, off, len);
+    v.fill(TAIL);
+    return v;
+  }
+  release(): void { releaseResident(residentBlockOf(this.block), this.block); }
+}
+
+/** The argument list for one run: float arrays as float32 (float64 for the reference run). */
+function argsFor(k: Kernel, c: Case, mode: Mode, arena: Arena | null): unknown[] {
+  return k.args.map((s) => {
+    const v = c[s.name];
+    if (s.kind === 'scalar') return v;
+    if (v === null) return null;
+    // the reference starts its outputs from zeros, the runs from STALE: a kernel that adds to an output fails
+    const src = mode === 'reference' && (s.role === 'out' || s.role === 'sum') ? new Float64Array((v as Float64Array).length) : v as Float64Array;
+    const f32 = s.elem === 'f32' || (s.elem === 'float' && mode !== 'reference');
+    if (arena) {
+      // 'all' arrays define their size by their length: those stay unpadded (copied per call)
+      const pad = (s as ArraySpec).size !== 'all';
+      const r = arena.take(f32, src.length, pad);
+      r.set(src);
+      assert.ok(!pad || isResident(r), 'padded views are passed by pointer');
+      return r;
+    }
+    return f32 ? Float32Array.from(src) : Float64Array.from(src);
+  });
+}
+
+/** max |a - b| / (1 + max |b|) */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let e = 0, m = 0;
+  for (let i = 0; i < b.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    e = Number.isNaN(d) && !(Number.isNaN(a[i]!) && Number.isNaN(b[i]!)) ? Infinity : Math.max(e, Number.isNaN(d) ? 0 : d);
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  return e / (1 + m);
+}
+
+function runCase(k: Kernel, c: Case, mode: Mode): void {
+  const ref = argsFor(k, c, 'reference', null);
+  (k.js as (...a: unknown[]) => void)(...ref);
+  let bytes = 0;
+  for (const s of k.args) if (s.kind === 'array' && c[s.name]) bytes += Math.max(65536, (c[s.name] as Float64Array).length * 8) + 128;
+  const arena = mode === 'wasm-resident' ? new Arena(bytes) : null;
+  const args = argsFor(k, c, mode, arena);
+  try {
+    setBackend(mode === 'js' ? 'js' : 'wasm');
+    (k as unknown as (...a: unknown[]) => void)(...args);
+  } finally {
+    setBackend('wasm');
+  }
+  const tol = c.tol ?? 2e-5;
+  const scalars = Object.fromEntries(k.args.filter((s) => s.kind === 'scalar').map((s) => [s.name, c[s.name]]));
+  const where = `${k.kernelName} [${mode}] ${JSON.stringify(scalars)}`;
+  k.args.forEach((s, i) => {
+    if (s.kind !== 'array' || args[i] === null) return;
+    const full = args[i] as Float32Array | Float64Array;
+    const n = (c[s.name] as Float64Array).length;
+    const got = full.subarray(0, n);
+    for (let j = n; j < full.length; j++) assert.equal(full[j], TAIL, `${where}: '${s.name}' written past its declared size at ${j}`);
+    if ((s as ArraySpec).role === 'in') {
+      assert.equal(relErr(got, c[s.name] as Float64Array), 0, `${where}: input '${s.name}' was modified`);
+      return;
+    }
+    const e = relErr(got, ref[i] as Float64Array);
+    assert.ok(e <= tol, `${where}: '${s.name}' differs from the float64 run by ${e.toExponential(2)} (tolerance ${tol})`);
+  });
+  arena?.release();
+}
+
+const RUNS = 12;
+
+test('every declared kernel has a sample here (a new kernel must be added to this test)', () => {
+  const names = declaredKernels().map((k) => k.kernelName);
+  assert.ok(names.length >= 26, `only ${names.length} kernels declared`);
+  assert.deepEqual(names.filter((n) => !(n in SAMPLES)), []);
+  assert.deepEqual(Object.keys(SAMPLES).filter((n) => !names.includes(n)), [], 'samples for kernels that are not declared');
+});
+
+test('every kernel that splits rows is in the thread pool\'s index, derived from the declarations', () => {
+  const idx = parallelKernels();
+  for (const n of ['layernormForward', 'layernormBackward', 'rmsnormBackward', 'groupnormBackward', 'softmaxForward', 'gemmRows', 'geluForward', 'batchnormBackwardS']) {
+    assert.ok(idx.includes(n), `${n} in the pool index`);
+  }
+  assert.equal(new Set(idx).size, idx.length, 'no duplicates');
+});
+
+for (const mode of ['js', 'wasm', 'wasm-resident', 'wasm-threads'] as const) {
+  test(`every declared kernel matches its float64 run at awkward shapes [${mode}]`, async () => {
+    const prev = getBackend();
+    const crossover = getThreadCrossover();
+    if (mode === 'wasm-threads') { await setThreads(2); setThreadCrossover(0); }
+    try {
+      for (const k of declaredKernels()) {
+        if (mode !== 'js' && !hasWasmImplementation(k) && mode !== 'wasm') continue;
+        for (let r = 0; r < RUNS; r++) {
+          const g = new Gen(1000 * r + k.kernelName.length);
+          const c = SAMPLES[k.kernelName]!(g);
+          complete(k, c, g);
+          runCase(k, c, mode);
+        }
+      }
+    } finally {
+      if (mode === 'wasm-threads') { setThreadCrossover(crossover); await setThreads(1); }
+      setBackend(prev);
+    }
+  });
+}
+
+test('a kernel called with float64 data on the wasm backend runs its TypeScript implementation (the derived fallback)', () => {
+  const x = new Float64Array([1, 2, 3, 4, 5, 6]), out = new Float64Array(6), mean = new Float64Array(2), rstd = new Float64Array(2);
+  setBackend('wasm');
+  layernormForward(out, mean, rstd, x, null, null, 2, 3, 0);
+  assert.deepEqual(Array.from(mean), [2, 5]);
+  assert.ok(Math.abs(out[0]! + Math.sqrt(1.5)) < 1e-12, 'float64 precision kept');
+});
