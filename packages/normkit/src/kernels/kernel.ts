@@ -128,9 +128,17 @@ function compileSize(kernel: string, args: readonly ArgSpec[], own: number, expr
     }
     return -1 - i; // argument index, encoded negative
   });
+  // specialized for the common lengths: this runs for every array of every call
+  const get = factors.map((f) => (f >= 0 ? () => f : (a: readonly unknown[]) => a[-1 - f] as number));
+  const idx = factors.map((f) => -1 - f);
+  if (factors.every((f) => f < 0)) {
+    if (idx.length === 1) { const [i] = idx as [number]; return (a) => a[i] as number; }
+    if (idx.length === 2) { const [i, j] = idx as [number, number]; return (a) => (a[i] as number) * (a[j] as number); }
+    if (idx.length === 3) { const [i, j, k] = idx as [number, number, number]; return (a) => (a[i] as number) * (a[j] as number) * (a[k] as number); }
+  }
   return (a) => {
     let n = 1;
-    for (const f of factors) n *= f >= 0 ? f : (a[-1 - f] as number);
+    for (const g of get) n *= g(a);
     return n;
   };
 }

@@ -7,7 +7,7 @@ import { wasmMemoryUsage } from './wasm/loader.js';
 
 /** What `memory()` reports (bytes). */
 export interface MemoryInfo {
-  /** Bytes of wasm memory in blocks handed out: tensors' storage and a running kernel's temporaries. */
+  /** Bytes of wasm memory in blocks handed out: tensors' storage, the 1 MiB stack of kernels' temporaries, and larger temporaries of a running kernel. */
   wasmBytesInUse: number;
   /** Of those, bytes holding tensor storage. */
   wasmTensorBytes: number;

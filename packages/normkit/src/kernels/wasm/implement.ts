@@ -43,6 +43,8 @@ export interface WasmKernelSpec<A extends readonly ArgSpec[]> {
   readonly call?: (w: WasmExports, p: readonly number[], s: readonly number[], ...args: ArgTypes<A>) => void;
 }
 
+const NO_SCRATCH: number[] = [];
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFn = (...args: any[]) => any;
 
@@ -76,16 +78,21 @@ export function implementWasm<A extends readonly ArgSpec[]>(kernel: Kernel<A>, s
     return fn;
   };
 
+  // per-call working arrays, reused (calls never nest: a kernel does not call kernels)
+  const sizes: number[] = new Array(specs.length).fill(0);
+  const p: number[] = new Array(specs.length).fill(0);
+  const base: number[] = new Array(specs.length).fill(0);
+  const sizeOf = kernel.sizeOf;
+
   const impl = (...a: unknown[]): void => {
     for (let k = 0; k < floats.length; k++) {
       const v = a[floats[k]!];
       if (v !== null && !(v instanceof Float32Array)) { js(...a); return; }
     }
-    const sizes: number[] = new Array(specs.length).fill(0);
     for (let k = 0; k < arrays.length; k++) {
       const i = arrays[k]!;
-      if (a[i] === null) continue;
-      const n = kernel.sizeOf(i, a);
+      if (a[i] === null) { sizes[i] = 0; continue; }
+      const n = sizeOf(i, a);
       if (n === 0) { js(...a); return; }
       sizes[i] = n;
     }
@@ -94,55 +101,60 @@ export function implementWasm<A extends readonly ArgSpec[]>(kernel: Kernel<A>, s
     const nsPerRow = split ? split.nsPerRow(...a) as number : 0;
     const parts = split ? parallelParts(rows, nsPerRow) : 1;
     const f = new Frame();
-    const p: number[] = new Array(specs.length).fill(0);
-    for (let k = 0; k < arrays.length; k++) {
-      const i = arrays[k]!;
-      const v = a[i] as TypedArray | null;
-      if (v === null) continue;
-      const s = specs[i] as ArraySpec;
-      if (s.role === 'sum') { p[i] = f.scratch(sizes[i]! * 8 * parts, true); continue; }
-      let placed = false;
-      for (let j = 0; j < k; j++) if (a[arrays[j]!] === v && (specs[arrays[j]!] as ArraySpec).role !== 'sum') { p[i] = p[arrays[j]!]!; placed = true; break; }
-      if (placed) continue;
-      // the same array may come again later (in place): place it once, for every use
-      let reads = s.role !== 'out', writes = s.role !== 'in', n = sizes[i]!;
-      for (let j = k + 1; j < arrays.length; j++) {
-        const t = specs[arrays[j]!] as ArraySpec;
-        if (a[arrays[j]!] !== v || t.role === 'sum') continue;
-        reads ||= t.role !== 'out';
-        writes ||= t.role !== 'in';
-        n = Math.max(n, sizes[arrays[j]!]!);
+    try {
+      for (let k = 0; k < arrays.length; k++) {
+        const i = arrays[k]!;
+        const v = a[i] as TypedArray | null;
+        p[i] = 0;
+        if (v === null) continue;
+        const s = specs[i] as ArraySpec;
+        if (s.role === 'sum') { p[i] = f.scratch(sizes[i]! * 8 * parts, true); continue; }
+        let placed = false;
+        for (let j = 0; j < k; j++) if (a[arrays[j]!] === v && (specs[arrays[j]!] as ArraySpec).role !== 'sum') { p[i] = p[arrays[j]!]!; placed = true; break; }
+        if (placed) continue;
+        // the same array may come again later (in place): place it once, for every use
+        let reads = s.role !== 'out', writes = s.role !== 'in', n = sizes[i]!;
+        for (let j = k + 1; j < arrays.length; j++) {
+          const t = specs[arrays[j]!] as ArraySpec;
+          if (a[arrays[j]!] !== v || t.role === 'sum') continue;
+          reads ||= t.role !== 'out';
+          writes ||= t.role !== 'in';
+          n = Math.max(n, sizes[arrays[j]!]!);
+        }
+        const off = offsetIdx[i]! >= 0 ? (a[offsetIdx[i]!] as number) : 0;
+        const f64 = v as Float32Array | Float64Array;
+        p[i] = writes ? f.output(f64, off, n, reads) : f.input(f64, off, n);
       }
-      const off = offsetIdx[i]! >= 0 ? (a[offsetIdx[i]!] as number) : 0;
-      const f64 = v as Float32Array | Float64Array;
-      p[i] = writes ? f.output(f64, off, n, reads) : f.input(f64, off, n);
-    }
-    const sc: number[] = scratch ? (scratch(...a) as number[]).map((b) => f.scratch(b)) : [];
-    if (!f.ok) { f.release(); js(...a); return; }
-    const w = wasmState()!.exports;
-    if (call) call(w, p, sc, ...a);
-    else {
-      const base: number[] = [];
-      for (let i = 0; i < specs.length; i++) {
-        const s = specs[i]!;
-        if (s.kind === 'array') base.push(p[i]!);
-        else base.push(scalarValue(s, a[i]));
+      const sc: number[] = scratch ? (scratch(...a) as number[]).map((b) => f.scratch(b)) : NO_SCRATCH;
+      if (!f.ok) { f.release(); js(...a); return; }
+      if (call) call(wasmState()!.exports, p, sc, ...a);
+      else {
+        for (let i = 0; i < specs.length; i++) {
+          const s = specs[i]!;
+          base[i] = s.kind === 'array' ? p[i]! : scalarValue(s, a[i]);
+        }
+        const args = sc.length ? base.concat(sc) : base;
+        if (!split) exportFn()(...args);
+        else if (parts === 1) exportFn()(...args, 0, rows);
+        else {
+          parallelRows(name, rows, nsPerRow, (r0, r1, part) => {
+            const at = args.slice();
+            for (let k = 0; k < sums.length; k++) if (p[sums[k]!]) at[sums[k]!] = p[sums[k]!]! + part * sizes[sums[k]!]! * 8;
+            at.push(r0, r1);
+            return at;
+          }, parts);
+        }
       }
-      for (const q of sc) base.push(q);
-      if (split) {
-        parallelRows(name, rows, nsPerRow, (r0, r1, part) => {
-          const args = base.slice();
-          for (let k = 0; k < sums.length; k++) if (p[sums[k]!]) args[sums[k]!] = p[sums[k]!]! + part * sizes[sums[k]!]! * 8;
-          args.push(r0, r1);
-          return args;
-        }, parts);
-      } else exportFn()(...base);
+      for (let k = 0; k < sums.length; k++) {
+        const i = sums[k]!;
+        const dst = a[i] as TypedArray | null;
+        if (dst) sumParts(dst, p[i]!, sizes[i]!, parts);
+      }
+      f.finish();
+    } catch (e) {
+      f.release();
+      throw e;
     }
-    for (const i of sums) {
-      const dst = a[i] as TypedArray | null;
-      if (dst) sumParts(dst, p[i]!, sizes[i]!, parts);
-    }
-    f.finish();
   };
   Object.defineProperty(impl, 'name', { value: `${kernel.kernelName}Wasm` });
   setWasmImplementation(kernel, impl as unknown as (...args: ArgTypes<A>) => void);
