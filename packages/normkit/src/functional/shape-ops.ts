@@ -7,6 +7,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { allocate, allocateUninit } from '../tensor/dtype.js';
 import { broadcastShapes, broadcastStrides, fmtShape, normalizeAxis, numel, shapeEq, stridesOf } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
+import { stridedCopy, STRIDED_MAX_DIMS } from '../kernels/js/strided.js';
 
 /** Reshape (one dim may be -1). Shares storage with the input. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
@@ -65,12 +66,38 @@ export function transpose(x: Tensor, a = -2, b = -1): Tensor {
   return permute(x, perm);
 }
 
-/** Copy `src` read through strides `st` (over `shape`) into contiguous `out`. */
+/**
+ * Copy `src` read through strides `st` (over `shape`) into contiguous `out`.
+ * Dims of size 1 are dropped and dims that are contiguous with the next
+ * merged; up to 6 dims remain for the declared `stridedCopy` kernel (SIMD on
+ * the wasm backend), more take the loop here.
+ */
 export function gatherStrided(src: ArrayLike<number>, st: readonly number[], shape: readonly number[], out: Float32Array | Float64Array): void {
   const nd = shape.length;
   const n = out.length;
+  if (n === 0) return;
   if (nd === 0) {
-    if (n) out[0] = src[0]!;
+    out[0] = src[0]!;
+    return;
+  }
+  // coalesce: drop size-1 dims; merge dim d into the kept dim before it when that one's stride is st[d] * shape[d]
+  const cs: number[] = [];
+  const ct: number[] = [];
+  for (let d = 0; d < nd; d++) {
+    const s = shape[d]!;
+    if (s === 1) continue;
+    const k = cs.length - 1;
+    if (k >= 0 && ct[k] === st[d]! * s) {
+      cs[k] = cs[k]! * s;
+      ct[k] = st[d]!;
+    } else {
+      cs.push(s);
+      ct.push(st[d]!);
+    }
+  }
+  if (cs.length <= STRIDED_MAX_DIMS && (src instanceof Float32Array || src instanceof Float64Array)) {
+    while (cs.length < STRIDED_MAX_DIMS) { cs.unshift(1); ct.unshift(0); }
+    stridedCopy(src, out, cs[0]!, cs[1]!, cs[2]!, cs[3]!, cs[4]!, cs[5]!, ct[0]!, ct[1]!, ct[2]!, ct[3]!, ct[4]!, ct[5]!);
     return;
   }
   const idx = new Array<number>(nd).fill(0);

@@ -161,6 +161,37 @@ const SAMPLES: Record<string, (g: Gen) => Case> = {
     stats(softmaxForward, [out, x, outer, D, inner, log]);
     return { outer, D, inner, log, out: Float64Array.from(out, Math.fround) };
   },
+  stridedCopy: (g) => {
+    // a row-major source of 1..6 awkward dims read permuted (last two swapped, [0,2,1,3]-like, any)
+    // or broadcast (expand: stride 0), padded to 6 dims with leading 1s (of arbitrary stride)
+    const nd = g.int(1, 6);
+    const dims: number[] = [];
+    for (let d = 0, n = 1; d < nd; d++) { const s = n > 2000 ? g.pick([1, 2]) : g.pick([1, 3, 4, 5, 8, 17, 17]); dims.push(s); n *= s; }
+    const rowMajor = (sh: number[]) => sh.map((_, d) => sh.slice(d + 1).reduce((a, b) => a * b, 1));
+    let shape: number[], strides: number[], srcLen: number;
+    if (g.next() < 0.3) {
+      // expand: some dims broadcast from 1
+      const from = dims.map((s) => (g.next() < 0.4 ? 1 : s));
+      const st = rowMajor(from);
+      shape = dims.map((s, d) => (from[d] === 1 && s === 1 ? g.pick([1, 3]) : s));
+      strides = st.map((t, d) => (from[d] === 1 ? 0 : t));
+      srcLen = from.reduce((a, b) => a * b, 1);
+    } else {
+      const perm = dims.map((_, d) => d);
+      const how = g.int(0, 2);
+      if (how === 0 && nd >= 2) [perm[nd - 2], perm[nd - 1]] = [perm[nd - 1]!, perm[nd - 2]!];
+      else if (how === 1 && nd >= 3) [perm[nd - 3], perm[nd - 2]] = [perm[nd - 2]!, perm[nd - 3]!];
+      else for (let d = nd - 1; d > 0; d--) { const e = g.int(0, d); [perm[d], perm[e]] = [perm[e]!, perm[d]!]; }
+      const st = rowMajor(dims);
+      shape = perm.map((a) => dims[a]!);
+      strides = perm.map((a) => st[a]!);
+      srcLen = dims.reduce((a, b) => a * b, 1);
+    }
+    while (shape.length < 6) { shape.unshift(1); strides.unshift(g.int(0, 9)); }
+    const c: Case = { src: g.data(srcLen), tol: 0 };
+    shape.forEach((s, d) => { c[`s${d}`] = s; c[`t${d}`] = strides[d]; });
+    return c;
+  },
 };
 
 const STALE = 7.77;

@@ -16,6 +16,7 @@ import { softmaxForward, softmaxBackward } from '../js/softmax.js';
 import { pointwiseForward, pointwiseBackward } from '../js/pointwise.js';
 import { adamStepF32 } from '../js/adam.js';
 import { binarySame, binaryRows, colSum } from '../js/elementwise.js';
+import { stridedCopy } from '../js/strided.js';
 import { memoryViews } from './loader.js';
 import { implementWasm } from './implement.js';
 import { parallelRows } from '../threads/pool.js';
@@ -167,5 +168,17 @@ export function registerWasmKernels(): void {
   implementWasm(softmaxBackward, {
     when: (_d, _g, _y, _outer, _D, inner) => inner === 1,
     split: { rows: (_d, _g, _y, outer) => outer, nsPerRow: (_d, _g, _y, _outer, D, _i, log) => (log ? 2 : 1) * D },
+  });
+
+  // permute/transpose/expand's strided copy (assembly/strided.ts): block copies, 4x4 transposes
+  // or splats per [s4, s5] plane; rows over threads are planes, or [s3, s4, s5] blocks when the
+  // kernel reads src in order (its sourceOrder(): contiguous runs, t3 < t4; same rule here)
+  const sourceOrder = (s3: number, t3: number, t4: number, t5: number) => t5 === 1 && s3 > 1 && t3 < t4;
+  implementWasm(stridedCopy, {
+    when: (_src, _out, s0, s1, s2, s3, s4, s5) => s0 * s1 * s2 * s3 * s4 * s5 >= 64,
+    split: {
+      rows: (_src, _out, s0, s1, s2, s3, _s4, _s5, _t0, _t1, _t2, t3, t4, t5) => s0 * s1 * s2 * (sourceOrder(s3, t3, t4, t5) ? 1 : s3),
+      nsPerRow: (_src, _out, _s0, _s1, _s2, s3, s4, s5, _t0, _t1, _t2, t3, t4, t5) => 0.5 * s4 * s5 * (sourceOrder(s3, t3, t4, t5) ? s3 : 1),
+    },
   });
 }

@@ -15,3 +15,4 @@ export { geluForward, geluBackward } from './gelu';
 export { activationForward, activationBackward } from './activations';
 export { adamStep } from './adam';
 export { binarySame, binaryRows, colSum } from './elementwise';
+export { stridedCopy } from './strided';
