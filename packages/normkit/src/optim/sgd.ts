@@ -4,6 +4,8 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { checkOptions } from '../options.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { allocateState } from '../tensor/storage.js';
+import { sgdMomentumStepF32 } from '../kernels/js/sgd.js';
 
 /** Options of `SGD` (each, except `schedule`, may also be set per parameter group). */
 export interface SGDOptions extends OptimizerOptions {
@@ -80,9 +82,14 @@ export class SGD extends Optimizer {
     }
     let b = st.momentum_buffer as Float64Array | null | undefined;
     const first = !b;
-    if (!b) b = st.momentum_buffer = new Float64Array(n);
+    // in backend memory where it offers it, so the SIMD kernel reads it in place
+    if (!b) b = st.momentum_buffer = allocateState(n);
     const damp = 1 - (group.dampening as number);
     const nes = group.nesterov as boolean;
+    if (d instanceof Float32Array && g instanceof Float32Array) {
+      sgdMomentumStepF32(d, g, b, n, lr, sign, wd, mu, damp, nes, first);
+      return;
+    }
     for (let j = 0; j < n; j++) {
       const gj = sign * g[j]! + wd * d[j]!;
       const bj = first ? gj : mu * b[j]! + damp * gj;

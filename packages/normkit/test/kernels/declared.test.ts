@@ -69,6 +69,10 @@ const SAMPLES: Record<string, (g: Gen) => Case> = {
   binarySame: (g) => { const n = g.pick([1, 3, 63, 64, 67, 130]); return { kind: g.pick([0, 1, 2, 3]), a: g.data(n), b: g.positive(n), out: new Float64Array(n).fill(7.77) }; },
   binaryRows: (g) => ({ kind: g.pick([0, 1, 2, 3]), rows: g.pick(ODD), m: g.pick([1, 3, 4, 9, 64, 67]), bOnLeft: g.bool(), b: undefined, a: undefined }),
   colSum: (g) => ({ rows: g.pick(ODD), m: g.pick([1, 3, 4, 9, 64, 67]) }),
+  sgdMomentumStepF32: (g) => {
+    const n = g.pick([1, 63, 64, 65, 130]);
+    return { n, lr: 0.01, sign: g.pick([1, -1]), wd: g.pick([0, 1e-4]), mu: 0.9, damp: g.pick([1, 0.9]), nesterov: g.bool(), first: g.bool(), b: g.data(n, 0, 0.1), tol: 0 };
+  },
   adamStepF32: (g) => {
     const n = g.pick([1, 63, 64, 65, 130]);
     return {

@@ -15,6 +15,7 @@ import { groupnormForward, groupnormBackward } from '../js/groupnorm.js';
 import { softmaxForward, softmaxBackward } from '../js/softmax.js';
 import { pointwiseForward, pointwiseBackward } from '../js/pointwise.js';
 import { adamStepF32 } from '../js/adam.js';
+import { sgdMomentumStepF32 } from '../js/sgd.js';
 import { binarySame, binaryRows, colSum } from '../js/elementwise.js';
 import { stridedCopy } from '../js/strided.js';
 import { memoryViews } from './loader.js';
@@ -40,6 +41,8 @@ export function registerWasmKernels(): void {
     call: (w, p, _s, _d, _g, _m, _v, n, b1, b2, stepSize, rbc2, eps, l2, shrink, sign) =>
       w.adamStep(p[0], p[1], p[2], p[3], 0, n, b1, b2, stepSize, rbc2, eps, l2, shrink, sign),
   });
+  // SGD with momentum in f64x2 SIMD (assembly/sgd.ts), bit-identical to the TypeScript loop.
+  implementWasm(sgdMomentumStepF32, { when: (_d, _g, _b, n) => n >= 64 });
   // Activations in SIMD: exact GELU (assembly/gelu.ts, split over threads), sigmoid,
   // tanh and ReLU (assembly/activations.ts); the other element-wise ops stay in their loops.
   implementWasm(pointwiseForward, {

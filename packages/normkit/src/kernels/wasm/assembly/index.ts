@@ -16,3 +16,4 @@ export { activationForward, activationBackward } from './activations';
 export { adamStep } from './adam';
 export { binarySame, binaryRows, colSum } from './elementwise';
 export { stridedCopy } from './strided';
+export { sgdMomentumStepF32 } from './sgd';
