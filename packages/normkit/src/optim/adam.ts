@@ -4,7 +4,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { checkOptions } from '../options.js';
-import { allocateState } from '../tensor/storage.js';
+import { allocate, allocateState } from '../tensor/storage.js';
 import { adamStepF32 } from '../kernels/js/adam.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
 
@@ -75,14 +75,21 @@ export class Adam extends Optimizer {
   get amsgrad(): boolean { return this.getOption('amsgrad'); }
   set amsgrad(v: boolean) { this.setOption('amsgrad', v); }
 
+  /** Adam's moments have the parameter's dtype (PyTorch's rule). */
+  protected override stateDtype(p: Tensor, key: string): 'float32' | 'float64' {
+    return key === 'exp_avg' || key === 'exp_avg_sq' || key === 'max_exp_avg_sq' ? p.dtype : 'float64';
+  }
+
   protected update(p: Tensor, g: ArrayLike<number>, group: ParamGroup, lr: number, st: ParamState): void {
     const d = p.data;
     const n = d.length;
-    // moments in backend memory where it offers it: the SIMD step reads them in place
-    const m = (st.exp_avg ??= allocateState(n)) as Float64Array;
-    const v = (st.exp_avg_sq ??= allocateState(n)) as Float64Array;
+    // The moments have the parameter's dtype, as in PyTorch; float32 ones live in
+    // backend memory where it offers it, so the SIMD step reads them in place.
+    const f32 = d instanceof Float32Array;
+    const m = (st.exp_avg ??= f32 ? allocate('float32', n) as Float32Array : allocateState(n)) as Float32Array | Float64Array;
+    const v = (st.exp_avg_sq ??= f32 ? allocate('float32', n) as Float32Array : allocateState(n)) as Float32Array | Float64Array;
     const ams = group.amsgrad as boolean;
-    const vmax = ams ? ((st.max_exp_avg_sq ??= new Float64Array(n)) as Float64Array) : null;
+    const vmax = ams ? ((st.max_exp_avg_sq ??= f32 ? new Float32Array(n) : new Float64Array(n)) as Float32Array | Float64Array) : null;
     const t = (st.step = ((st.step as number | undefined) ?? 0) + 1);
     const [b1, b2] = group.betas as [number, number];
     const stepSize = lr / (1 - Math.pow(b1, t));
@@ -92,7 +99,7 @@ export class Adam extends Optimizer {
     const l2 = this.decoupled ? 0 : wd;
     const shrink = this.decoupled ? 1 - lr * wd : 1;
     const sign = group.maximize ? -1 : 1;
-    if (d instanceof Float32Array && g instanceof Float32Array && vmax === null) {
+    if (d instanceof Float32Array && g instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array && vmax === null) {
       // the common case as one kernel (kernels/js/adam.ts; wasm SIMD on that backend): same arithmetic as below
       adamStepF32(d, g, m, v, n, b1, b2, stepSize, rbc2, eps, l2, shrink, sign);
       return;

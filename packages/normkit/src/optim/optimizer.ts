@@ -44,7 +44,7 @@ export interface ParamGroup {
 export type ParamsInput<O = Record<string, unknown>> = Iterable<Tensor> | Iterable<{ params: Iterable<Tensor> } & Partial<O>>;
 
 /** Per-parameter optimizer state (PyTorch's key names: `step`, `exp_avg`, `momentum_buffer`, ...). */
-export type ParamState = Record<string, number | Float64Array | null>;
+export type ParamState = Record<string, number | Float64Array | Float32Array | null>;
 
 /**
  * PyTorch's `optimizer.state_dict()` layout: `state` maps the index of each
@@ -182,14 +182,21 @@ export abstract class Optimizer {
     return loss;
   }
 
+  /** The dtype of state array `key` of parameter `p` (what `loadStateDict` converts to); float64 unless an optimizer says otherwise. */
+  protected stateDtype(_p: Tensor, _key: string): 'float32' | 'float64' {
+    return 'float64';
+  }
+
   /** Update parameter `p` in place from its gradient `g`, with its group's options, at learning rate `lr`. */
   protected abstract update(p: Tensor, g: ArrayLike<number>, group: ParamGroup, lr: number, state: ParamState): void;
 
   /**
    * PyTorch's `optimizer.state_dict()`: `{ state: { 0: { step, exp_avg, ... } },
    * param_groups: [{ lr, betas, weight_decay, ..., params: [0, 1] }] }`.
-   * Parameters are numbered in group order; state tensors are float64 copies
-   * shaped like their parameter; option names are PyTorch's snake_case.
+   * Parameters are numbered in group order; state tensors are copies shaped
+   * like their parameter, in the state's dtype (Adam's moments: the
+   * parameter's, as PyTorch; SGD's momentum buffer: float64); option names
+   * are PyTorch's snake_case.
    */
   stateDict(): OptimizerStateDict {
     const state: OptimizerStateDict['state'] = {};
@@ -206,7 +213,7 @@ export abstract class Optimizer {
         const st = this.state.get(p);
         if (st) {
           const o: Record<string, number | Tensor | null> = {};
-          for (const [k, v] of Object.entries(st)) o[k] = v instanceof Float64Array ? new Tensor(v.slice(), p.shape) : v;
+          for (const [k, v] of Object.entries(st)) o[k] = v instanceof Float64Array || v instanceof Float32Array ? new Tensor(v.slice(), p.shape) : v;
           state[idx] = o;
         }
         out.params.push(idx++);
@@ -265,7 +272,7 @@ export abstract class Optimizer {
           if (k === 'step') o[k] = v.data[0]!;
           else {
             if (v.size !== p.size) throw new RangeError(`${where}: state '${k}' of parameter ${key} has shape [${v.shape.join(', ')}], the parameter [${p.shape.join(', ')}]`);
-            o[k] = Float64Array.from(v.data);
+            o[k] = this.stateDtype(p, k) === 'float32' ? Float32Array.from(v.data) : Float64Array.from(v.data);
           }
         } else throw new TypeError(`${where}: state '${k}' of parameter ${key} must be a number, a Tensor or null, got ${typeof v}`);
       }

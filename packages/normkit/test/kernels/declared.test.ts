@@ -77,7 +77,7 @@ const SAMPLES: Record<string, (g: Gen) => Case> = {
     const n = g.pick([1, 63, 64, 65, 130]);
     return {
       n, b1: 0.9, b2: 0.999, stepSize: 1e-3 / (1 - 0.9 ** 3), rbc2: 1 / Math.sqrt(1 - 0.999 ** 3), eps: 1e-8,
-      l2: g.pick([0, 0.01]), shrink: g.pick([1, 0.999]), sign: g.pick([1, -1]), m: g.data(n, 0, 0.1), v: g.positive(n, 0, 0.01),
+      l2: g.pick([0, 0.01]), shrink: g.pick([1, 0.999]), sign: g.pick([1, -1]), m: g.data(n, 0, 0.1), v: g.positive(n, 0, 0.01), tol: 0,
     };
   },
   pointwiseForward: (g) => {
