@@ -1,0 +1,69 @@
+/**
+ * Steady-state training steps through the public API
+ * (`node dist/bench/steady-steps.js [--dist <other build's dist>]` after
+ * `npm run build`): the MLP 784-100-100-10 with BatchNorm at batch 32, and
+ * Pre-LN decoders (d 64, 4 heads, FFN 256) of depth 8 at batch 16 x 8 and of
+ * depth 6 at batch 16 x 32 (the lab's copy task size), each step forward,
+ * backward and an Adam step inside `nk.tidy`. Prints the median and fastest
+ * of the timed steps after a long warm-up: this machine's noise moves a
+ * median by up to ~30%, so compare two builds by alternating runs of this
+ * script (`--dist` loads another checkout's dist/, e.g. a `git worktree` of
+ * an older commit). Not a test: never run by `npm test`.
+ */
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+
+const at = process.argv.indexOf('--dist');
+const entry = at > 0 ? pathToFileURL(resolve(process.argv[at + 1]!, 'src/index.js')).href : '../src/index.js';
+const nk = (await import(entry)) as typeof import('../src/index.js');
+
+const labels = (n: number, k: number): number[] => Array.from({ length: n }, (_, i) => (i * 7) % k);
+
+function adam(params: InstanceType<typeof nk.Tensor>[], loss: () => InstanceType<typeof nk.Tensor>): () => void {
+  const opt = new nk.optim.Adam(params, { lr: 1e-3 });
+  return () => nk.tidy(() => { opt.zeroGrad(); loss().backward(); opt.step(); });
+}
+
+function mlp(): () => void {
+  const rng = new nk.Rng(1);
+  const m = new nk.nn.Sequential(new nk.nn.Linear(784, 100, { rng }), new nk.BatchNorm1d(100), new nk.nn.ReLU(),
+    new nk.nn.Linear(100, 100, { rng }), new nk.BatchNorm1d(100), new nk.nn.ReLU(), new nk.nn.Linear(100, 10, { rng }));
+  const x = nk.rand([32, 784], { rng });
+  const y = labels(32, 10);
+  return adam(m.parameters(), () => nk.F.crossEntropy(m.forward(x), y));
+}
+
+function preLn(d: number, depth: number, B: number, T: number, vocab = 64): () => void {
+  const rng = new nk.Rng(1);
+  const emb = new nk.nn.Embedding(vocab, d, { rng });
+  const blocks = Array.from({ length: depth }, () => new nk.nn.TransformerBlock({ dModel: d, nHeads: 4, dFF: 4 * d, norm: 'layernorm', placement: 'pre', causal: true, rng }));
+  const ln = new nk.LayerNorm([d]);
+  const head = new nk.nn.Linear(d, vocab, { rng });
+  const tokens = Int32Array.from({ length: B * T }, (_, i) => (i * 13) % vocab);
+  const y = labels(B * T, vocab);
+  const params = [...emb.parameters(), ...blocks.flatMap((b) => b.parameters()), ...ln.parameters(), ...head.parameters()];
+  return adam(params, () => {
+    let h = emb.forward(tokens, [B, T]);
+    for (const b of blocks) h = b.forward(h);
+    return nk.F.crossEntropy(nk.reshape(head.forward(ln.forward(h)), [B * T, vocab]), y);
+  });
+}
+
+const runs: [string, () => () => void, number, number][] = [
+  ['MLP 784-100-100-10 + BatchNorm, batch 32', mlp, 300, 1500],
+  ['Pre-LN d64 x8, batch 16 x 8', () => preLn(64, 8, 16, 8), 10, 60],
+  ['Pre-LN d64 x6, batch 16 x 32', () => preLn(64, 6, 16, 32), 5, 30],
+];
+console.log(`normkit ${entry}; backend ${nk.getBackend()}`);
+for (const [name, make, warm, reps] of runs) {
+  const step = make();
+  for (let i = 0; i < warm; i++) step();
+  const ms: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    step();
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  console.log(`${name}: median ${ms[ms.length >> 1]!.toFixed(2)} ms, fastest ${ms[0]!.toFixed(2)} ms (${reps} steps after ${warm})`);
+}
