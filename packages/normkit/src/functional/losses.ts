@@ -16,6 +16,9 @@
  *              dx_nc = dloss/N (softmax_nc sum_c' p_nc' - p_nc)           (probabilities)
  *              dp_nc = dloss/N (lse_n - x_nc)
  * Only the per-row lse (float64) is saved; softmax is recomputed from it.
+ * With class indices the row loops are the declared kernels
+ * crossEntropyForward/crossEntropyBackward (src/kernels/js/cross-entropy.ts;
+ * SIMD on the wasm backend); probability targets keep the loops here.
  */
 import { Tensor } from '../tensor/tensor.js';
 import { allocate } from '../tensor/dtype.js';
@@ -27,6 +30,7 @@ import { logSoftmax } from './softmax.js';
 import { permute, reshape, slice, stack } from './shape-ops.js';
 import { zerosLike } from '../tensor/create.js';
 import { checkOptions } from '../options.js';
+import { crossEntropyForward, crossEntropyBackward as crossEntropyBackwardRows } from '../kernels/js/cross-entropy.js';
 
 /** How a loss reduces its per-element values: PyTorch's `reduction`. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -120,7 +124,16 @@ export function crossEntropy(logits: Tensor, targets: Targets, opts: CrossEntrop
   const x = logits.data;
   const lse = new Float64Array(N);
   let total = 0;
-  const p = soft ? (targets as Tensor).data : null;
+  if (!soft) {
+    // class indices: the declared kernel (its TypeScript twin is the loop below, without probabilities)
+    const loss = new Float64Array(N);
+    crossEntropyForward(lse, loss, x, Float64Array.from(idx!), N, C);
+    for (let n = 0; n < N; n++) total += loss[n]!;
+    const out = allocate(logits.dtype, 1);
+    out[0] = total / N;
+    return record(new Tensor(out, []), 'crossEntropy', [logits], { targets: idx, lse });
+  }
+  const p = (targets as Tensor).data;
   for (let n = 0; n < N; n++) {
     const r = n * C;
     let m = -Infinity;
@@ -130,19 +143,16 @@ export function crossEntropy(logits: Tensor, targets: Targets, opts: CrossEntrop
     for (let c = 0; c < C; c++) s += Math.exp(x[r + c]! - m);
     const l = m + Math.log(s);
     lse[n] = l;
-    if (p) {
-      let acc = 0;
-      for (let c = 0; c < C; c++) {
-        const pc = p[r + c]!;
-        if (pc !== 0) acc += pc * (l - x[r + c]!);
-      }
-      total += acc;
-    } else total += l - x[r + idx![n]!]!;
+    let acc = 0;
+    for (let c = 0; c < C; c++) {
+      const pc = p[r + c]!;
+      if (pc !== 0) acc += pc * (l - x[r + c]!);
+    }
+    total += acc;
   }
   const out = allocate(logits.dtype, 1);
   out[0] = total / N;
-  const inputs = soft ? [logits, targets as Tensor] : [logits];
-  return record(new Tensor(out, []), 'crossEntropy', inputs, { targets: idx, lse });
+  return record(new Tensor(out, []), 'crossEntropy', [logits, targets as Tensor], { targets: idx, lse });
 }
 
 /** Gradients of `crossEntropy`: [dlogits, dtargets (probability targets only)]. */
@@ -156,19 +166,16 @@ export function crossEntropyBackward(
   let dp: Tensor | null = null;
   if (needs[0]) {
     const g = allocate(logits.dtype, N * C);
-    const p = probs ? probs.data : null;
-    for (let n = 0; n < N; n++) {
-      const r = n * C;
-      const l = lse[n]!;
-      if (p) {
+    if (probs) {
+      const p = probs.data;
+      for (let n = 0; n < N; n++) {
+        const r = n * C;
+        const l = lse[n]!;
         let ps = 0;
         for (let c = 0; c < C; c++) ps += p[r + c]!;
         for (let c = 0; c < C; c++) g[r + c] = scale * (Math.exp(x[r + c]! - l) * ps - p[r + c]!);
-      } else {
-        for (let c = 0; c < C; c++) g[r + c] = scale * Math.exp(x[r + c]! - l);
-        g[r + targets![n]!] -= scale;
       }
-    }
+    } else crossEntropyBackwardRows(g, x, lse, Float64Array.from(targets!), N, C, scale);
     dx = new Tensor(g, logits.shape);
   }
   if (needs[1] && probs) {

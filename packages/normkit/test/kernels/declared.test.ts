@@ -24,6 +24,7 @@ import { rmsnormForward } from '../../src/kernels/js/rmsnorm.js';
 import { groupnormForward } from '../../src/kernels/js/groupnorm.js';
 import { batchnormForwardTrain } from '../../src/kernels/js/batchnorm.js';
 import { softmaxForward } from '../../src/kernels/js/softmax.js';
+import { crossEntropyForward } from '../../src/kernels/js/cross-entropy.js';
 import { pointwiseForward, POINTWISE_OPS } from '../../src/kernels/js/pointwise.js';
 import { lrnForward } from '../../src/kernels/js/lrn.js';
 import { normalizeForward } from '../../src/kernels/js/normalize.js';
@@ -158,12 +159,22 @@ const SAMPLES: Record<string, (g: Gen) => Case> = {
     stats(normalizeForward, [new Float64Array(outer * D * inner), norm, inp, outer, D, inner, p, 1e-12]);
     return { outer, D, inner, p, eps: 1e-12, inp, norm };
   },
-  softmaxForward: (g) => ({ outer: g.pick(ODD), D: g.pick(ODD), inner: g.pick([1, 1, 3]), log: g.bool() }),
+  softmaxForward: (g) => ({ outer: g.pick(ODD), D: g.pick(ODD), inner: g.pick([1, 5, 9, 1]), log: g.bool() }),
   softmaxBackward: (g) => {
-    const outer = g.pick(ODD), D = g.pick(ODD), inner = g.pick([1, 1, 3]), log = g.bool();
+    const outer = g.pick(ODD), D = g.pick(ODD), inner = g.pick([1, 5, 9, 1]), log = g.bool();
     const x = g.data(outer * D * inner, 0, 3), out = new Float64Array(outer * D * inner);
     stats(softmaxForward, [out, x, outer, D, inner, log]);
     return { outer, D, inner, log, out: Float64Array.from(out, Math.fround) };
+  },
+  crossEntropyForward: (g) => {
+    const N = g.pick(ODD), C = g.pick(ODD);
+    return { N, C, logits: g.data(N * C, g.pick([0, 50]), 4), targets: Float64Array.from({ length: N }, () => g.int(0, C - 1)) };
+  },
+  crossEntropyBackward: (g) => {
+    const N = g.pick(ODD), C = g.pick(ODD);
+    const logits = g.data(N * C, 0, 4), targets = Float64Array.from({ length: N }, () => g.int(0, C - 1)), lse = new Float64Array(N);
+    stats(crossEntropyForward, [lse, new Float64Array(N), logits, targets, N, C]);
+    return { N, C, logits, targets, lse, scale: g.pick([1 / N, -0.37]) };
   },
   stridedCopy: (g) => {
     // a row-major source of 1..6 awkward dims read permuted (last two swapped, [0,2,1,3]-like, any)

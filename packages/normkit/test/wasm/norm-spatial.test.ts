@@ -216,7 +216,7 @@ test('wasm softmax / log-softmax (last axis) forward and backward match the floa
   }), { numRuns: 300 });
 });
 
-test('wasm softmax: -inf entries (masks), all -inf rows and NaN behave as the TypeScript kernel; inner > 1 falls back', () => {
+test('wasm softmax: -inf entries (masks), all -inf lines and NaN behave as the TypeScript kernel, along rows (inner = 1) and across the inner axis (inner > 1)', () => {
   const x = Float32Array.from([0, -Infinity, 1, 2, -Infinity, -Infinity, -Infinity, -Infinity, 1, NaN, 0, 3, 5, 5, 5, 5]);
   for (const log of [false, true]) {
     const a = new Float32Array(16), b = new Float32Array(16);
@@ -224,11 +224,20 @@ test('wasm softmax: -inf entries (masks), all -inf rows and NaN behave as the Ty
     softmaxForward.js(b, x, 4, 4, 1, log);
     assertClose(a, b, { atol: 1e-7, rtol: 1e-6, msg: `log=${log}` });
     assert.equal(a[1], log ? -Infinity : 0);
+    // the same values as [1, 4, 4] over the middle axis: four lines of stride 4, one SIMD lane each;
+    // transposed, the lines are the rows above (-inf entries, one all -inf line, a NaN line)
+    const xt = new Float32Array(16);
+    for (let i = 0; i < 4; i++) for (let q = 0; q < 4; q++) xt[i * 4 + q] = x[q * 4 + i]!;
+    const c = new Float32Array(16), d = new Float32Array(16);
+    withBackend('wasm', () => softmaxForward(c, xt, 1, 4, 4, log));
+    softmaxForward.js(d, xt, 1, 4, 4, log);
+    assertClose(c, d, { atol: 1e-7, rtol: 1e-6, msg: `inner=4 log=${log}` });
+    assertClose(Float32Array.from(a, (_, i) => c[(i % 4) * 4 + (i >> 2)]!), a, { atol: 1e-7, rtol: 1e-6, msg: `inner=4 log=${log}: as the rows` });
   }
   const y = data(2 * 5 * 3, 9), a = new Float32Array(30), b = new Float32Array(30);
   withBackend('wasm', () => softmaxForward(a, y, 2, 5, 3, false));
   softmaxForward.js(b, y, 2, 5, 3, false);
-  assert.deepEqual(a, b);
+  assertClose(a, b, { atol: 1e-7, rtol: 1e-6, msg: 'inner=3' });
 });
 
 test('the wasm kernels are the ones that run (results differ from the TypeScript kernels in the last bits)', () => {

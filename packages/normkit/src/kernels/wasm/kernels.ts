@@ -13,6 +13,7 @@ import { rmsnormForward, rmsnormBackward } from '../js/rmsnorm.js';
 import { batchnormForwardTrain, batchnormBackward, batchnormForwardEval, batchnormBackwardEval } from '../js/batchnorm.js';
 import { groupnormForward, groupnormBackward } from '../js/groupnorm.js';
 import { softmaxForward, softmaxBackward } from '../js/softmax.js';
+import { crossEntropyForward, crossEntropyBackward } from '../js/cross-entropy.js';
 import { pointwiseForward, pointwiseBackward } from '../js/pointwise.js';
 import { adamStepF32 } from '../js/adam.js';
 import { sgdMomentumStepF32 } from '../js/sgd.js';
@@ -163,14 +164,13 @@ export function registerWasmKernels(): void {
     split: { rows: (_o, _i, _rm, _rv, _w, _b, _N, C) => C, nsPerRow: (_o, _i, _rm, _rv, _w, _b, N, _C, S) => 0.5 * N * S },
   });
 
-  // softmax: the last axis (inner = 1) in SIMD; other axes keep the TypeScript kernel
+  // softmax over any axis in SIMD: along rows for the last axis (inner = 1), across the inner axis
+  // otherwise; rows over threads are outer indices (each a [D, inner] block)
   implementWasm(softmaxForward, {
-    when: (_o, _i, _outer, _D, inner) => inner === 1,
-    split: { rows: (_o, _i, outer) => outer, nsPerRow: (_o, _i, _outer, D) => 2 * D },
+    split: { rows: (_o, _i, outer) => outer, nsPerRow: (_o, _i, _outer, D, inner) => 2 * D * inner },
   });
   implementWasm(softmaxBackward, {
-    when: (_d, _g, _y, _outer, _D, inner) => inner === 1,
-    split: { rows: (_d, _g, _y, outer) => outer, nsPerRow: (_d, _g, _y, _outer, D, _i, log) => (log ? 2 : 1) * D },
+    split: { rows: (_d, _g, _y, outer) => outer, nsPerRow: (_d, _g, _y, _outer, D, inner, log) => (log ? 2 : 1) * D * inner },
   });
 
   // permute/transpose/expand's strided copy (assembly/strided.ts): block copies, 4x4 transposes
@@ -184,4 +184,9 @@ export function registerWasmKernels(): void {
       nsPerRow: (_src, _out, _s0, _s1, _s2, s3, s4, s5, _t0, _t1, _t2, t3, t4, t5) => 0.5 * s4 * s5 * (sourceOrder(s3, t3, t4, t5) ? s3 : 1),
     },
   });
+
+  // crossEntropy's rows with class-index targets (assembly/cross-entropy.ts): lse and loss terms,
+  // and dlogits = scale (softmax - onehot); rows over threads
+  implementWasm(crossEntropyForward, { split: { rows: (_l, _s, _x, _t, N) => N, nsPerRow: (_l, _s, _x, _t, _N, C) => 1.5 * C } });
+  implementWasm(crossEntropyBackward, { split: { rows: (_g, _x, _l, _t, N) => N, nsPerRow: (_g, _x, _l, _t, _N, C) => 1.5 * C } });
 }

@@ -10,6 +10,7 @@ export { batchnormForwardTrain1, batchnormBackward1, batchnormForwardEval1 } fro
 export { batchnormForwardTrainS, batchnormBackwardS, batchnormForwardEvalS, batchnormBackwardEval1 } from './batchnorm-spatial';
 export { groupnormForward, groupnormBackward } from './groupnorm';
 export { softmaxForward, softmaxBackward } from './softmax';
+export { crossEntropyForward, crossEntropyBackward } from './cross-entropy';
 export { zeroBytes } from './memory';
 export { geluForward, geluBackward } from './gelu';
 export { activationForward, activationBackward } from './activations';

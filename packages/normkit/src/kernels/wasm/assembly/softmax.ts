@@ -1,15 +1,19 @@
 /**
- * Softmax and log-softmax over the last axis (lines of D contiguous values:
- * the [outer, D, 1] case of src/kernels/js/softmax.ts, which attention and
- * cross-entropy use), forward above backward, 128-bit SIMD; same formulas as
- * the TypeScript kernel:
+ * Softmax and log-softmax along one axis of [outer, D, inner] (the shapes of
+ * src/kernels/js/softmax.ts), forward above backward, 128-bit SIMD; same
+ * formulas as the TypeScript kernel:
  *
  *   softmax:     y_i = exp(x_i - m) / sum_j exp(x_j - m),  m = max_j x_j
  *   backward:    dx_i = y_i (dy_i - sum_j dy_j y_j)
  *   logSoftmax:  y_i = x_i - (m + log(sum_j exp(x_j - m)))
  *   backward:    dx_i = dy_i - exp(y_i) sum_j dy_j
  *
- * Shapes: inp, out, dout, dinp [rows, D] f32. Kernels work on rows [r0, r1).
+ * Shapes: inp, out, dout, dinp [outer, D, inner] f32. Kernels work on the
+ * outer indices [r0, r1). The last axis (inner = 1: attention, cross-entropy)
+ * runs along each line of D contiguous values; other axes (inner > 1) run
+ * four lines at once, one per f32x4 lane, across the contiguous inner axis
+ * (a column block's D values are `inner` apart), the inner % 4 lines left
+ * over one at a time through the same scalar steps as a row's tail.
  *
  * Numerics: x - m is one correctly rounded f32 subtraction (what rounding an
  * exact f64 difference to f32 gives), exp is a vector polynomial accurate to
@@ -18,9 +22,9 @@
  * softmax backward forms y (dy - s) in f64 too.
  */
 
-@inline function lo(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
-@inline function hi(v: v128): v128 { return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)); }
-@inline function hsum(v: v128): f64 { return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1); }
+@inline export function lo(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
+@inline export function hi(v: v128): v128 { return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)); }
+@inline export function hsum(v: v128): f64 { return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1); }
 
 /**
  * exp of four f32 lanes (Cephes expf): x = n ln2 + r with |r| <= ln2/2 (ln2
@@ -32,7 +36,7 @@
  * NaN stays NaN (pmax/pmin return their first operand when it is NaN);
  * exp(-inf) = 0.
  */
-@inline function expf4(x: v128): v128 {
+@inline export function expf4(x: v128): v128 {
   const under = f32x4.lt(x, f32x4.splat(-87.33));
   const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.33)), f32x4.splat(88.3));
   const big = f32x4.splat(12582912.0); // 1.5 * 2^23
@@ -53,12 +57,12 @@
 }
 
 /** Scalar exp through the same polynomial (row tails), so every element of a row is computed alike. */
-@inline function expf1(x: f32): f32 {
+@inline export function expf1(x: f32): f32 {
   return f32x4.extract_lane(expf4(f32x4.splat(x)), 0);
 }
 
 /** Row maximum; a row of all -inf gives 0 (keeps exp finite, as the TypeScript kernel). */
-@inline function rowMax(x: usize, D: i32): f32 {
+@inline export function rowMax(x: usize, D: i32): f32 {
   let mv = f32x4.splat(-Infinity);
   let i = 0;
   // pmax(m, v) = m < v ? v : m: ignores a NaN v, as the TypeScript kernel's `v > m` (the NaN then poisons the sum)
@@ -68,12 +72,166 @@
   return m === -Infinity ? 0 : m;
 }
 
+/** Four lanes' f64 sums (lanes 0-1 in a, 2-3 in b) as the f32x4 of their reciprocals, each 1/s rounded once. */
+@inline function recip4(a: v128, b: v128): v128 {
+  const one = f64x2.splat(1);
+  return i32x4.shuffle(f32x4.demote_f64x2_zero(f64x2.div(one, a)), f32x4.demote_f64x2_zero(f64x2.div(one, b)), 0, 1, 4, 5);
+}
+
+/** ln of both f64 lanes (scalar Math.log per lane: there is no vector log, and it runs once per line). */
+@inline function log2l(v: v128): v128 {
+  return f64x2.replace_lane(f64x2.splat(Math.log(f64x2.extract_lane(v, 0))), 1, Math.log(f64x2.extract_lane(v, 1)));
+}
+
 /**
- * Forward on rows [r0, r1) of the [outer, D] input: softmax (log = 0) or
- * log-softmax (log = 1). The declared shape is [outer, D, inner]; this kernel
- * runs the last axis (inner = 1), the caller checks it.
+ * Forward for inner > 1: outer indices [r0, r1), each a [D, inner] block
+ * whose inner columns are the lines. Four adjacent columns per f32x4, so
+ * every load is one contiguous vector; per lane the steps of the row code
+ * (max, exp(x - m) in f32, sum in f64, one rounding of x - (m + log s)).
+ */
+function forwardColumns(out: usize, inp: usize, D: i32, inner: i32, log: i32, r0: i32, r1: i32): void {
+  const stride = <usize>inner << 2;
+  const blockBytes = <usize>D * stride;
+  const ninf = f32x4.splat(-Infinity);
+  for (let o = r0; o < r1; o++) {
+    const xb = inp + <usize>o * blockBytes, yb = out + <usize>o * blockBytes;
+    let q = 0;
+    for (; q + 4 <= inner; q += 4) {
+      const x = xb + (<usize>q << 2), y = yb + (<usize>q << 2);
+      let mv = ninf;
+      // pmax ignores a NaN x, as the TypeScript kernel's `v > m` (the NaN then poisons the sum)
+      for (let i = 0; i < D; i++) mv = f32x4.pmax(mv, v128.load(x + <usize>i * stride));
+      mv = v128.andnot(mv, f32x4.eq(mv, ninf)); // a line of all -inf: m = 0 (keeps exp finite)
+      let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+      if (log) {
+        for (let i = 0; i < D; i++) {
+          const e = expf4(f32x4.sub(v128.load(x + <usize>i * stride), mv));
+          a0 = f64x2.add(a0, lo(e)); a1 = f64x2.add(a1, hi(e));
+        }
+        const l0 = f64x2.add(lo(mv), log2l(a0)), l1 = f64x2.add(hi(mv), log2l(a1));
+        for (let i = 0; i < D; i++) {
+          const k = <usize>i * stride;
+          const v = v128.load(x + k);
+          const d0 = f32x4.demote_f64x2_zero(f64x2.sub(lo(v), l0));
+          const d1 = f32x4.demote_f64x2_zero(f64x2.sub(hi(v), l1));
+          v128.store(y + k, i32x4.shuffle(d0, d1, 0, 1, 4, 5));
+        }
+      } else {
+        // exp once: store it, then scale in place (out may be inp: each value is read before it is written)
+        for (let i = 0; i < D; i++) {
+          const k = <usize>i * stride;
+          const e = expf4(f32x4.sub(v128.load(x + k), mv));
+          v128.store(y + k, e);
+          a0 = f64x2.add(a0, lo(e)); a1 = f64x2.add(a1, hi(e));
+        }
+        const rv = recip4(a0, a1);
+        for (let i = 0; i < D; i++) {
+          const k = <usize>i * stride;
+          v128.store(y + k, f32x4.mul(v128.load(y + k), rv));
+        }
+      }
+    }
+    for (; q < inner; q++) {
+      const x = xb + (<usize>q << 2), y = yb + (<usize>q << 2);
+      let m: f32 = -Infinity;
+      for (let i = 0; i < D; i++) {
+        const v = load<f32>(x + <usize>i * stride);
+        if (v > m) m = v;
+      }
+      if (m == -Infinity) m = 0;
+      let s: f64 = 0;
+      if (log) {
+        for (let i = 0; i < D; i++) s += <f64>expf1(load<f32>(x + <usize>i * stride) - m);
+        const ls = <f64>m + Math.log(s);
+        for (let i = 0; i < D; i++) {
+          const k = <usize>i * stride;
+          store<f32>(y + k, <f32>(<f64>load<f32>(x + k) - ls));
+        }
+      } else {
+        for (let i = 0; i < D; i++) {
+          const k = <usize>i * stride;
+          const e = expf1(load<f32>(x + k) - m);
+          store<f32>(y + k, e);
+          s += <f64>e;
+        }
+        const rS = <f32>(1.0 / s);
+        for (let i = 0; i < D; i++) {
+          const k = <usize>i * stride;
+          store<f32>(y + k, load<f32>(y + k) * rS);
+        }
+      }
+    }
+  }
+}
+
+/** Backward for inner > 1 (the layout of forwardColumns): per lane the steps of the row code. */
+function backwardColumns(dinp: usize, dout: usize, out: usize, D: i32, inner: i32, log: i32, r0: i32, r1: i32): void {
+  const stride = <usize>inner << 2;
+  const blockBytes = <usize>D * stride;
+  for (let o = r0; o < r1; o++) {
+    const gb = dout + <usize>o * blockBytes, yb = out + <usize>o * blockBytes, db = dinp + <usize>o * blockBytes;
+    let q = 0;
+    for (; q + 4 <= inner; q += 4) {
+      const qo = <usize>q << 2;
+      const g = gb + qo, y = yb + qo, d = db + qo;
+      let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+      if (log) {
+        for (let i = 0; i < D; i++) {
+          const gv = v128.load(g + <usize>i * stride);
+          a0 = f64x2.add(a0, lo(gv)); a1 = f64x2.add(a1, hi(gv));
+        }
+        const sv = i32x4.shuffle(f32x4.demote_f64x2_zero(a0), f32x4.demote_f64x2_zero(a1), 0, 1, 4, 5);
+        for (let i = 0; i < D; i++) {
+          const k = <usize>i * stride;
+          v128.store(d + k, f32x4.sub(v128.load(g + k), f32x4.mul(expf4(v128.load(y + k)), sv)));
+        }
+      } else {
+        for (let i = 0; i < D; i++) {
+          const k = <usize>i * stride;
+          const gv = v128.load(g + k), yv = v128.load(y + k);
+          a0 = f64x2.add(a0, f64x2.mul(lo(gv), lo(yv))); a1 = f64x2.add(a1, f64x2.mul(hi(gv), hi(yv)));
+        }
+        // dy - s in f64, as the row code (a saturated probability makes them agree to many digits)
+        for (let i = 0; i < D; i++) {
+          const k = <usize>i * stride;
+          const gv = v128.load(g + k), yv = v128.load(y + k);
+          const d0 = f32x4.demote_f64x2_zero(f64x2.mul(lo(yv), f64x2.sub(lo(gv), a0)));
+          const d1 = f32x4.demote_f64x2_zero(f64x2.mul(hi(yv), f64x2.sub(hi(gv), a1)));
+          v128.store(d + k, i32x4.shuffle(d0, d1, 0, 1, 4, 5));
+        }
+      }
+    }
+    for (; q < inner; q++) {
+      const qo = <usize>q << 2;
+      const g = gb + qo, y = yb + qo, d = db + qo;
+      let s: f64 = 0;
+      if (log) {
+        for (let i = 0; i < D; i++) s += <f64>load<f32>(g + <usize>i * stride);
+        const sS = <f32>s;
+        for (let i = 0; i < D; i++) {
+          const k = <usize>i * stride;
+          store<f32>(d + k, load<f32>(g + k) - expf1(load<f32>(y + k)) * sS);
+        }
+      } else {
+        for (let i = 0; i < D; i++) {
+          const k = <usize>i * stride;
+          s += <f64>load<f32>(g + k) * <f64>load<f32>(y + k);
+        }
+        for (let i = 0; i < D; i++) {
+          const k = <usize>i * stride;
+          store<f32>(d + k, <f32>(<f64>load<f32>(y + k) * (<f64>load<f32>(g + k) - s)));
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Forward on outer indices [r0, r1) of [outer, D, inner]: softmax (log = 0)
+ * or log-softmax (log = 1); inner = 1 along rows, inner > 1 by columns.
  */
 export function softmaxForward(out: usize, inp: usize, outer: i32, D: i32, inner: i32, log: i32, r0: i32, r1: i32): void {
+  if (inner != 1) { forwardColumns(out, inp, D, inner, log, r0, r1); return; }
   const rowBytes = <usize>D << 2;
   for (let row = r0; row < r1; row++) {
     const x = inp + <usize>row * rowBytes, y = out + <usize>row * rowBytes;
@@ -120,8 +278,9 @@ export function softmaxForward(out: usize, inp: usize, outer: i32, D: i32, inner
   }
 }
 
-/** Backward on rows [r0, r1) (inner = 1, as the forward): dinp from dout and the forward output `out`. */
+/** Backward on outer indices [r0, r1) (as the forward): dinp from dout and the forward output `out`. */
 export function softmaxBackward(dinp: usize, dout: usize, out: usize, outer: i32, D: i32, inner: i32, log: i32, r0: i32, r1: i32): void {
+  if (inner != 1) { backwardColumns(dinp, dout, out, D, inner, log, r0, r1); return; }
   const rowBytes = <usize>D << 2;
   for (let row = r0; row < r1; row++) {
     const g = dout + <usize>row * rowBytes, y = out + <usize>row * rowBytes, d = dinp + <usize>row * rowBytes;
