@@ -10,7 +10,7 @@ import { broadcastShapes, broadcastStrides, numel, shapeEq } from '../tensor/sha
 import { record } from '../autograd/record.js';
 import { erfc, normalCdf } from '../kernels/js/erf.js';
 import { pointwiseForward, type PointwiseOp } from '../kernels/js/pointwise.js';
-import { binarySame, binaryRows, colSum } from '../kernels/js/elementwise.js';
+import { binarySame, binaryRows, binaryScalar, colSum } from '../kernels/js/elementwise.js';
 import { checkOptions } from '../options.js';
 
 type BinFn = (a: number, b: number) => number;
@@ -51,9 +51,12 @@ function broadcastBinary(a: Tensor, b: Tensor, f: BinFn, kind: 0 | 1 | 2 | 3 | -
   } else if (kind !== -1 && bd.length === n && ad.length > 1 && isSuffix(a.shape, shape)) {
     binaryRows(kind, bd, ad, out, n / ad.length, ad.length, true);
   } else if (bd.length === 1 && ad.length === n) {
-    segment(kind, f, out, 0, ad, 0, 1, bd, 0, 0, n);
+    // tensor op scalar: a kernel (f32x4 SIMD on the wasm backend)
+    if (kind !== -1) binaryScalar(kind, ad, bd[0]!, out, false);
+    else segment(kind, f, out, 0, ad, 0, 1, bd, 0, 0, n);
   } else if (ad.length === 1 && bd.length === n) {
-    segment(kind, f, out, 0, ad, 0, 0, bd, 0, 1, n);
+    if (kind !== -1) binaryScalar(kind, bd, ad[0]!, out, true);
+    else segment(kind, f, out, 0, ad, 0, 0, bd, 0, 1, n);
   } else if (ad.length === n && isRowScalar(b.shape, shape)) {
     // [..., C] op [..., 1]: one value of b per row of a (weight norm, per-row scales).
     const C = shape[shape.length - 1]!;

@@ -69,6 +69,10 @@ function stats<A extends readonly ArgSpec[]>(k: Kernel<A>, args: unknown[]): voi
 const SAMPLES: Record<string, (g: Gen) => Case> = {
   binarySame: (g) => { const n = g.pick([1, 3, 63, 64, 67, 130]); return { kind: g.pick([0, 1, 2, 3]), a: g.data(n), b: g.positive(n), out: new Float64Array(n).fill(7.77) }; },
   binaryRows: (g) => ({ kind: g.pick([0, 1, 2, 3]), rows: g.pick(ODD), m: g.pick([1, 3, 4, 9, 64, 67]), bOnLeft: g.bool(), b: undefined, a: undefined }),
+  binaryScalar: (g) => {
+    const n = g.pick([1, 3, 63, 64, 67, 130]), kind = g.pick([0, 1, 2, 3] as const), sOnLeft = g.bool();
+    return { kind, a: kind === 3 && sOnLeft ? g.positive(n) : g.data(n), s: Math.fround(g.pick([0.125, -1.7, 3.3])), out: new Float64Array(n).fill(7.77), sOnLeft };
+  },
   colSum: (g) => ({ rows: g.pick(ODD), m: g.pick([1, 3, 4, 9, 64, 67]) }),
   sgdMomentumStepF32: (g) => {
     const n = g.pick([1, 63, 64, 65, 130]);

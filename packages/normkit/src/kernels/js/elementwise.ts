@@ -7,7 +7,7 @@
  * and the float64 path.
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import { declareKernel, choice, flag, inout, input, int, output } from '../kernel.js';
+import { declareKernel, choice, flag, inout, input, int, num, output } from '../kernel.js';
 
 /** The four arithmetic ops, by number. */
 export type ArithKind = 0 | 1 | 2 | 3;
@@ -43,6 +43,26 @@ export const binaryRows = declareKernel('binaryRows', [
     else if (kind === 2) for (let j = 0; j < m; j++) out[o + j] = a[o + j]! * b[j]!;
     else for (let j = 0; j < m; j++) out[o + j] = a[o + j]! / b[j]!;
   }
+});
+
+/**
+ * out[i] = a[i] op s (sOnLeft: s op a[i]) for i < out.length, s a float32
+ * value when the data are float32 (out may be a). The wasm backend runs it
+ * in f32x4 SIMD (one float32 operation per element, bit-identical).
+ */
+export const binaryScalar = declareKernel('binaryScalar', [
+  choice('kind', [0, 1, 2, 3] as const), input('a', 'all'), num('s'), output('out', 'all'), flag('sOnLeft'),
+], function binaryScalarJs(kind: ArithKind, a: TypedArray, s: number, out: TypedArray, sOnLeft: boolean): void {
+  const n = out.length;
+  if (sOnLeft) {
+    if (kind === 0) for (let i = 0; i < n; i++) out[i] = s + a[i]!;
+    else if (kind === 1) for (let i = 0; i < n; i++) out[i] = s - a[i]!;
+    else if (kind === 2) for (let i = 0; i < n; i++) out[i] = s * a[i]!;
+    else for (let i = 0; i < n; i++) out[i] = s / a[i]!;
+  } else if (kind === 0) for (let i = 0; i < n; i++) out[i] = a[i]! + s;
+  else if (kind === 1) for (let i = 0; i < n; i++) out[i] = a[i]! - s;
+  else if (kind === 2) for (let i = 0; i < n; i++) out[i] = a[i]! * s;
+  else for (let i = 0; i < n; i++) out[i] = a[i]! / s;
 });
 
 /** acc[j] += sum over r < rows of x[r*m + j], each column in row order, in float64. */

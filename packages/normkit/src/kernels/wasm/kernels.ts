@@ -17,7 +17,7 @@ import { crossEntropyForward, crossEntropyBackward } from '../js/cross-entropy.j
 import { pointwiseForward, pointwiseBackward } from '../js/pointwise.js';
 import { adamStepF32 } from '../js/adam.js';
 import { sgdMomentumStepF32 } from '../js/sgd.js';
-import { binarySame, binaryRows, colSum } from '../js/elementwise.js';
+import { binarySame, binaryRows, binaryScalar, colSum } from '../js/elementwise.js';
 import { stridedCopy } from '../js/strided.js';
 import { memoryViews } from './loader.js';
 import { implementWasm } from './implement.js';
@@ -32,6 +32,12 @@ export function registerWasmKernels(): void {
   implementWasm(binarySame, {
     when: (_k, _a, _b, out) => out.length >= 64,
     call: (w, p, _s, kind, _a, _b, out) => w.binarySame(kind, p[1], p[2], p[3], out.length),
+  });
+  // s must be a float32 value (it is when it comes from a float32 tensor): then each
+  // element is one float32 operation on both backends
+  implementWasm(binaryScalar, {
+    when: (_k, _a, s, out) => out.length >= 64 && Math.fround(s) === s,
+    call: (w, p, _s, kind, _a, s, out, sOnLeft) => w.binaryScalar(kind, p[1], s, p[3], sOnLeft ? 1 : 0, out.length),
   });
   implementWasm(binaryRows, { when: (_k, _a, _b, _o, rows, m) => rows * m >= 64 });
   implementWasm(colSum, { when: (_x, _acc, rows, m) => rows * m >= 64 });

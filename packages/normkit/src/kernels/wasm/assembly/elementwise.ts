@@ -76,6 +76,43 @@ export function binaryRows(kind: i32, a: usize, b: usize, out: usize, R: i32, m:
   }
 }
 
+// out[i] = a[i] op s (sOnLeft: s op a[i])
+@inline function scalar(kind: i32, a: usize, s: f32, out: usize, n: i32, sOnLeft: bool): void {
+  const sv = f32x4.splat(s);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const x = v128.load(a + o);
+    v128.store(out + o, sOnLeft ? op(kind, sv, x) : op(kind, x, sv));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(a + o);
+    store<f32>(out + o, sOnLeft ? op1(kind, s, x) : op1(kind, x, s));
+  }
+}
+
+/**
+ * out[i] = a[i] op s (or s op a[i] when sOnLeft) for i < n: a tensor and a
+ * one-element tensor (attention's 1/sqrt(d) scale, a loss's mean). `s` is a
+ * float32 value passed as f64 (exactly representable), so each element is
+ * one float32 operation, as in the TypeScript loop.
+ */
+export function binaryScalar(kind: i32, a: usize, s: f64, out: usize, sOnLeft: i32, n: i32): void {
+  const sf = <f32>s;
+  if (sOnLeft != 0) {
+    if (kind == 0) scalar(0, a, sf, out, n, true);
+    else if (kind == 1) scalar(1, a, sf, out, n, true);
+    else if (kind == 2) scalar(2, a, sf, out, n, true);
+    else scalar(3, a, sf, out, n, true);
+  } else {
+    if (kind == 0) scalar(0, a, sf, out, n, false);
+    else if (kind == 1) scalar(1, a, sf, out, n, false);
+    else if (kind == 2) scalar(2, a, sf, out, n, false);
+    else scalar(3, a, sf, out, n, false);
+  }
+}
+
 /**
  * acc[j] += sum over r of x[r, j] (x float32 [R, m], acc float64 [m]), each
  * column summed in row order in f64 exactly as the TypeScript loop does.

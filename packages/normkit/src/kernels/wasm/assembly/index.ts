@@ -15,6 +15,6 @@ export { zeroBytes } from './memory';
 export { geluForward, geluBackward } from './gelu';
 export { activationForward, activationBackward } from './activations';
 export { adamStep } from './adam';
-export { binarySame, binaryRows, colSum } from './elementwise';
+export { binarySame, binaryRows, binaryScalar, colSum } from './elementwise';
 export { stridedCopy } from './strided';
 export { sgdMomentumStepF32 } from './sgd';
