@@ -2,6 +2,7 @@
  * Reductions over any set of axes (sum, mean, max), with keepdim.
  * Sums of float32 data accumulate in float64 and round once.
  */
+import { reduceSum } from '../kernels/js/reduce.js';
 import { Tensor } from '../tensor/tensor.js';
 import { allocate } from '../tensor/dtype.js';
 import { fmtShape, normalizeAxes, numel, stridesOf } from '../tensor/shape.js';
@@ -70,19 +71,10 @@ export function sum(x: Tensor, axes?: number | readonly number[] | null, keepdim
   const d = x.data;
   const blk = contiguousBlock(x.shape, ax);
   if (ax.length === x.ndim) {
-    let s = 0;
-    for (let i = 0; i < d.length; i++) s += d[i]!;
-    acc[0] = s;
+    reduceSum(d, acc, 1, d.length, 1); // a kernel: SIMD on the wasm backend
   } else if (blk) {
     const [outer, R, inner] = blk;
-    for (let o = 0; o < outer; o++) {
-      const ob = o * inner;
-      for (let r = 0; r < R; r++) {
-        const ib = (o * R + r) * inner;
-        if (inner === 1) acc[ob] += d[ib]!;
-        else for (let i = 0; i < inner; i++) acc[ob + i] += d[ib + i]!;
-      }
-    }
+    reduceSum(d, acc, outer, R, inner);
   } else {
     walk(x.shape, outStrides(x.shape, ax), (i, o) => {
       acc[o] += d[i]!;

@@ -73,6 +73,7 @@ const SAMPLES: Record<string, (g: Gen) => Case> = {
     const n = g.pick([1, 3, 63, 64, 67, 130]), kind = g.pick([0, 1, 2, 3] as const), sOnLeft = g.bool();
     return { kind, a: kind === 3 && sOnLeft ? g.positive(n) : g.data(n), s: Math.fround(g.pick([0.125, -1.7, 3.3])), out: new Float64Array(n).fill(7.77), sOnLeft };
   },
+  reduceSum: (g) => ({ outer: g.pick([1, 2, 5, 17]), R: g.pick(ODD), inner: g.pick([1, 1, 3, 4, 9]), tol: 1e-12 }),
   colSum: (g) => ({ rows: g.pick(ODD), m: g.pick([1, 3, 4, 9, 64, 67]) }),
   sgdMomentumStepF32: (g) => {
     const n = g.pick([1, 63, 64, 65, 130]);

@@ -18,6 +18,7 @@ import { pointwiseForward, pointwiseBackward } from '../js/pointwise.js';
 import { adamStepF32 } from '../js/adam.js';
 import { sgdMomentumStepF32 } from '../js/sgd.js';
 import { binarySame, binaryRows, binaryScalar, colSum } from '../js/elementwise.js';
+import { reduceSum } from '../js/reduce.js';
 import { stridedCopy } from '../js/strided.js';
 import { memoryViews } from './loader.js';
 import { implementWasm } from './implement.js';
@@ -38,6 +39,11 @@ export function registerWasmKernels(): void {
   implementWasm(binaryScalar, {
     when: (_k, _a, s, out) => out.length >= 64 && Math.fround(s) === s,
     call: (w, p, _s, kind, _a, s, out, sOnLeft) => w.binaryScalar(kind, p[1], s, p[3], sOnLeft ? 1 : 0, out.length),
+  });
+  // sums over adjacent axes (nk.sum, nk.mean): rows of the outer axis over threads
+  implementWasm(reduceSum, {
+    when: (_x, _acc, outer, R, inner) => outer * R * inner >= 64,
+    split: { rows: (_x, _acc, outer) => outer, nsPerRow: (_x, _acc, _o, R, inner) => 0.3 * R * inner },
   });
   implementWasm(binaryRows, { when: (_k, _a, _b, _o, rows, m) => rows * m >= 64 });
   implementWasm(colSum, { when: (_x, _acc, rows, m) => rows * m >= 64 });

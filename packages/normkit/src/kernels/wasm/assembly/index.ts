@@ -18,3 +18,4 @@ export { adamStep } from './adam';
 export { binarySame, binaryRows, binaryScalar, colSum } from './elementwise';
 export { stridedCopy } from './strided';
 export { sgdMomentumStepF32 } from './sgd';
+export { reduceSum } from './reduce';
