@@ -11,6 +11,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { allocate, allocateUninit } from '../tensor/dtype.js';
+import { indexAddRows } from '../kernels/js/gather.js';
 import { numel } from '../tensor/shape.js';
 import type { BackwardRule, OpName } from '../autograd/ops.js';
 import { registerRules } from '../autograd/backward.js';
@@ -109,18 +110,11 @@ export const rules: { [K in OpName]: BackwardRule<K> } = {
     });
   },
   indexSelect: ({ dout, inputs: [x], saved: { axis, index } }) => {
-    const g = allocate(dout.dtype, x!.size);
+    const g = allocateUninit(dout.dtype, x!.size); // the kernel zeroes it, then adds the rows
     const len = x!.shape[axis]!;
     const outer = numel(x!.shape.slice(0, axis));
     const inner = numel(x!.shape.slice(axis + 1));
-    const d = dout.data;
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < index.length; i++) {
-        const dst = (o * len + index[i]!) * inner;
-        const src = (o * index.length + i) * inner;
-        for (let j = 0; j < inner; j++) g[dst + j] += d[src + j]!;
-      }
-    }
+    indexAddRows(g, dout.data, index, outer, len, index.length, inner);
     return [new Tensor(g, x!.shape)];
   },
   matmul: ({ dout, inputs: [a, b], needs }) => [

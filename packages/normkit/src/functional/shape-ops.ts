@@ -195,7 +195,7 @@ export function indexSelect(x: Tensor, axis: number, index: ArrayLike<number>): 
   const inner = numel(x.shape.slice(a + 1));
   const outShape = [...x.shape];
   outShape[a] = idx.length;
-  const out = allocate(x.dtype, numel(outShape));
+  const out = allocateUninit(x.dtype, numel(outShape)); // every row is copied
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < idx.length; i++) {
       const src = (o * len + idx[i]!) * inner;

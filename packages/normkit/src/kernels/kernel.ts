@@ -33,12 +33,12 @@
  */
 import type { TypedArray } from '../tensor/dtype.js';
 
-/** What an array argument holds: float32 or float64 data ('float'), or always one type. */
-export type Elem = 'float' | 'f32' | 'f64';
+/** What an array argument holds: float32 or float64 data ('float'), or always one type ('i32': indices). */
+export type Elem = 'float' | 'f32' | 'f64' | 'i32';
 /** How a kernel uses an array argument (see the module comment). */
 export type Role = 'in' | 'out' | 'inout' | 'sum';
 
-type ElemType<E extends Elem> = E extends 'f32' ? Float32Array : E extends 'f64' ? Float64Array : TypedArray;
+type ElemType<E extends Elem> = E extends 'f32' ? Float32Array : E extends 'f64' ? Float64Array : E extends 'i32' ? Int32Array : TypedArray;
 
 /** One declared argument; `T` is its TypeScript type (phantom, for the signature). */
 export type ArgSpec<T = unknown> = ArraySpec<T> | ScalarSpec<T>;

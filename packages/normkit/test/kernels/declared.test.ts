@@ -74,6 +74,11 @@ const SAMPLES: Record<string, (g: Gen) => Case> = {
     return { kind, a: kind === 3 && sOnLeft ? g.positive(n) : g.data(n), s: Math.fround(g.pick([0.125, -1.7, 3.3])), out: new Float64Array(n).fill(7.77), sOnLeft };
   },
   reduceSum: (g) => ({ outer: g.pick([1, 2, 5, 17]), R: g.pick(ODD), inner: g.pick([1, 1, 3, 4, 9]), tol: 1e-12 }),
+  indexAddRows: (g) => {
+    const len = g.pick([1, 3, 7]), n = g.pick([1, 5, 17, 40]);
+    // repeated indices: rows picked twice sum their gradients
+    return { outer: g.pick([1, 2]), len, n, inner: g.pick([1, 3, 4, 16, 33]), index: Float64Array.from({ length: n }, () => g.int(0, len - 1)), tol: 1e-6 };
+  },
   colSum: (g) => ({ rows: g.pick(ODD), m: g.pick([1, 3, 4, 9, 64, 67]) }),
   sgdMomentumStepF32: (g) => {
     const n = g.pick([1, 63, 64, 65, 130]);
@@ -264,6 +269,7 @@ function argsFor(k: Kernel, c: Case, mode: Mode, arena: Arena | null): unknown[]
     if (v === null) return null;
     // the reference starts its outputs from zeros, the runs from STALE: a kernel that adds to an output fails
     const src = mode === 'reference' && (s.role === 'out' || s.role === 'sum') ? new Float64Array((v as Float64Array).length) : v as Float64Array;
+    if (s.elem === 'i32') return Int32Array.from(src); // indices: the same on every run
     const f32 = s.elem === 'f32' || (s.elem === 'float' && mode !== 'reference');
     if (arena) {
       // 'all' arrays define their size by their length: those stay unpadded (copied per call)

@@ -7,7 +7,7 @@
  * - the fallback to the TypeScript kernel: float64 data in a 'float'
  *   argument, an empty array, a `when` that does not hold, or wasm memory
  *   that cannot hold the call's temporaries;
- * - argument marshalling: each array becomes a pointer. Tensors' storage
+ * - argument marshalling: each array becomes a pointer (int32 index arrays too). Tensors' storage
  *   already lives in wasm memory (the backend owns it, src/tensor/storage.ts),
  *   so this is free; other arrays are copied in ('in', 'inout') and written
  *   back ('out', 'inout') around the call. An array passed twice (in place)
@@ -122,7 +122,8 @@ export function implementWasm<A extends readonly ArgSpec[]>(kernel: Kernel<A>, s
           n = Math.max(n, sizes[arrays[j]!]!);
         }
         const off = offsetIdx[i]! >= 0 ? (a[offsetIdx[i]!] as number) : 0;
-        const f64 = v as Float32Array | Float64Array;
+        // int32 indices travel as the bits of a float32 view (same size; copies keep the bits)
+        const f64 = (s.elem === 'i32' ? new Float32Array(v.buffer, v.byteOffset, v.length) : v) as Float32Array | Float64Array;
         p[i] = writes ? f.output(f64, off, n, reads) : f.input(f64, off, n);
       }
       const sc: number[] = scratch ? (scratch(...a) as number[]).map((b) => f.scratch(b)) : NO_SCRATCH;

@@ -19,6 +19,7 @@ import { adamStepF32 } from '../js/adam.js';
 import { sgdMomentumStepF32 } from '../js/sgd.js';
 import { binarySame, binaryRows, binaryScalar, colSum } from '../js/elementwise.js';
 import { reduceSum } from '../js/reduce.js';
+import { indexAddRows } from '../js/gather.js';
 import { stridedCopy } from '../js/strided.js';
 import { memoryViews } from './loader.js';
 import { implementWasm } from './implement.js';
@@ -45,6 +46,8 @@ export function registerWasmKernels(): void {
     when: (_x, _acc, outer, R, inner) => outer * R * inner >= 64,
     split: { rows: (_x, _acc, outer) => outer, nsPerRow: (_x, _acc, _o, R, inner) => 0.3 * R * inner },
   });
+  // embedding / indexSelect gradients: row adds in SIMD
+  implementWasm(indexAddRows, { when: (_g, _d, _i, _o, _l, n, inner) => n * inner >= 64 });
   implementWasm(binaryRows, { when: (_k, _a, _b, _o, rows, m) => rows * m >= 64 });
   implementWasm(colSum, { when: (_x, _acc, rows, m) => rows * m >= 64 });
   // Adam's step in f64x2 SIMD (assembly/adam.ts), bit-identical to the TypeScript loop.

@@ -19,3 +19,4 @@ export { binarySame, binaryRows, binaryScalar, colSum } from './elementwise';
 export { stridedCopy } from './strided';
 export { sgdMomentumStepF32 } from './sgd';
 export { reduceSum } from './reduce';
+export { indexAddRows } from './gather';
