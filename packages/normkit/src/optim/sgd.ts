@@ -5,7 +5,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { checkOptions } from '../options.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
 import { allocateState } from '../tensor/storage.js';
-import { sgdMomentumStepF32 } from '../kernels/js/sgd.js';
+import { sgdMomentumStepF32, sgdStepF32 } from '../kernels/js/sgd.js';
 
 /** Options of `SGD` (each, except `schedule`, may also be set per parameter group). */
 export interface SGDOptions extends OptimizerOptions {
@@ -97,13 +97,4 @@ export class SGD extends Optimizer {
       d[j] -= lr * (nes ? gj + mu * bj : bj);
     }
   }
-}
-
-/**
- * Plain SGD on float32 parameter and gradient as its own function: the
- * generic loop sees float32 and float64 arrays of every size and V8 compiles
- * it for all of them; this one stays monomorphic. Same arithmetic.
- */
-function sgdStepF32(d: Float32Array, g: Float32Array, n: number, lr: number, sign: number, wd: number): void {
-  for (let j = 0; j < n; j++) d[j] -= lr * (sign * g[j]! + wd * d[j]!);
 }

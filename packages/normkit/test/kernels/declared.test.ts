@@ -80,6 +80,10 @@ const SAMPLES: Record<string, (g: Gen) => Case> = {
     return { outer: g.pick([1, 2]), len, n, inner: g.pick([1, 3, 4, 16, 33]), index: Float64Array.from({ length: n }, () => g.int(0, len - 1)), tol: 1e-6 };
   },
   colSum: (g) => ({ rows: g.pick(ODD), m: g.pick([1, 3, 4, 9, 64, 67]) }),
+  sgdStepF32: (g) => {
+    const n = g.pick([1, 63, 64, 65, 130]);
+    return { n, lr: 0.01, sign: g.pick([1, -1]), wd: g.pick([0, 1e-4]), tol: 0 };
+  },
   sgdMomentumStepF32: (g) => {
     const n = g.pick([1, 63, 64, 65, 130]);
     return { n, lr: 0.01, sign: g.pick([1, -1]), wd: g.pick([0, 1e-4]), mu: 0.9, damp: g.pick([1, 0.9]), nesterov: g.bool(), first: g.bool(), b: g.data(n, 0, 0.1), tol: 0 };

@@ -1,4 +1,15 @@
 /**
+ * Plain SGD over a float32 parameter (momentum 0): d = d - lr (sign g + wd d),
+ * each element computed in float64 and rounded once, as the generic loop of
+ * src/optim/sgd.ts; the wasm twin (assembly/sgd.ts) does the same in f64x2.
+ */
+export const sgdStepF32 = declareKernel('sgdStepF32', [
+  inout('d', 'n', { elem: 'f32' }), input('g', 'n', { elem: 'f32' }), int('n'), num('lr'), num('sign'), num('wd'),
+], function sgdStepF32Js(d: Float32Array, g: Float32Array, n: number, lr: number, sign: number, wd: number): void {
+  for (let j = 0; j < n; j++) d[j] = d[j]! - lr * (sign * g[j]! + wd * d[j]!);
+});
+
+/**
  * One SGD step with momentum over a float32 parameter with a float64
  * momentum buffer (PyTorch's torch.optim.SGD: Sutskever et al. 2013; Nesterov
  * as in PyTorch):

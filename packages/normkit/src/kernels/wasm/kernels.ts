@@ -16,7 +16,7 @@ import { softmaxForward, softmaxBackward } from '../js/softmax.js';
 import { crossEntropyForward, crossEntropyBackward } from '../js/cross-entropy.js';
 import { pointwiseForward, pointwiseBackward } from '../js/pointwise.js';
 import { adamStepF32 } from '../js/adam.js';
-import { sgdMomentumStepF32 } from '../js/sgd.js';
+import { sgdMomentumStepF32, sgdStepF32 } from '../js/sgd.js';
 import { binarySame, binaryRows, binaryScalar, colSum } from '../js/elementwise.js';
 import { reduceSum } from '../js/reduce.js';
 import { indexAddRows } from '../js/gather.js';
@@ -59,6 +59,7 @@ export function registerWasmKernels(): void {
   });
   // SGD with momentum in f64x2 SIMD (assembly/sgd.ts), bit-identical to the TypeScript loop.
   implementWasm(sgdMomentumStepF32, { when: (_d, _g, _b, n) => n >= 64 });
+  implementWasm(sgdStepF32, { when: (_d, _g, n) => n >= 64 });
   // Activations in SIMD: exact GELU (assembly/gelu.ts, split over threads), sigmoid,
   // tanh and ReLU (assembly/activations.ts); the other element-wise ops stay in their loops.
   implementWasm(pointwiseForward, {

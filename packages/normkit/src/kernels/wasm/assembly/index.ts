@@ -17,6 +17,6 @@ export { activationForward, activationBackward } from './activations';
 export { adamStep } from './adam';
 export { binarySame, binaryRows, binaryScalar, colSum } from './elementwise';
 export { stridedCopy } from './strided';
-export { sgdMomentumStepF32 } from './sgd';
+export { sgdMomentumStepF32, sgdStepF32 } from './sgd';
 export { reduceSum } from './reduce';
 export { indexAddRows } from './gather';
