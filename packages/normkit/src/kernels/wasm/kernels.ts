@@ -19,6 +19,7 @@ import { adamStepF32 } from '../js/adam.js';
 import { sgdMomentumStepF32, sgdStepF32 } from '../js/sgd.js';
 import { binarySame, binaryRows, binaryScalar, colSum } from '../js/elementwise.js';
 import { reduceSum } from '../js/reduce.js';
+import { dytForward, dytBackward } from '../js/dyt.js';
 import { indexAddRows } from '../js/gather.js';
 import { stridedCopy } from '../js/strided.js';
 import { memoryViews } from './loader.js';
@@ -113,6 +114,12 @@ export function registerWasmKernels(): void {
       rows: (_d, _dw, _db, _g, _x, _w, _m, _r, N, _C, _S, G) => N * G,
       nsPerRow: (_d, _dw, _db, _g, _x, _w, _m, _r, _N, C, S, G) => (1.5 * C * S) / G,
     },
+  });
+
+  // DyT in f64x2 lanes (assembly/dyt.ts), rows over threads; dalpha, dweight, dbias as per-thread sums
+  implementWasm(dytForward, { split: { rows: (_o, _i, _a, _w, _b, N) => N, nsPerRow: (_o, _i, _a, _w, _b, _N, C) => 3 * C } });
+  implementWasm(dytBackward, {
+    split: { rows: (_d, _da, _dw, _db, _g, _x, _a, _w, N) => N, nsPerRow: (_d, _da, _dw, _db, _g, _x, _a, _w, _N, C) => 5 * C },
   });
 
   // BatchNorm: S = 1 ([N, C], channels strided) runs vectorized across

@@ -20,3 +20,4 @@ export { stridedCopy } from './strided';
 export { sgdMomentumStepF32, sgdStepF32 } from './sgd';
 export { reduceSum } from './reduce';
 export { indexAddRows } from './gather';
+export { dytForward, dytBackward } from './dyt';
