@@ -12,47 +12,21 @@
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { mlpBn, preLn, type BenchModel } from './models.js';
 
 const at = process.argv.indexOf('--dist');
 const entry = at > 0 ? pathToFileURL(resolve(process.argv[at + 1]!, 'src/index.js')).href : '../src/index.js';
 const nk = (await import(entry)) as typeof import('../src/index.js');
 
-const labels = (n: number, k: number): number[] => Array.from({ length: n }, (_, i) => (i * 7) % k);
-
-function adam(params: InstanceType<typeof nk.Tensor>[], loss: () => InstanceType<typeof nk.Tensor>): () => void {
-  const opt = new nk.optim.Adam(params, { lr: 1e-3 });
-  return () => nk.tidy(() => { opt.zeroGrad(); loss().backward(); opt.step(); });
-}
-
-function mlp(): () => void {
-  const rng = new nk.Rng(1);
-  const m = new nk.nn.Sequential(new nk.nn.Linear(784, 100, { rng }), new nk.BatchNorm1d(100), new nk.nn.ReLU(),
-    new nk.nn.Linear(100, 100, { rng }), new nk.BatchNorm1d(100), new nk.nn.ReLU(), new nk.nn.Linear(100, 10, { rng }));
-  const x = nk.rand([32, 784], { rng });
-  const y = labels(32, 10);
-  return adam(m.parameters(), () => nk.F.crossEntropy(m.forward(x), y));
-}
-
-function preLn(d: number, depth: number, B: number, T: number, vocab = 64): () => void {
-  const rng = new nk.Rng(1);
-  const emb = new nk.nn.Embedding(vocab, d, { rng });
-  const blocks = Array.from({ length: depth }, () => new nk.nn.TransformerBlock({ dModel: d, nHeads: 4, dFF: 4 * d, norm: 'layernorm', placement: 'pre', causal: true, rng }));
-  const ln = new nk.LayerNorm([d]);
-  const head = new nk.nn.Linear(d, vocab, { rng });
-  const tokens = Int32Array.from({ length: B * T }, (_, i) => (i * 13) % vocab);
-  const y = labels(B * T, vocab);
-  const params = [...emb.parameters(), ...blocks.flatMap((b) => b.parameters()), ...ln.parameters(), ...head.parameters()];
-  return adam(params, () => {
-    let h = emb.forward(tokens, [B, T]);
-    for (const b of blocks) h = b.forward(h);
-    return nk.F.crossEntropy(nk.reshape(head.forward(ln.forward(h)), [B * T, vocab]), y);
-  });
+function adam(m: BenchModel): () => void {
+  const opt = new nk.optim.Adam(m.params, { lr: 1e-3 });
+  return () => nk.tidy(() => { opt.zeroGrad(); m.loss().backward(); opt.step(); });
 }
 
 const runs: [string, () => () => void, number, number][] = [
-  ['MLP 784-100-100-10 + BatchNorm, batch 32', mlp, 300, 1500],
-  ['Pre-LN d64 x8, batch 16 x 8', () => preLn(64, 8, 16, 8), 10, 60],
-  ['Pre-LN d64 x6, batch 16 x 32', () => preLn(64, 6, 16, 32), 5, 30],
+  ['MLP 784-100-100-10 + BatchNorm, batch 32', () => adam(mlpBn(nk)), 300, 1500],
+  ['Pre-LN d64 x8, batch 16 x 8', () => adam(preLn(nk, 64, 8, 16, 8)), 10, 60],
+  ['Pre-LN d64 x6, batch 16 x 32', () => adam(preLn(nk, 64, 6, 16, 32)), 5, 30],
 ];
 console.log(`normkit ${entry}; backend ${nk.getBackend()}`);
 for (const [name, make, warm, reps] of runs) {

@@ -14,6 +14,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as nk from '../src/index.js';
+import { labels, mlpBn, preLn as preLnModel } from './models.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -51,27 +52,12 @@ function adamStep(params: nk.Tensor[], loss: () => nk.Tensor): () => number {
   };
 }
 
-function labels(n: number, k: number): number[] {
-  return Array.from({ length: n }, (_, i) => (i * 7) % k);
-}
-
 function preLn(d: number, depth: number, B: number, T: number, vocab = 64): Model {
   return {
     name: `pre-ln d${d} x${depth}, batch ${B} x ${T}`,
     normkit: () => {
-      const rng = new nk.Rng(1);
-      const emb = new nk.nn.Embedding(vocab, d, { rng });
-      const blocks = Array.from({ length: depth }, () => new nk.nn.TransformerBlock({ dModel: d, nHeads: 4, dFF: 4 * d, norm: 'layernorm', placement: 'pre', causal: true, rng }));
-      const ln = new nk.LayerNorm([d]);
-      const head = new nk.nn.Linear(d, vocab, { rng });
-      const tokens = Int32Array.from({ length: B * T }, (_, i) => (i * 13) % vocab);
-      const y = labels(B * T, vocab);
-      const params = [...emb.parameters(), ...blocks.flatMap((b) => b.parameters()), ...ln.parameters(), ...head.parameters()];
-      return adamStep(params, () => {
-        let h = emb.forward(tokens, [B, T]);
-        for (const b of blocks) h = b.forward(h);
-        return nk.F.crossEntropy(nk.reshape(head.forward(ln.forward(h)), [B * T, vocab]), y);
-      });
+      const m = preLnModel(nk, d, depth, B, T, vocab);
+      return adamStep(m.params, m.loss);
     },
     tf: (tf) => {
       // The same block written with tf ops: causal multi-head attention, Pre-LN, GELU FFN.
@@ -120,12 +106,8 @@ const MODELS: Model[] = [
   {
     name: 'mlp 784-100-100-10 + BatchNorm, batch 32',
     normkit: () => {
-      const rng = new nk.Rng(1);
-      const m = new nk.nn.Sequential(new nk.nn.Linear(784, 100, { rng }), new nk.BatchNorm1d(100), new nk.nn.ReLU(),
-        new nk.nn.Linear(100, 100, { rng }), new nk.BatchNorm1d(100), new nk.nn.ReLU(), new nk.nn.Linear(100, 10, { rng }));
-      const x = nk.rand([32, 784], { rng });
-      const y = labels(32, 10);
-      return adamStep(m.parameters(), () => nk.F.crossEntropy(m.forward(x), y));
+      const m = mlpBn(nk);
+      return adamStep(m.params, m.loss);
     },
     tf: (tf) => {
       const model = tf.sequential({ layers: [

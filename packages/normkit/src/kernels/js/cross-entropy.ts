@@ -17,6 +17,21 @@ import type { TypedArray } from '../../tensor/dtype.js';
 import { declareKernel, input, int, num, output } from '../kernel.js';
 
 /** lse and loss = lse - x[n, t_n] per row of logits [N, C]. */
+/**
+ * log sum_c exp(x[r + c]) for c < C, shifted by the row's max (a max of
+ * +-inf shifts by 0, so an all -inf row gives -inf and a +inf logit inf or
+ * NaN, as PyTorch); the sum in float64. Shared by the class-index kernel
+ * below and the probability-target loop of src/functional/losses.ts.
+ */
+export function rowLogSumExp(x: ArrayLike<number>, r: number, C: number): number {
+  let m = -Infinity;
+  for (let c = 0; c < C; c++) if (x[r + c]! > m) m = x[r + c]!;
+  if (m === -Infinity || m === Infinity) m = 0;
+  let s = 0;
+  for (let c = 0; c < C; c++) s += Math.exp(x[r + c]! - m);
+  return m + Math.log(s);
+}
+
 export const crossEntropyForward = declareKernel('crossEntropyForward', [
   output('lse', 'N', { elem: 'f64' }), output('loss', 'N', { elem: 'f64' }), input('logits', 'N*C'), input('targets', 'N', { elem: 'f64' }),
   int('N'), int('C'),
@@ -24,15 +39,9 @@ export const crossEntropyForward = declareKernel('crossEntropyForward', [
   lse: Float64Array, loss: Float64Array, x: TypedArray, targets: Float64Array, N: number, C: number,
 ): void {
   for (let n = 0; n < N; n++) {
-    const r = n * C;
-    let m = -Infinity;
-    for (let c = 0; c < C; c++) if (x[r + c]! > m) m = x[r + c]!;
-    if (m === -Infinity || m === Infinity) m = 0;
-    let s = 0;
-    for (let c = 0; c < C; c++) s += Math.exp(x[r + c]! - m);
-    const l = m + Math.log(s);
+    const l = rowLogSumExp(x, n * C, C);
     lse[n] = l;
-    loss[n] = l - x[r + targets[n]!]!;
+    loss[n] = l - x[n * C + targets[n]!]!;
   }
 });
 
