@@ -188,8 +188,17 @@ export class Racer {
     return this.t >= this.cfg.steps;
   }
 
-  /** One training step (selects this race's backend first: racers may share a thread). */
+  /**
+   * One training step (selects this race's backend first: racers may share a
+   * thread), inside `nk.tidy`: the step's tensors go back to the backend when
+   * it ends, so a page training for minutes keeps its memory flat between the
+   * event-loop turns that let the garbage collector run.
+   */
   step(): StepRecord {
+    return nk.tidy(() => this.stepInScope());
+  }
+
+  private stepInScope(): StepRecord {
     nk.setBackend(this.cfg.backend);
     this.module.train();
     this.opt.zeroGrad();

@@ -48,8 +48,16 @@ const PAGE = 65536;
 const HEAP_BASE = PAGE;
 /** Blocks are 64-byte aligned (a cache line; v128 loads are then aligned too). */
 const ALIGN = 64;
-/** float32 tensors at least this large live in wasm memory (64 KiB). */
-export const RESIDENT_MIN_ELEMENTS = 16384;
+/**
+ * float32 tensors at least this large live in wasm memory (4 KiB). Below it a
+ * kernel call copies the tensor in and out, which for a small model's
+ * activations (32 x 100) cost more than the kernels: at 16384 elements
+ * (64 KiB), the threshold until the third session of round two, an MLP
+ * training step took 0.91-0.93 ms against 0.56-0.60 ms at 1024
+ * (bench/steady-steps.ts). Smaller arrays stay on the JS heap, where a
+ * block per tensor would cost more than the copy.
+ */
+export const RESIDENT_MIN_ELEMENTS = 1024;
 /**
  * Resident tensors stop being placed in wasm memory beyond this many bytes in
  * use. FinalizationRegistry callbacks only run when the event loop turns, so a
@@ -350,7 +358,7 @@ export function releaseResident(ptr: number, view: ArrayBufferView): void {
 
 /** True when `a` is a view of the wasm memory (kernels can take it by pointer). */
 export function isResident(a: ArrayBufferView): boolean {
-  // Every block handed out is >= 64 KiB, so a smaller view is never one (a user's
+  // Every block handed out is >= 4 KiB, so a smaller view is never one (a user's
   // short subarray of a block is then copied like any array: still correct).
   // This answers the common small case without touching `a.buffer`, which costs.
   if (heap === null || a.byteLength < RESIDENT_MIN_ELEMENTS * 4) return false;
