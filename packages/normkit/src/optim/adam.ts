@@ -35,8 +35,11 @@ const ADAM_KEYS = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize'] a
  *   m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) g^2
  *   vmax = max(vmax, v) and use vmax for v    (amsgrad)
  *   p = p - (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps)
- * State (float64, PyTorch's names): `step`, `exp_avg`, `exp_avg_sq`,
- * `max_exp_avg_sq` (amsgrad).
+ * State (PyTorch's names, in the parameter's dtype as PyTorch keeps them):
+ * `step`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq` (amsgrad). For float32
+ * parameters without amsgrad every operation of the update is a float32 one
+ * (src/kernels/js/adam.ts; SIMD on the wasm backend); otherwise the update
+ * is computed in float64 and stored in the state's dtype.
  */
 export class Adam extends Optimizer {
   protected readonly decoupled: boolean;

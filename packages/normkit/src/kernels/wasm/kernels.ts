@@ -51,7 +51,7 @@ export function registerWasmKernels(): void {
   implementWasm(indexAddRows, { when: (_g, _d, _i, _o, _l, n, inner) => n * inner >= 64 });
   implementWasm(binaryRows, { when: (_k, _a, _b, _o, rows, m) => rows * m >= 64 });
   implementWasm(colSum, { when: (_x, _acc, rows, m) => rows * m >= 64 });
-  // Adam's step in f64x2 SIMD (assembly/adam.ts), bit-identical to the TypeScript loop.
+  // Adam's step in f32x4 SIMD with float32 moments (assembly/adam.ts), bit-identical to the TypeScript loop.
   implementWasm(adamStepF32, {
     export: 'adamStep',
     when: (_d, _g, _m, _v, n) => n >= 64,
