@@ -181,18 +181,17 @@ export function parallelRows(
 ): void {
   const fn = wasmState()!.exports[name] as (...a: number[]) => void;
   if (typeof fn !== 'function') throw new Error(`the WebAssembly module has no export '${name}'`);
+  if (parts <= 1 || !pool) { fn(...args(0, N, 0)); return; }
   const fi = KERNEL_INDEX.get(name);
   if (fi === undefined) throw new Error(`export '${name}' is not registered for threads (declare its kernel's split in src/kernels/wasm/kernels.ts)`);
+  const bound = (k: number) => Math.round((N * k) / parts);
   // a kernel registered after the workers started runs on this thread (its parts in order)
-  if (parts > 1 && pool && fi >= pool.known) {
-    const bound = (k: number) => Math.round((N * k) / parts);
+  if (fi >= pool.known) {
     for (let k = 0; k < parts; k++) fn(...args(bound(k), bound(k + 1), k));
     return;
   }
-  if (parts <= 1 || !pool) { fn(...args(0, N, 0)); return; }
   const p = pool;
   const seq = ++p.seq;
-  const bound = (k: number) => Math.round((N * k) / parts);
   for (let k = 1; k < parts; k++) {
     const w = k - 1;
     const a = args(bound(k), bound(k + 1), k);

@@ -38,10 +38,16 @@ export interface WasmKernelSpec<A extends readonly ArgSpec[]> {
   readonly scratch?: (...args: ArgTypes<A>) => readonly number[];
   /**
    * Call an export whose parameters are not the declared list: `p[i]` is the
-   * pointer of array argument i (0 for null), `s` the scratch pointers.
+   * pointer of array argument i (0 for null), `s` the scratch pointers, and
+   * `split(argsOf)` runs the `export` over `split`'s rows on the worker pool
+   * (`argsOf(r0, r1, part)`: one range's parameters), so a custom call does not
+   * restate the export's name, its rows or their cost.
    */
-  readonly call?: (w: WasmExports, p: readonly number[], s: readonly number[], ...args: ArgTypes<A>) => void;
+  readonly call?: (w: WasmExports, p: readonly number[], s: readonly number[], split: SplitRun, ...args: ArgTypes<A>) => void;
 }
+
+/** Runs a kernel's export over its rows on the worker pool (see `WasmKernelSpec.call`). */
+export type SplitRun = (argsOf: (r0: number, r1: number, part: number) => number[]) => void;
 
 const NO_SCRATCH: number[] = [];
 
@@ -83,6 +89,12 @@ export function implementWasm<A extends readonly ArgSpec[]>(kernel: Kernel<A>, s
   const p: number[] = new Array(specs.length).fill(0);
   const base: number[] = new Array(specs.length).fill(0);
   const sizeOf = kernel.sizeOf;
+  // this call's rows, their cost and parts, for `run` (set before each call)
+  let rows = 0, nsPerRow = 0, parts = 1;
+  const run: SplitRun = (argsOf) => {
+    if (!split) throw new Error(`kernel '${kernel.kernelName}': its call splits rows but its spec declares no split`);
+    parallelRows(name, rows, nsPerRow, argsOf, parts);
+  };
 
   const impl = (...a: unknown[]): void => {
     for (let k = 0; k < floats.length; k++) {
@@ -97,9 +109,9 @@ export function implementWasm<A extends readonly ArgSpec[]>(kernel: Kernel<A>, s
       sizes[i] = n;
     }
     if (when && !when(...a)) { js(...a); return; }
-    const rows = split ? split.rows(...a) as number : 0;
-    const nsPerRow = split ? split.nsPerRow(...a) as number : 0;
-    const parts = split ? parallelParts(rows, nsPerRow) : 1;
+    rows = split ? split.rows(...a) as number : 0;
+    nsPerRow = split ? split.nsPerRow(...a) as number : 0;
+    parts = split ? parallelParts(rows, nsPerRow) : 1;
     const f = new Frame();
     try {
       for (let k = 0; k < arrays.length; k++) {
@@ -128,7 +140,7 @@ export function implementWasm<A extends readonly ArgSpec[]>(kernel: Kernel<A>, s
       }
       const sc: number[] = scratch ? (scratch(...a) as number[]).map((b) => f.scratch(b)) : NO_SCRATCH;
       if (!f.ok) { f.release(); js(...a); return; }
-      if (call) call(wasmState()!.exports, p, sc, ...a);
+      if (call) call(wasmState()!.exports, p, sc, run, ...a);
       else {
         for (let i = 0; i < specs.length; i++) {
           const s = specs[i]!;
@@ -138,12 +150,12 @@ export function implementWasm<A extends readonly ArgSpec[]>(kernel: Kernel<A>, s
         if (!split) exportFn()(...args);
         else if (parts === 1) exportFn()(...args, 0, rows);
         else {
-          parallelRows(name, rows, nsPerRow, (r0, r1, part) => {
+          run((r0, r1, part) => {
             const at = args.slice();
             for (let k = 0; k < sums.length; k++) if (p[sums[k]!]) at[sums[k]!] = p[sums[k]!]! + part * sizes[sums[k]!]! * 8;
             at.push(r0, r1);
             return at;
-          }, parts);
+          });
         }
       }
       for (let k = 0; k < sums.length; k++) {

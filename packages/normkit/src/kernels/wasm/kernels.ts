@@ -24,7 +24,6 @@ import { indexAddRows } from '../js/gather.js';
 import { stridedCopy } from '../js/strided.js';
 import { memoryViews } from './loader.js';
 import { implementWasm } from './implement.js';
-import { parallelRows } from '../threads/pool.js';
 
 /** The activations of assembly/activations.ts, by their op number there. */
 const ACTIVATIONS: Partial<Record<string, number>> = { sigmoid: 0, tanh: 1, relu: 2 };
@@ -34,13 +33,13 @@ export function registerWasmKernels(): void {
   // Element-wise arithmetic in f32x4 SIMD (assembly/elementwise.ts), bit-identical to the loops.
   implementWasm(binarySame, {
     when: (_k, _a, _b, out) => out.length >= 64,
-    call: (w, p, _s, kind, _a, _b, out) => w.binarySame(kind, p[1], p[2], p[3], out.length),
+    call: (w, p, _s, _split, kind, _a, _b, out) => w.binarySame(kind, p[1], p[2], p[3], out.length),
   });
   // s must be a float32 value (it is when it comes from a float32 tensor): then each
   // element is one float32 operation on both backends
   implementWasm(binaryScalar, {
     when: (_k, _a, s, out) => out.length >= 64 && Math.fround(s) === s,
-    call: (w, p, _s, kind, _a, s, out, sOnLeft) => w.binaryScalar(kind, p[1], s, p[3], sOnLeft ? 1 : 0, out.length),
+    call: (w, p, _s, _split, kind, _a, s, out, sOnLeft) => w.binaryScalar(kind, p[1], s, p[3], sOnLeft ? 1 : 0, out.length),
   });
   // sums over adjacent axes (nk.sum, nk.mean): rows of the outer axis over threads
   implementWasm(reduceSum, {
@@ -55,7 +54,7 @@ export function registerWasmKernels(): void {
   implementWasm(adamStepF32, {
     export: 'adamStep',
     when: (_d, _g, _m, _v, n) => n >= 64,
-    call: (w, p, _s, _d, _g, _m, _v, n, b1, b2, stepSize, rbc2, eps, l2, shrink, sign) =>
+    call: (w, p, _s, _split, _d, _g, _m, _v, n, b1, b2, stepSize, rbc2, eps, l2, shrink, sign) =>
       w.adamStep(p[0], p[1], p[2], p[3], 0, n, b1, b2, stepSize, rbc2, eps, l2, shrink, sign),
   });
   // SGD with momentum in f64x2 SIMD (assembly/sgd.ts), bit-identical to the TypeScript loop.
@@ -66,31 +65,29 @@ export function registerWasmKernels(): void {
   implementWasm(pointwiseForward, {
     export: 'geluForward',
     when: (op, src) => (op === 'gelu' || ACTIVATIONS[op] !== undefined) && src.length >= 16,
-    call: (w, p, _s, op, src) => {
-      const n = src.length;
-      if (op === 'gelu') parallelRows('geluForward', n, 12, (i0, i1) => [p[1]!, p[2]!, i0, i1]);
-      else w.activationForward(ACTIVATIONS[op]!, p[1], p[2], 0, n);
+    call: (w, p, _s, split, op, src) => {
+      if (op === 'gelu') split((i0, i1) => [p[1]!, p[2]!, i0, i1]);
+      else w.activationForward(ACTIVATIONS[op]!, p[1], p[2], 0, src.length);
     },
     split: { rows: (_op, src) => src.length, nsPerRow: () => 12 },
   });
   implementWasm(pointwiseBackward, {
     export: 'geluBackward',
     when: (op, dout) => (op === 'gelu' || ACTIVATIONS[op] !== undefined) && dout.length >= 16,
-    call: (w, p, _s, op, dout) => {
-      const n = dout.length;
-      if (op === 'gelu') parallelRows('geluBackward', n, 20, (i0, i1) => [p[1]!, p[2]!, p[4]!, i0, i1]);
-      else w.activationBackward(ACTIVATIONS[op]!, p[1], p[2], op === 'relu' ? 0 : p[3], p[4], 0, n);
+    call: (w, p, _s, split, op, dout) => {
+      if (op === 'gelu') split((i0, i1) => [p[1]!, p[2]!, p[4]!, i0, i1]);
+      else w.activationBackward(ACTIVATIONS[op]!, p[1], p[2], op === 'relu' ? 0 : p[3], p[4], 0, dout.length);
     },
     split: { rows: (_op, dout) => dout.length, nsPerRow: () => 20 },
   });
   implementWasm(gemm, {
     export: 'gemmRows',
     scratch: (_A, _ao, _B, _bo, _C, _co, _M, N, K, _tA, transB) => (transB ? [K * N * 4] : []),
-    call: (w, p, s, _A, _ao, _B, _bo, _C, _co, M, N, K, transA, transB, accumulate) => {
+    call: (w, p, s, split, _A, _ao, _B, _bo, _C, _co, M, N, K, transA, transB, accumulate) => {
       let pb = p[2]!;
       // pack B^T once here, so that threads splitting the rows share it
       if (transB) { w.packTranspose(s[0], pb, N, K); pb = s[0]!; }
-      parallelRows('gemmRows', M, 0.2 * N * K, (m0, m1) => [p[0]!, pb, p[4]!, M, N, K, transA ? 1 : 0, 0, accumulate ? 1 : 0, 0, m0, m1]);
+      split((m0, m1) => [p[0]!, pb, p[4]!, M, N, K, transA ? 1 : 0, 0, accumulate ? 1 : 0, 0, m0, m1]);
     },
     split: { rows: (_A, _ao, _B, _bo, _C, _co, M) => M, nsPerRow: (_A, _ao, _B, _bo, _C, _co, _M, N, K) => 0.2 * N * K },
   });
@@ -128,9 +125,9 @@ export function registerWasmKernels(): void {
   implementWasm(batchnormForwardTrain, {
     export: 'batchnormForwardTrainS',
     scratch: (_o, _m, _r, _i, _w, _b, _N, C, S) => (S > 1 ? [] : [C * 8, C * 8, C * 4, C * 4, C * 4]),
-    call: (w, p, s, _o, _m, _r, _i, _w, _b, N, C, S, eps) => {
+    call: (w, p, s, split, _o, _m, _r, _i, _w, _b, N, C, S, eps) => {
       if (S === 1) w.batchnormForwardTrain1(p[0], p[1], p[2], p[3], p[4], p[5], N, C, eps, s[0], s[1], s[2], s[3], s[4]);
-      else parallelRows('batchnormForwardTrainS', C, N * S, (c0, c1) => [p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, N, C, S, eps, c0, c1]);
+      else split((c0, c1) => [p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, N, C, S, eps, c0, c1]);
     },
     split: { rows: (_o, _m, _r, _i, _w, _b, _N, C) => C, nsPerRow: (_o, _m, _r, _i, _w, _b, N, _C, S) => N * S },
   });
@@ -148,24 +145,24 @@ export function registerWasmKernels(): void {
   implementWasm(batchnormBackward, {
     export: 'batchnormBackwardS',
     scratch: bnBackwardScratch(true),
-    call: (w, p, s, _d, _dw, _db, _g, _x, _w, _m, _r, N, C, S) => {
+    call: (w, p, s, split, _d, _dw, _db, _g, _x, _w, _m, _r, N, C, S) => {
       const dw = p[1] || s[0]!, db = p[2] || s[1]!;
       if (S === 1) w.batchnormBackward1(p[0], p[3], p[4], p[5], p[6], p[7], N, C, db, dw, s[2], s[3], s[4], s[5]);
-      else parallelRows('batchnormBackwardS', C, 1.5 * N * S, (c0, c1) => [p[0]!, db, dw, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!, N, C, S, 1, c0, c1]);
+      else split((c0, c1) => [p[0]!, db, dw, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!, N, C, S, 1, c0, c1]);
     },
     split: bnSplit,
   });
   implementWasm(batchnormBackwardEval, {
     export: 'batchnormBackwardS',
     scratch: bnBackwardScratch(false),
-    call: (w, p, s, _d, _dw, _db, _g, _x, weight, _m, rstd, N, C, S) => {
+    call: (w, p, s, split, _d, _dw, _db, _g, _x, weight, _m, rstd, N, C, S) => {
       const dw = p[1] || s[0]!, db = p[2] || s[1]!;
       if (S === 1) {
         // the per-channel factor weight * rstd of dinp
         const a = memoryViews().f32.subarray(s[2]! >> 2, (s[2]! >> 2) + C);
         for (let c = 0; c < C; c++) a[c] = (weight ? weight[c]! : 1) * rstd[c]!;
         w.batchnormBackwardEval1(p[0], db, dw, p[3], p[4], p[6], p[7], s[2], N, C);
-      } else parallelRows('batchnormBackwardS', C, 1.5 * N * S, (c0, c1) => [p[0]!, db, dw, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!, N, C, S, 0, c0, c1]);
+      } else split((c0, c1) => [p[0]!, db, dw, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!, N, C, S, 0, c0, c1]);
     },
     split: bnSplit,
   });
@@ -173,7 +170,7 @@ export function registerWasmKernels(): void {
     export: 'batchnormForwardEvalS',
     // the folded per-channel mean, scale and shift
     scratch: (_o, _i, _rm, _rv, _w, _b, _N, C) => [C * 4, C * 4, C * 4],
-    call: (w, p, s, _o, _i, runningMean, runningVar, weight, bias, N, C, S, eps) => {
+    call: (w, p, s, split, _o, _i, runningMean, runningVar, weight, bias, N, C, S, eps) => {
       const v = memoryViews().f32;
       const rm = s[0]! >> 2, sc = s[1]! >> 2, sh = s[2]! >> 2;
       for (let c = 0; c < C; c++) {
@@ -182,7 +179,7 @@ export function registerWasmKernels(): void {
         v[sh + c] = bias ? bias[c]! : 0;
       }
       if (S === 1) w.batchnormForwardEval1(p[0], p[1], s[0], s[1], s[2], N, C);
-      else parallelRows('batchnormForwardEvalS', C, 0.5 * N * S, (c0, c1) => [p[0]!, p[1]!, s[0]!, s[1]!, s[2]!, N, C, S, c0, c1]);
+      else split((c0, c1) => [p[0]!, p[1]!, s[0]!, s[1]!, s[2]!, N, C, S, c0, c1]);
     },
     split: { rows: (_o, _i, _rm, _rv, _w, _b, _N, C) => C, nsPerRow: (_o, _i, _rm, _rv, _w, _b, N, _C, S) => 0.5 * N * S },
   });

@@ -406,7 +406,6 @@ let stackBase = -1;
 let stackTop = 0;
 let stackEnd = 0;
 
-
 function stackAlloc(bytes: number): number {
   if (stackBase < 0) {
     if (heap === null) return -1;
