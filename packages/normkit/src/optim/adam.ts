@@ -103,7 +103,8 @@ export class Adam extends Optimizer {
     const shrink = this.decoupled ? 1 - lr * wd : 1;
     const sign = group.maximize ? -1 : 1;
     if (d instanceof Float32Array && g instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array && vmax === null) {
-      // the common case as one kernel (kernels/js/adam.ts; wasm SIMD on that backend): same arithmetic as below
+      // the common case as one kernel (kernels/js/adam.ts; wasm SIMD on that backend), in float32 arithmetic;
+      // the loop below (amsgrad, float64 parameters) computes in float64
       adamStepF32(d, g, m, v, n, b1, b2, stepSize, rbc2, eps, l2, shrink, sign);
       return;
     }
