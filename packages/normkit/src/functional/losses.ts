@@ -127,7 +127,7 @@ export function crossEntropy(logits: Tensor, targets: Targets, opts: CrossEntrop
   if (!soft) {
     // class indices: the declared kernel (SIMD on the wasm backend)
     const loss = new Float64Array(N);
-    crossEntropyForward(lse, loss, x, Float64Array.from(idx!), N, C);
+    crossEntropyForward(lse, loss, x, idx!, N, C);
     for (let n = 0; n < N; n++) total += loss[n]!;
     const out = allocate(logits.dtype, 1);
     out[0] = total / N;
@@ -170,7 +170,7 @@ export function crossEntropyBackward(
         for (let c = 0; c < C; c++) ps += p[r + c]!;
         for (let c = 0; c < C; c++) g[r + c] = scale * (Math.exp(x[r + c]! - l) * ps - p[r + c]!);
       }
-    } else crossEntropyBackwardRows(g, x, lse, Float64Array.from(targets!), N, C, scale);
+    } else crossEntropyBackwardRows(g, x, lse, targets!, N, C, scale);
     dx = new Tensor(g, logits.shape);
   }
   if (needs[1] && probs) {

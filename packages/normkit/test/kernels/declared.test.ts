@@ -182,12 +182,12 @@ const SAMPLES: Record<string, (g: Gen) => Case> = {
   },
   crossEntropyForward: (g) => {
     const N = g.pick(ODD), C = g.pick(ODD);
-    return { N, C, logits: g.data(N * C, g.pick([0, 50]), 4), targets: Float64Array.from({ length: N }, () => g.int(0, C - 1)) };
+    return { N, C, logits: g.data(N * C, g.pick([0, 50]), 4), targets: Float64Array.from({ length: N }, () => g.int(0, C - 1)) }; // class indices (run as Int32Array)
   },
   crossEntropyBackward: (g) => {
     const N = g.pick(ODD), C = g.pick(ODD);
     const logits = g.data(N * C, 0, 4), targets = Float64Array.from({ length: N }, () => g.int(0, C - 1)), lse = new Float64Array(N);
-    stats(crossEntropyForward, [lse, new Float64Array(N), logits, targets, N, C]);
+    stats(crossEntropyForward, [lse, new Float64Array(N), logits, Int32Array.from(targets), N, C]);
     return { N, C, logits, targets, lse, scale: g.pick([1 / N, -0.37]) };
   },
   stridedCopy: (g) => {

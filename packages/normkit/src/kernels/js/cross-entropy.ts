@@ -7,8 +7,8 @@
  *              loss_n = lse_n - x_{n,t_n}
  *   backward:  dx_nc  = scale (softmax_nc - [c = t_n]),  softmax_nc = exp(x_nc - lse_n)
  *
- * Targets are class indices in [0, C) held in a Float64Array (the caller
- * checks them); lse and loss are float64, so the caller's mean over rows and
+ * Targets are class indices in [0, C) held in an Int32Array (the caller
+ * checks them; the op saves them as such); lse and loss are float64, so the caller's mean over rows and
  * the backward's softmax start from the unrounded values. A row whose max
  * is -inf or +inf takes m = 0: all -inf gives lse = -inf, a +inf logit
  * lse = +inf (NaN with a NaN in the row), as log-softmax would.
@@ -16,7 +16,6 @@
 import type { TypedArray } from '../../tensor/dtype.js';
 import { declareKernel, input, int, num, output } from '../kernel.js';
 
-/** lse and loss = lse - x[n, t_n] per row of logits [N, C]. */
 /**
  * log sum_c exp(x[r + c]) for c < C, shifted by the row's max (a max of
  * +-inf shifts by 0, so an all -inf row gives -inf and a +inf logit inf or
@@ -32,11 +31,12 @@ export function rowLogSumExp(x: ArrayLike<number>, r: number, C: number): number
   return m + Math.log(s);
 }
 
+/** lse and loss = lse - x[n, t_n] per row of logits [N, C]. */
 export const crossEntropyForward = declareKernel('crossEntropyForward', [
-  output('lse', 'N', { elem: 'f64' }), output('loss', 'N', { elem: 'f64' }), input('logits', 'N*C'), input('targets', 'N', { elem: 'f64' }),
+  output('lse', 'N', { elem: 'f64' }), output('loss', 'N', { elem: 'f64' }), input('logits', 'N*C'), input('targets', 'N', { elem: 'i32' }),
   int('N'), int('C'),
 ], function crossEntropyForwardJs(
-  lse: Float64Array, loss: Float64Array, x: TypedArray, targets: Float64Array, N: number, C: number,
+  lse: Float64Array, loss: Float64Array, x: TypedArray, targets: Int32Array, N: number, C: number,
 ): void {
   for (let n = 0; n < N; n++) {
     const l = rowLogSumExp(x, n * C, C);
@@ -47,10 +47,10 @@ export const crossEntropyForward = declareKernel('crossEntropyForward', [
 
 /** dlogits = scale (softmax - onehot(targets)), from the logits and the forward's lse. */
 export const crossEntropyBackward = declareKernel('crossEntropyBackward', [
-  output('dlogits', 'N*C'), input('logits', 'N*C'), input('lse', 'N', { elem: 'f64' }), input('targets', 'N', { elem: 'f64' }),
+  output('dlogits', 'N*C'), input('logits', 'N*C'), input('lse', 'N', { elem: 'f64' }), input('targets', 'N', { elem: 'i32' }),
   int('N'), int('C'), num('scale'),
 ], function crossEntropyBackwardJs(
-  g: TypedArray, x: TypedArray, lse: Float64Array, targets: Float64Array, N: number, C: number, scale: number,
+  g: TypedArray, x: TypedArray, lse: Float64Array, targets: Int32Array, N: number, C: number, scale: number,
 ): void {
   for (let n = 0; n < N; n++) {
     const r = n * C;

@@ -9,12 +9,7 @@
  * op: 0 sigmoid, 1 tanh, 2 relu. Elements [i0, i1).
  */
 import { expv } from './expv';
-
-@inline function lo(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
-@inline function hi(v: v128): v128 { return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)); }
-@inline function join(a: v128, b: v128): v128 {
-  return i32x4.shuffle(f32x4.demote_f64x2_zero(a), f32x4.demote_f64x2_zero(b), 0, 1, 4, 5);
-}
+import { lo, hi, join } from './lanes';
 
 // 1 / (1 + e^-v) for v >= 0, e^v / (1 + e^v) below (no overflow either way)
 @inline function sigmoid2(v: v128): v128 {

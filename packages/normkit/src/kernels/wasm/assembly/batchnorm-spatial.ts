@@ -25,9 +25,7 @@
  * cancellation (M = 2: O(eps/var) of its terms) and runs in f64.
  */
 
-@inline function lo(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
-@inline function hi(v: v128): v128 { return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)); }
-@inline function hsum(v: v128): f64 { return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1); }
+import { lo, hi, hsum } from './lanes';
 
 /** Channels with fewer values than this take the f64 path of the training backward. */
 const SMALL_M: i32 = 16;

@@ -15,8 +15,7 @@
  * of f64's 16 digits: exact for float32 data.
  */
 
-@inline function lo(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
-@inline function hi(v: v128): v128 { return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)); }
+import { lo, hi } from './lanes';
 
 /**
  * Training forward. `s1`, `s2` are f64 [C] scratch; `mk`, `sc`, `sh` f32 [C]

@@ -7,15 +7,16 @@
  *              loss_n = lse_n - x_{n,t_n}
  *   backward:  dx_nc  = scale (exp(x_nc - lse_n) - [c = t_n])
  *
- * Shapes: logits, dlogits [N, C] f32; lse, loss, targets [N] f64 (targets
- * hold class indices, checked by the caller). Kernels work on rows [r0, r1).
+ * Shapes: logits, dlogits [N, C] f32; lse, loss [N] f64; targets [N] i32
+ * (class indices, checked by the caller). Kernels work on rows [r0, r1).
  *
  * Numerics as the softmax kernels (assembly/softmax.ts): x - m is one f32
  * subtraction, exp the f32x4 polynomial expf4 (about 1 ulp of f32), the sum
  * in f64; lse and loss are formed in f64. The backward rounds x - lse (an
  * f64 difference) once to f32 before its exp.
  */
-import { expf1, expf4, hi, hsum, lo, rowMax } from './softmax';
+import { expf1, expf4, rowMax } from './softmax';
+import { hi, hsum, join, lo } from './lanes';
 
 /** Forward on rows [r0, r1): lse and the row's loss term. */
 export function crossEntropyForward(lse: usize, loss: usize, logits: usize, targets: usize, N: i32, C: i32, r0: i32, r1: i32): void {
@@ -41,7 +42,7 @@ export function crossEntropyForward(lse: usize, loss: usize, logits: usize, targ
       for (; c < C; c++) s += <f64>expf1(load<f32>(x + (<usize>c << 2)) - m);
     }
     const l = (m == Infinity ? 0 : <f64>m) + Math.log(s);
-    const t = <i32>load<f64>(targets + (<usize>n << 3));
+    const t = load<i32>(targets + (<usize>n << 2));
     store<f64>(lse + (<usize>n << 3), l);
     store<f64>(loss + (<usize>n << 3), l - <f64>load<f32>(x + (<usize>t << 2)));
   }
@@ -60,14 +61,14 @@ export function crossEntropyBackward(dlogits: usize, logits: usize, lse: usize, 
     for (; c + 4 <= C; c += 4) {
       const v = v128.load(x + (<usize>c << 2));
       // x - lse in f64, rounded once: lse is no f32 value
-      const d = i32x4.shuffle(f32x4.demote_f64x2_zero(f64x2.sub(lo(v), lv)), f32x4.demote_f64x2_zero(f64x2.sub(hi(v), lv)), 0, 1, 4, 5);
+      const d = join(f64x2.sub(lo(v), lv), f64x2.sub(hi(v), lv));
       v128.store(g + (<usize>c << 2), f32x4.mul(expf4(d), sv));
     }
     for (; c < C; c++) {
       store<f32>(g + (<usize>c << 2), expf1(<f32>(<f64>load<f32>(x + (<usize>c << 2)) - l)) * sS);
     }
     // the one-hot term, subtracted from the rounded softmax term as the TypeScript kernel does
-    const p = g + (<usize><i32>load<f64>(targets + (<usize>n << 3)) << 2);
+    const p = g + (<usize>load<i32>(targets + (<usize>n << 2)) << 2);
     store<f32>(p, <f32>(<f64>load<f32>(p) - scale));
   }
 }

@@ -11,12 +11,7 @@
  * weight, bias, dinp, dalpha, dweight, dbias: pointer 0 = none. Rows [n0, n1).
  */
 import { tanh2 } from './activations';
-
-@inline function lo(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
-@inline function hi(v: v128): v128 { return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)); }
-@inline function join(a: v128, b: v128): v128 {
-  return i32x4.shuffle(f32x4.demote_f64x2_zero(a), f32x4.demote_f64x2_zero(b), 0, 1, 4, 5);
-}
+import { lo, hi, join } from './lanes';
 
 export function dytForward(out: usize, inp: usize, alpha: f64, weight: usize, bias: usize, N: i32, C: i32, n0: i32, n1: i32): void {
   const A = f64x2.splat(alpha);

@@ -26,9 +26,7 @@
  * its terms), which only f64 arithmetic keeps accurate.
  */
 
-@inline function lo(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
-@inline function hi(v: v128): v128 { return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)); }
-@inline function hsum(v: v128): f64 { return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1); }
+import { lo, hi, hsum } from './lanes';
 
 /** Rows shorter than this take the f64 path of the backward (see above). */
 const SMALL_D: i32 = 16;

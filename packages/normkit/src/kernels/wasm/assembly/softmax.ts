@@ -22,9 +22,7 @@
  * softmax backward forms y (dy - s) in f64 too.
  */
 
-@inline export function lo(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
-@inline export function hi(v: v128): v128 { return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)); }
-@inline export function hsum(v: v128): f64 { return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1); }
+import { lo, hi, hsum, join } from './lanes';
 
 /**
  * exp of four f32 lanes (Cephes expf): x = n ln2 + r with |r| <= ln2/2 (ln2
@@ -75,7 +73,7 @@
 /** Four lanes' f64 sums (lanes 0-1 in a, 2-3 in b) as the f32x4 of their reciprocals, each 1/s rounded once. */
 @inline function recip4(a: v128, b: v128): v128 {
   const one = f64x2.splat(1);
-  return i32x4.shuffle(f32x4.demote_f64x2_zero(f64x2.div(one, a)), f32x4.demote_f64x2_zero(f64x2.div(one, b)), 0, 1, 4, 5);
+  return join(f64x2.div(one, a), f64x2.div(one, b));
 }
 
 /** ln of both f64 lanes (scalar Math.log per lane: there is no vector log, and it runs once per line). */
@@ -112,9 +110,7 @@ function forwardColumns(out: usize, inp: usize, D: i32, inner: i32, log: i32, r0
         for (let i = 0; i < D; i++) {
           const k = <usize>i * stride;
           const v = v128.load(x + k);
-          const d0 = f32x4.demote_f64x2_zero(f64x2.sub(lo(v), l0));
-          const d1 = f32x4.demote_f64x2_zero(f64x2.sub(hi(v), l1));
-          v128.store(y + k, i32x4.shuffle(d0, d1, 0, 1, 4, 5));
+          v128.store(y + k, join(f64x2.sub(lo(v), l0), f64x2.sub(hi(v), l1)));
         }
       } else {
         // exp once: store it, then scale in place (out may be inp: each value is read before it is written)
@@ -180,7 +176,7 @@ function backwardColumns(dinp: usize, dout: usize, out: usize, D: i32, inner: i3
           const gv = v128.load(g + <usize>i * stride);
           a0 = f64x2.add(a0, lo(gv)); a1 = f64x2.add(a1, hi(gv));
         }
-        const sv = i32x4.shuffle(f32x4.demote_f64x2_zero(a0), f32x4.demote_f64x2_zero(a1), 0, 1, 4, 5);
+        const sv = join(a0, a1);
         for (let i = 0; i < D; i++) {
           const k = <usize>i * stride;
           v128.store(d + k, f32x4.sub(v128.load(g + k), f32x4.mul(expf4(v128.load(y + k)), sv)));
@@ -195,9 +191,7 @@ function backwardColumns(dinp: usize, dout: usize, out: usize, D: i32, inner: i3
         for (let i = 0; i < D; i++) {
           const k = <usize>i * stride;
           const gv = v128.load(g + k), yv = v128.load(y + k);
-          const d0 = f32x4.demote_f64x2_zero(f64x2.mul(lo(yv), f64x2.sub(lo(gv), a0)));
-          const d1 = f32x4.demote_f64x2_zero(f64x2.mul(hi(yv), f64x2.sub(hi(gv), a1)));
-          v128.store(d + k, i32x4.shuffle(d0, d1, 0, 1, 4, 5));
+          v128.store(d + k, join(f64x2.mul(lo(yv), f64x2.sub(lo(gv), a0)), f64x2.mul(hi(yv), f64x2.sub(hi(gv), a1))));
         }
       }
     }
@@ -251,9 +245,7 @@ export function softmaxForward(out: usize, inp: usize, outer: i32, D: i32, inner
       i = 0;
       for (; i + 4 <= D; i += 4) {
         const v = v128.load(x + (<usize>i << 2));
-        const d0 = f32x4.demote_f64x2_zero(f64x2.sub(lo(v), lv));
-        const d1 = f32x4.demote_f64x2_zero(f64x2.sub(hi(v), lv));
-        v128.store(y + (<usize>i << 2), i32x4.shuffle(d0, d1, 0, 1, 4, 5));
+        v128.store(y + (<usize>i << 2), join(f64x2.sub(lo(v), lv), f64x2.sub(hi(v), lv)));
       }
       for (; i < D; i++) store<f32>(y + (<usize>i << 2), <f32>(<f64>load<f32>(x + (<usize>i << 2)) - ls));
     } else {
@@ -319,9 +311,7 @@ export function softmaxBackward(dinp: usize, dout: usize, out: usize, outer: i32
       for (; i + 4 <= D; i += 4) {
         const o = <usize>i << 2;
         const gv = v128.load(g + o), yv = v128.load(y + o);
-        const d0 = f32x4.demote_f64x2_zero(f64x2.mul(lo(yv), f64x2.sub(lo(gv), sv)));
-        const d1 = f32x4.demote_f64x2_zero(f64x2.mul(hi(yv), f64x2.sub(hi(gv), sv)));
-        v128.store(d + o, i32x4.shuffle(d0, d1, 0, 1, 4, 5));
+        v128.store(d + o, join(f64x2.mul(lo(yv), f64x2.sub(lo(gv), sv)), f64x2.mul(hi(yv), f64x2.sub(hi(gv), sv))));
       }
       for (; i < D; i++) {
         const o = <usize>i << 2;

@@ -1,0 +1,15 @@
+/**
+ * Moving float32 lanes to and from float64 lanes, and summing them, for the
+ * kernels that compute in f64x2 (statistics, exact activations) on float32 data.
+ */
+
+/** Lanes 0 and 1 of an f32x4 as an f64x2. */
+@inline export function lo(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
+/** Lanes 2 and 3 of an f32x4 as an f64x2. */
+@inline export function hi(v: v128): v128 { return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)); }
+/** Two f64x2 rounded to float32 and joined: [a0, a1, b0, b1]. */
+@inline export function join(a: v128, b: v128): v128 {
+  return i32x4.shuffle(f32x4.demote_f64x2_zero(a), f32x4.demote_f64x2_zero(b), 0, 1, 4, 5);
+}
+/** The sum of an f64x2's two lanes. */
+@inline export function hsum(v: v128): f64 { return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1); }
