@@ -8,7 +8,7 @@
  */
 // Importing the library loads its default backend (WebAssembly where it loads),
 // whichever experiment modules happen to be loaded.
-import { manualSeed, type BackendName, getBackend, setBackend } from 'normkit';
+import { manualSeed, type BackendName, getBackend, setBackend, wasmInfo } from 'normkit';
 import { Diverged, type Experiment, type Profile, type RunOutput, type RunResult, type RunSpec } from './experiment.js';
 import type { StoredRun } from './store.js';
 
@@ -52,6 +52,10 @@ export async function executeRun(exp: Experiment, spec: RunSpec, profile: Profil
     }
   }
   const wallMs = performance.now() - t0;
-  const result: RunResult = { id: spec.id, seed: spec.seed, config: spec.config, experiment: exp.name, ...out, wallMs, backend: getBackend() };
+  const kernels = getBackend();
+  const result: RunResult = {
+    id: spec.id, seed: spec.seed, config: spec.config, experiment: exp.name, ...out, wallMs, backend: kernels,
+    ...(kernels === 'wasm' ? { relaxedSimd: wasmInfo().relaxedSimd } : {}),
+  };
   return JSON.parse(JSON.stringify(result)) as RunResult;
 }

@@ -46,6 +46,8 @@ export interface RunResult<C extends RunConfig = RunConfig> extends RunSpec<C>, 
   wallMs: number;
   /** The kernel backend the run computed on ('js' | 'wasm'). */
   backend?: string;
+  /** On 'wasm': whether its relaxed-SIMD build ran (fused multiply-add in the matmul; numbers move at float32 rounding). */
+  relaxedSimd?: boolean;
 }
 
 /** Passed to a run: the profile, and a progress callback (fraction 0..1). */

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /**
  * Build normkit's WebAssembly kernels: compile src/kernels/wasm/assembly/index.ts
- * with AssemblyScript twice (SIMD + threads over an imported *shared* memory, and
- * SIMD over an imported ordinary memory for pages that are not cross-origin
- * isolated), then embed both binaries base64 into src/kernels/wasm/generated.ts
+ * with AssemblyScript four times (SIMD + threads over an imported *shared*
+ * memory, and SIMD over an imported ordinary memory for pages that are not
+ * cross-origin isolated; each once with 128-bit SIMD alone and once with
+ * relaxed SIMD, whose fused multiply-add the matmul uses where the engine has
+ * it: src/kernels/wasm/relaxed-simd.ts), then embed the binaries base64 into
+ * src/kernels/wasm/generated.ts
  * so the loader needs no fs, no fetch and no bundler support, in Node and browsers.
  * The generated file is committed, so `tsc` type-checks on a fresh clone; this
  * script rewrites it only when the bytes change.
@@ -17,9 +20,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = 'src/kernels/wasm/assembly/index.ts';
 const outTs = join(root, 'src/kernels/wasm/generated.ts');
 const common = ['-O3', '--enable', 'simd', '--runtime', 'stub', '--noAssert', '--importMemory', '--initialMemory', '1', '--maximumMemory', '65536'];
+const threads = ['--enable', 'threads', '--sharedMemory'];
+const relaxed = ['--enable', 'relaxed-simd'];
 const variants = {
-  shared: [...common, '--enable', 'threads', '--sharedMemory'],
+  shared: [...common, ...threads],
   plain: common,
+  sharedRelaxed: [...common, ...threads, ...relaxed],
+  plainRelaxed: [...common, ...relaxed],
 };
 
 const out = {};
@@ -49,10 +56,16 @@ export const WASM_SHARED_BASE64 =
 /** SIMD build, imports an ordinary memory (env.memory). */
 export const WASM_PLAIN_BASE64 =
   '${out.plain}';
+/** SIMD + relaxed SIMD + threads build, imports a shared memory (env.memory). */
+export const WASM_SHARED_RELAXED_BASE64 =
+  '${out.sharedRelaxed}';
+/** SIMD + relaxed SIMD build, imports an ordinary memory (env.memory). */
+export const WASM_PLAIN_RELAXED_BASE64 =
+  '${out.plainRelaxed}';
 `;
 if (!existsSync(outTs) || readFileSync(outTs, 'utf8') !== text) {
   writeFileSync(outTs, text);
-  console.log(`build-wasm: wrote ${outTs} (${out.shared.length + out.plain.length} base64 chars)`);
+  console.log(`build-wasm: wrote ${outTs} (${Object.values(out).reduce((n, b) => n + b.length, 0)} base64 chars)`);
 } else {
   console.log('build-wasm: up to date');
 }

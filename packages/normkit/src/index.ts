@@ -24,7 +24,8 @@ export * as F from './functional/index.js';
 export * from './functional/index.js';
 // backends
 export { setBackend, getBackend, type BackendName } from './kernels/backend.js';
-export { initWasm } from './kernels/wasm/index.js';
+export { initWasm, wasmInfo, type WasmInfo } from './kernels/wasm/index.js';
+export { relaxedSimdSupported } from './kernels/wasm/relaxed-simd.js';
 export { memory, type MemoryInfo } from './kernels/memory.js';
 export { setThreads, getThreads, setThreadCrossover, getThreadCrossover } from './kernels/threads/pool.js';
 // modules

@@ -23,6 +23,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+// before normkit: Node runs the WebAssembly build Chromium runs (relaxed SIMD)
+import './relaxed-simd-on.js';
 import * as nk from 'normkit';
 import { normalizeConfig, type RaceConfig } from '../src/race/config.js';
 import { raceLosses } from '../src/race/trainer.js';
@@ -145,8 +147,10 @@ test('the playground in Chromium: load, race on the spiral (= Node), cube, resul
     const got = await racers(page);
     assert.ok(got && got.length === 2, 'two racers');
     assert.equal(await page.evaluate(() => (globalThis as unknown as { __playground: { raceMode(): string } }).__playground.raceMode()), 'workers');
-    // Node: the same racers through the same module
+    // Node: the same racers through the same module, and the same WebAssembly build
     await nk.initWasm();
+    const pageRelaxed = await page.evaluate(() => (globalThis as unknown as { __playground: { nk: { wasmInfo(): { relaxedSimd: boolean } } } }).__playground.nk.wasmInfo().relaxedSimd);
+    assert.equal(pageRelaxed, nk.wasmInfo().relaxedSimd, 'Chromium and Node must run the same WebAssembly build to agree number for number');
     const problems: string[] = [];
     for (const r of got) {
       assert.equal(r.error, null, `${r.norm}: ${r.error}`);

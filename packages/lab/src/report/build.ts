@@ -53,8 +53,29 @@ export interface StudyResults {
     sources: string[];
     /** Queue studies: the workers that computed the runs (host, backend, versions, runs each); absent for local studies. */
     workers?: NonNullable<StudyMeta['workers']>;
+    /** The kernel builds the stored runs computed on, with run counts, e.g. "WebAssembly with relaxed SIMD (237 runs)". */
+    kernels: string;
   };
   experiments: ExperimentReport[];
+}
+
+/**
+ * The kernel builds of `runs`, most used first: "WebAssembly with relaxed
+ * SIMD (230 runs), TypeScript (7 runs)". Builds differ at float32 rounding
+ * (relaxed SIMD fuses the matmul's multiply-adds), so a report says which
+ * produced its numbers. Runs stored before the builds were recorded count as
+ * "WebAssembly, build not recorded".
+ */
+export function kernelSummary(runs: StoredRun[]): string {
+  const counts = new Map<string, number>();
+  for (const r of runs) {
+    if (r.status === 'error') continue;
+    const label = r.backend === 'js' ? 'TypeScript' : r.backend === undefined ? 'not recorded'
+      : r.relaxedSimd === true ? 'WebAssembly with relaxed SIMD' : r.relaxedSimd === false ? 'WebAssembly, SIMD only' : 'WebAssembly, build not recorded';
+    counts.set(label, (counts.get(label) ?? 0) + 1);
+  }
+  if (counts.size === 0) return 'no runs';
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([label, n]) => `${label} (${n} run${n === 1 ? '' : 's'})`).join(', ');
 }
 
 /** The workers of every merged directory, one entry per worker id with its runs added up (undefined when none). */
@@ -190,12 +211,14 @@ export async function buildReport(opts: BuildOptions): Promise<BuiltReport> {
   }
   const seeds = meta.seeds;
   const reports: ExperimentReport[] = [];
+  const reportedRuns: StoredRun[] = [];
   const charts = new Map<string, { spec: ChartSpec; svg: string }[]>();
   for (const exp of opts.experiments) {
     if (opts.only && !opts.only.includes(exp.name)) continue;
     const stored = [...(merged.get(exp.name)?.values() ?? [])];
     const j = judgeExperiment(exp, meta.profile, seeds, stored);
     if (j.runCounts.stored === 0) continue;
+    reportedRuns.push(...stored);
     const { good, ...rep } = j;
     let tables: ReportTable[] = [];
     const complete = rep.runCounts.stored === rep.runCounts.expected && rep.runCounts.error === 0;
@@ -233,6 +256,7 @@ export async function buildReport(opts: BuildOptions): Promise<BuiltReport> {
       wallMs,
       sources: opts.dirs.map((d) => resolve(d)),
       ...(workers ? { workers } : {}),
+      kernels: kernelSummary(reportedRuns),
     },
     experiments: reports,
   };

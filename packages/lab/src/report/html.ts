@@ -118,7 +118,7 @@ export function renderHtml(b: BuiltReport): string {
 <main>
 <h1>Why is normalization useful? <span class="small">normkit lab report</span></h1>
 <div class="meta">Profile <b>${esc(study.profile)}</b> · seeds ${esc(study.seeds ?? 'per-profile default')} · ${esc(study.date)} · Node ${esc(study.node)} on ${esc(study.platform)}
- (${esc(study.cpus)} CPUs, ${study.jobs === 0 ? 'in-process' : `${esc(study.jobs)} worker(s)`}) · total wall time ${esc(fmtWall(study.wallMs))} · normkit ${esc(b.results.normkit.version)}</div>
+ (${esc(study.cpus)} CPUs, ${study.jobs === 0 ? 'in-process' : `${esc(study.jobs)} worker(s)`}) · total wall time ${esc(fmtWall(study.wallMs))} · normkit ${esc(b.results.normkit.version)} · kernels: ${esc(study.kernels)}</div>
 ${study.workers?.length ? `<details class="meta"><summary>Computed through the job queue by ${study.workers.length} worker(s)</summary><table><thead><tr><th>worker</th><th>host</th><th>backend</th><th>normkit</th><th>lab</th><th>threads</th><th>runs</th></tr></thead><tbody>${study.workers.map((w) => `<tr><td>${esc(w.id)}</td><td>${esc(w.host)}</td><td>${esc(w.backend)}</td><td>${esc(w.normkit)}</td><td>${esc(w.lab)}</td><td>${esc(w.threads)}</td><td>${esc(w.runs)}</td></tr>`).join('')}</tbody></table></details>` : ''}
 <p>Each experiment tests one published claim at small scale on CPU, puts the paper's numbers beside ours, and computes its verdict with a rule fixed in code before any result was seen.
 Small scale cannot reproduce absolute numbers; the question is whether the <i>direction and shape</i> of the effect hold.</p>

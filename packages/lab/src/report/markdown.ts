@@ -22,7 +22,7 @@ export function renderMarkdown(b: BuiltReport): string {
   out.push(`# normkit lab: why is normalization useful?\n`);
   out.push(
     `Profile **${study.profile}**, seeds ${study.seeds ?? 'per-profile default'}, ${study.date}, Node ${study.node} on ${study.platform} ` +
-      `(${study.cpus} CPUs, ${study.jobs === 0 ? 'in-process' : `${study.jobs} worker(s)`}), total wall time ${fmtWall(study.wallMs)}, normkit ${b.results.normkit.version}. ` +
+      `(${study.cpus} CPUs, ${study.jobs === 0 ? 'in-process' : `${study.jobs} worker(s)`}), total wall time ${fmtWall(study.wallMs)}, normkit ${b.results.normkit.version}, kernels: ${study.kernels}. ` +
       `Charts: see index.html.\n`,
   );
   if (study.workers?.length) {

@@ -93,3 +93,20 @@ test('--backend chooses the kernel backend of every run, in workers too, and is 
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /'gpu' is invalid/);
 });
+
+test('the normkit command runs the relaxed-SIMD build (Node 20: through the V8 flag), records it per run and in the report; NORMKIT_RELAXED_SIMD=0 keeps the SIMD-only build', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const runsOf = (dir: string) =>
+    readdirSync(join(dir, 'runs', 'numerics')).map((f) => JSON.parse(readFileSync(join(dir, 'runs', 'numerics', f), 'utf8')) as { backend?: string; relaxedSimd?: boolean });
+  const on = tmp('cli-relaxed');
+  const r = await runCli(['run', 'numerics', '--profile', 'smoke', '--out', on, '--no-progress']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(runsOf(on).length > 0 && runsOf(on).every((x) => x.backend === 'wasm' && x.relaxedSimd === true), JSON.stringify(runsOf(on)));
+  const n = runsOf(on).length;
+  assert.ok(readFileSync(join(on, 'report.md'), 'utf8').includes(`kernels: WebAssembly with relaxed SIMD (${n} run${n === 1 ? '' : 's'})`));
+  const off = tmp('cli-simd-only');
+  const r2 = await runCli(['run', 'numerics', '--profile', 'smoke', '--out', off, '--no-progress'], { NORMKIT_RELAXED_SIMD: '0' });
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.ok(runsOf(off).every((x) => x.backend === 'wasm' && x.relaxedSimd === false), JSON.stringify(runsOf(off)));
+  assert.match(readFileSync(join(off, 'report.md'), 'utf8'), /kernels: WebAssembly, SIMD only/);
+});

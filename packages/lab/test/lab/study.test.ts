@@ -81,3 +81,15 @@ test('the HTML report opens in headless Chromium with no console errors or faile
     await browser.close();
   }
 });
+
+test('the report names the kernel builds its runs computed on, most used first, errors left out', async () => {
+  const { kernelSummary } = await import('../../src/report/build.js');
+  const run = (backend: string | undefined, relaxedSimd: boolean | undefined, status: 'ok' | 'error' = 'ok') =>
+    ({ id: 'r', seed: 1, config: {}, experiment: 'e', status, metrics: {}, wallMs: 1, ...(backend ? { backend } : {}), ...(relaxedSimd === undefined ? {} : { relaxedSimd }), ...(status === 'error' ? { error: 'x' } : {}) }) as Parameters<typeof kernelSummary>[0][number];
+  assert.equal(kernelSummary([]), 'no runs');
+  assert.equal(kernelSummary([run('wasm', true)]), 'WebAssembly with relaxed SIMD (1 run)');
+  assert.equal(
+    kernelSummary([run('wasm', false), run('wasm', true), run('wasm', true), run('js', undefined), run('wasm', true, 'error'), run(undefined, undefined), run('wasm', undefined)]),
+    'WebAssembly with relaxed SIMD (2 runs), WebAssembly, SIMD only (1 run), TypeScript (1 run), not recorded (1 run), WebAssembly, build not recorded (1 run)',
+  );
+});

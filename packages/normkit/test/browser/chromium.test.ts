@@ -14,6 +14,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+// before normkit: Node runs the build Chromium runs (relaxed SIMD)
+import '../relaxed-simd-on.js';
 import * as nk from '../../src/index.js';
 import { CHROMIUM, LAUNCH_ARGS, playwright, runModulePage, skipReason, startServer } from './harness.js';
 import { runScenario, type ScenarioResult, type ScenarioInfo } from './scenario.js';
@@ -25,6 +27,7 @@ interface PageRun {
   wasmLoaded: boolean;
   backendAfterInit: string;
   wasmShared: boolean | null;
+  wasmRelaxedSimd: boolean;
   residentBytesDuringBig: number;
   js: { result: ScenarioResult; info: ScenarioInfo };
   wasm: { result: ScenarioResult; info: ScenarioInfo } | null;
@@ -73,7 +76,7 @@ window.__run = async () => {
   }
   return {
     env: { crossOriginIsolated: self.crossOriginIsolated === true, sharedArrayBuffer: typeof SharedArrayBuffer !== 'undefined', userAgent: navigator.userAgent },
-    backendBeforeInit, wasmLoaded, backendAfterInit, wasmShared: wasmState() ? wasmState().shared : null, residentBytesDuringBig,
+    backendBeforeInit, wasmLoaded, backendAfterInit, wasmShared: wasmState() ? wasmState().shared : null, wasmRelaxedSimd: nk.wasmInfo().relaxedSimd, residentBytesDuringBig,
     js, wasm, threads, threadsError, ms,
   };
 };
@@ -148,6 +151,7 @@ test('Chromium runs the library core and matches Node number for number', { skip
       // asynchronous compile when the synchronous one is refused); after it, wasm must be selected by itself
       assert.equal(run.wasmLoaded, true, `${name}: initWasm() should load the WebAssembly kernels in Chromium`);
       assert.equal(run.backendAfterInit, 'wasm', `${name}: the wasm backend should be selected once loaded`);
+      assert.equal(run.wasmRelaxedSimd, nk.wasmInfo().relaxedSimd, `${name}: Chromium and Node must run the same WebAssembly build to agree number for number`);
       assert.deepEqual(run.js.info.cases, nodeJs.info.cases, `${name}: cases that ran`);
       assert.equal(run.js.info.backend, 'js');
       problems.push(...compareResults(`${name} [js]`, run.js.result, nodeJs.result));

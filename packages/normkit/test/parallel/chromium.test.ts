@@ -12,6 +12,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+// before normkit: Node runs the build Chromium runs (relaxed SIMD)
+import '../relaxed-simd-on.js';
 import * as nk from '../../src/index.js';
 import { CHROMIUM, LAUNCH_ARGS, playwright, runModulePage, skipReason, startServer } from '../browser/harness.js';
 import { runDataParallelScenario, type DpScenarioResult } from './fixtures/dp-scenario.js';
@@ -69,6 +71,7 @@ test('Chromium: DataParallel with 2 module Web Workers on a cross-origin isolate
     if (!isolated.ok) assert.fail(`isolated page: DataParallel failed: ${isolated.message}`);
     assert.equal(isolated.result.workers, 2);
     assert.equal(isolated.result.backend, node.backend, 'the same kernel backend on both sides');
+    assert.equal(isolated.result.relaxedSimd, node.relaxedSimd, 'the same WebAssembly build on both sides');
     const problems = [
       ...compare([isolated.result.losses], [node.losses], 'losses'),
       ...compare(isolated.result.params, node.params, 'parameter'),

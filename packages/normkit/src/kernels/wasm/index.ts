@@ -7,7 +7,7 @@
  */
 import { getBackend, registerBackend, setBackend } from '../backend.js';
 import { setStorageProvider } from '../../tensor/storage.js';
-import { allocateResident, allocateResident64, initWasm, loadWasmSync, onWasmReady, releaseResident, residentBlockOf, wasmLoadError } from './loader.js';
+import { allocateResident, allocateResident64, initWasm, loadWasmSync, onWasmReady, releaseResident, residentBlockOf, wasmLoadError, wasmState } from './loader.js';
 import { registerWasmKernels } from './kernels.js';
 
 registerWasmKernels();
@@ -31,3 +31,28 @@ onWasmReady(() => {
 if (!loadWasmSync()) void initWasm();
 
 export { initWasm };
+
+/** What `nk.wasmInfo()` reports about the WebAssembly backend. */
+export interface WasmInfo {
+  /** The module is compiled and instantiated (the 'wasm' backend can be selected). */
+  loaded: boolean;
+  /** Its memory is shared: large tensors live in it and kernels can run on worker threads. */
+  sharedMemory: boolean;
+  /**
+   * The relaxed-SIMD build runs: the matmul uses fused multiply-add
+   * (src/kernels/wasm/relaxed-simd.ts says where it is on and how to turn it off).
+   */
+  relaxedSimd: boolean;
+  /** Why it is not loaded, or null. */
+  error: string | null;
+}
+
+/**
+ * Which WebAssembly build runs here, e.g. `{ loaded: true, sharedMemory: true,
+ * relaxedSimd: false, error: null }` in Node 20 without
+ * `--experimental-wasm-relaxed-simd`.
+ */
+export function wasmInfo(): WasmInfo {
+  const s = wasmState();
+  return { loaded: s !== null, sharedMemory: s?.shared ?? false, relaxedSimd: s?.relaxedSimd ?? false, error: wasmLoadError() };
+}

@@ -19,8 +19,13 @@
  * Node compiles the module synchronously at import; browsers forbid
  * synchronous compilation of modules over 4 KiB on the main thread, so there
  * `initWasm()` compiles asynchronously and the backend switches when ready.
+ *
+ * Of the four builds (shared or ordinary memory, each with or without relaxed
+ * SIMD) it compiles the relaxed one where the engine validates relaxed SIMD
+ * and `NORMKIT_RELAXED_SIMD` is not 0 (src/kernels/wasm/relaxed-simd.ts).
  */
-import { WASM_PLAIN_BASE64, WASM_SHARED_BASE64 } from './generated.js';
+import { WASM_PLAIN_BASE64, WASM_PLAIN_RELAXED_BASE64, WASM_SHARED_BASE64, WASM_SHARED_RELAXED_BASE64 } from './generated.js';
+import { relaxedSimdSupported, relaxedSimdWanted } from './relaxed-simd.js';
 import { forgetStorage } from '../../tensor/storage.js';
 
 /** The kernels exported by src/kernels/wasm/assembly/index.ts (pointers are byte addresses). */
@@ -41,6 +46,8 @@ export interface WasmState {
   module: WebAssembly.Module;
   /** True when `memory` is shared (resident tensors and threads possible). */
   shared: boolean;
+  /** True when the relaxed-SIMD build runs (the matmul's fused multiply-add). */
+  relaxedSimd: boolean;
 }
 
 const PAGE = 65536;
@@ -87,8 +94,16 @@ function makeMemory(shared: boolean): WebAssembly.Memory {
   return new WebAssembly.Memory({ initial: 16, maximum: 65536, shared } as WebAssembly.MemoryDescriptor);
 }
 
-function adopt(module: WebAssembly.Module, instance: WebAssembly.Instance, memory: WebAssembly.Memory, shared: boolean): WasmState {
-  state = { exports: instance.exports as unknown as WasmExports, memory, module, shared };
+/** The build to compile here: shared memory where possible, relaxed SIMD where the engine has it and it is wanted. */
+function chooseBuild(): { shared: boolean; relaxedSimd: boolean; bytes: Uint8Array } {
+  const shared = sharedMemoryPossible();
+  const relaxedSimd = relaxedSimdWanted() && relaxedSimdSupported();
+  const b64 = shared ? (relaxedSimd ? WASM_SHARED_RELAXED_BASE64 : WASM_SHARED_BASE64) : relaxedSimd ? WASM_PLAIN_RELAXED_BASE64 : WASM_PLAIN_BASE64;
+  return { shared, relaxedSimd, bytes: decodeBase64(b64) };
+}
+
+function adopt(module: WebAssembly.Module, instance: WebAssembly.Instance, memory: WebAssembly.Memory, shared: boolean, relaxedSimd: boolean): WasmState {
+  state = { exports: instance.exports as unknown as WasmExports, memory, module, shared, relaxedSimd };
   heap = new Heap(memory, shared);
   // the call stack of frames' temporaries, reserved once (so memory() counts it from the start)
   stackBase = -1;
@@ -109,12 +124,12 @@ export function onWasmReady(cb: (s: WasmState) => void): void {
 export function loadWasmSync(): WasmState | null {
   if (state) return state;
   if (typeof WebAssembly === 'undefined') { loadError = 'WebAssembly is not defined here'; return null; }
-  const shared = sharedMemoryPossible();
+  const { shared, relaxedSimd, bytes } = chooseBuild();
   try {
-    const module = new WebAssembly.Module(decodeBase64(shared ? WASM_SHARED_BASE64 : WASM_PLAIN_BASE64) as BufferSource);
+    const module = new WebAssembly.Module(bytes as BufferSource);
     const memory = makeMemory(shared);
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    return adopt(module, instance, memory, shared);
+    return adopt(module, instance, memory, shared, relaxedSimd);
   } catch (e) {
     loadError = `synchronous WebAssembly compile failed: ${(e as Error).message}`;
     return null;
@@ -132,12 +147,12 @@ export function initWasm(): Promise<boolean> {
   if (!pending) {
     pending = (async () => {
       if (typeof WebAssembly === 'undefined') { loadError = 'WebAssembly is not defined here'; return null; }
-      const shared = sharedMemoryPossible();
+      const { shared, relaxedSimd, bytes } = chooseBuild();
       try {
-        const module = await WebAssembly.compile(decodeBase64(shared ? WASM_SHARED_BASE64 : WASM_PLAIN_BASE64) as BufferSource);
+        const module = await WebAssembly.compile(bytes as BufferSource);
         const memory = makeMemory(shared);
         const instance = await WebAssembly.instantiate(module, { env: { memory } });
-        return state ?? adopt(module, instance, memory, shared);
+        return state ?? adopt(module, instance, memory, shared, relaxedSimd);
       } catch (e) {
         loadError = `WebAssembly compile failed: ${(e as Error).message}`;
         return null;

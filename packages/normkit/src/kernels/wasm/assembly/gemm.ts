@@ -16,6 +16,19 @@
 const KC: i32 = 128;
 const NC: i32 = 256;
 
+/**
+ * c + a * b. The relaxed-SIMD build (loader.ts picks it where the engine
+ * validates relaxed SIMD) uses one f32x4.relaxed_madd, which V8 fuses where
+ * the CPU has FMA (every x86-64 since 2013, all arm64); the other build a
+ * multiply and an add. The tile loops are bound by the floating-point units,
+ * and fusing took the lab's matmul shapes from 21-31 to 35-47 GFLOP/s
+ * (docs/BENCHMARKS.md, fourth session).
+ */
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 // C[4 rows, 8 cols] += A[4 rows, kc] * B[kc, 8 cols]; strides in bytes.
 @inline function tile4x8(a: usize, sai: usize, sak: usize, b: usize, ldb: usize, c: usize, ldc: usize, kc: i32): void {
   const c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
@@ -27,13 +40,13 @@ const NC: i32 = 256;
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
     let s = v128.load32_splat(a);
-    r00 = f32x4.add(r00, f32x4.mul(s, b0)); r01 = f32x4.add(r01, f32x4.mul(s, b1));
+    r00 = madd(s, b0, r00); r01 = madd(s, b1, r01);
     s = v128.load32_splat(a + a1o);
-    r10 = f32x4.add(r10, f32x4.mul(s, b0)); r11 = f32x4.add(r11, f32x4.mul(s, b1));
+    r10 = madd(s, b0, r10); r11 = madd(s, b1, r11);
     s = v128.load32_splat(a + a2o);
-    r20 = f32x4.add(r20, f32x4.mul(s, b0)); r21 = f32x4.add(r21, f32x4.mul(s, b1));
+    r20 = madd(s, b0, r20); r21 = madd(s, b1, r21);
     s = v128.load32_splat(a + a3o);
-    r30 = f32x4.add(r30, f32x4.mul(s, b0)); r31 = f32x4.add(r31, f32x4.mul(s, b1));
+    r30 = madd(s, b0, r30); r31 = madd(s, b1, r31);
     a += sak; b += ldb;
   }
   v128.store(c, r00); v128.store(c, r01, 16);
@@ -48,10 +61,10 @@ const NC: i32 = 256;
   let r0 = v128.load(c), r1 = v128.load(c1), r2 = v128.load(c2), r3 = v128.load(c3);
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(b);
-    r0 = f32x4.add(r0, f32x4.mul(v128.load32_splat(a), b0));
-    r1 = f32x4.add(r1, f32x4.mul(v128.load32_splat(a + sai), b0));
-    r2 = f32x4.add(r2, f32x4.mul(v128.load32_splat(a + sai * 2), b0));
-    r3 = f32x4.add(r3, f32x4.mul(v128.load32_splat(a + sai * 3), b0));
+    r0 = madd(v128.load32_splat(a), b0, r0);
+    r1 = madd(v128.load32_splat(a + sai), b0, r1);
+    r2 = madd(v128.load32_splat(a + sai * 2), b0, r2);
+    r3 = madd(v128.load32_splat(a + sai * 3), b0, r3);
     a += sak; b += ldb;
   }
   v128.store(c, r0); v128.store(c1, r1); v128.store(c2, r2); v128.store(c3, r3);
@@ -62,8 +75,8 @@ const NC: i32 = 256;
   let r0 = v128.load(c), r1 = v128.load(c, 16);
   for (let k = 0; k < kc; k++) {
     const s = v128.load32_splat(a);
-    r0 = f32x4.add(r0, f32x4.mul(s, v128.load(b)));
-    r1 = f32x4.add(r1, f32x4.mul(s, v128.load(b, 16)));
+    r0 = madd(s, v128.load(b), r0);
+    r1 = madd(s, v128.load(b, 16), r1);
     a += sak; b += ldb;
   }
   v128.store(c, r0); v128.store(c, r1, 16);
@@ -73,7 +86,7 @@ const NC: i32 = 256;
 @inline function tile1x4(a: usize, sak: usize, b: usize, ldb: usize, c: usize, kc: i32): void {
   let r0 = v128.load(c);
   for (let k = 0; k < kc; k++) {
-    r0 = f32x4.add(r0, f32x4.mul(v128.load32_splat(a), v128.load(b)));
+    r0 = madd(v128.load32_splat(a), v128.load(b), r0);
     a += sak; b += ldb;
   }
   v128.store(c, r0);
