@@ -7,7 +7,7 @@
  */
 import { Tensor } from 'normkit';
 import { Rng } from 'normkit';
-import { fmtShape, numel } from 'normkit';
+import { fmtShape, numel, zeros } from 'normkit';
 import { noGrad, tidy } from 'normkit';
 import type { UnaryModule } from 'normkit/nn';
 import type { Optimizer } from 'normkit/optim';
@@ -44,11 +44,18 @@ export function checkData(d: ClassificationData): ClassificationData {
   return d;
 }
 
-/** Gather the examples at `indices` into a batch tensor. */
+/**
+ * Gather the examples at `indices` into a batch tensor. The tensor comes
+ * from the backend's storage (`zeros`: wasm memory for a batch of 1,024
+ * values or more) and is filled in place, so the kernels read it by pointer;
+ * a Float32Array wrapped in a tensor was copied into wasm memory by each
+ * kernel that read it (twice per step for a first linear layer).
+ */
 export function gather(d: ClassificationData, indices: ArrayLike<number>): Batch {
   const per = numel(d.featureShape);
   const b = indices.length;
-  const x = new Float32Array(b * per);
+  const t = zeros([b, ...d.featureShape]);
+  const x = t.data as Float32Array;
   const y = new Int32Array(b);
   const idx = new Int32Array(b);
   for (let i = 0; i < b; i++) {
@@ -58,7 +65,7 @@ export function gather(d: ClassificationData, indices: ArrayLike<number>): Batch
     y[i] = d.y[j]!;
     idx[i] = j;
   }
-  return { x: new Tensor(x, [b, ...d.featureShape]), y, indices: idx };
+  return { x: t, y, indices: idx };
 }
 
 /**
