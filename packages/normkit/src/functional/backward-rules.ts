@@ -97,7 +97,16 @@ export const rules: { [K in OpName]: BackwardRule<K> } = {
     const outer = numel(x!.shape.slice(0, axis));
     const inner = numel(x!.shape.slice(axis + 1));
     const blk = (end - start) * inner;
-    for (let o = 0; o < outer; o++) g.set(dout.data.subarray(o * blk, (o + 1) * blk), (o * len + start) * inner);
+    const d = dout.data;
+    if (blk >= 256) {
+      for (let o = 0; o < outer; o++) g.set(d.subarray(o * blk, (o + 1) * blk), (o * len + start) * inner);
+    } else {
+      // short blocks (attention's q, k, v split): an element loop, not a subarray per block
+      for (let o = 0, src = 0; o < outer; o++) {
+        const dst = (o * len + start) * inner;
+        for (let j = 0; j < blk; j++) g[dst + j] = d[src++]!;
+      }
+    }
     return [new Tensor(g, x!.shape)];
   },
   concat: ({ dout, inputs, saved: { axis, sizes }, needs }) => {
