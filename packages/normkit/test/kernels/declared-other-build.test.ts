@@ -1,5 +1,7 @@
 /**
- * The declared-kernel test (declared.test.ts) again, on the WebAssembly build
+ * The declared-kernel test (declared.test.ts) and the activation kernels'
+ * tolerance test (pointwise/activation-kernels.test.ts: GELU's polynomials
+ * differ between the builds) again, on the WebAssembly build
  * the default run does not load: the relaxed-SIMD build where the engine
  * lacks relaxed SIMD by default (Node 20: turned on here through V8's
  * `--experimental-wasm-relaxed-simd`, set before normkit compiles its
@@ -24,3 +26,4 @@ test(`the other build is loaded (${relaxedByDefault ? 'SIMD only' : 'relaxed SIM
 });
 
 await import('./declared.test.js');
+await import('../pointwise/activation-kernels.test.js');
