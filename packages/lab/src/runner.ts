@@ -24,7 +24,7 @@ import type { BackendName } from 'normkit';
 import type { Experiment, Profile, RunSpec } from './experiment.js';
 import { executeRun } from './execute.js';
 import { loadExperiments } from './registry.js';
-import { checkRunId, isDone, readRun, readStudy, writeRun, writeStudy, type StoredRun } from './store.js';
+import { checkRunId, isDone, removeStaleTemps, readRun, readStudy, writeRun, writeStudy, type StoredRun } from './store.js';
 import { ThreadPool } from './threads.js';
 import { Interrupt } from './interrupt.js';
 
@@ -125,6 +125,8 @@ export async function runStudy(opts: StudyOptions): Promise<StudyOutcome> {
   const pending = tasks.filter((t) => !isDone(readRun(opts.out, t.exp.name, t.spec.id), t.spec));
   const skipped = tasks.length - pending.length;
 
+  // a previous invocation killed mid-write left a temporary file: clear it (the run is recomputed or collected again)
+  removeStaleTemps(opts.out);
   const prev = readStudy(opts.out);
   const now = new Date().toISOString();
   const meta = {

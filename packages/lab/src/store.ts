@@ -11,7 +11,7 @@
  * the target: rename is atomic on POSIX file systems, so an interrupted study
  * never leaves a half-written run, and a run on disk is always complete.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Json, Profile, RunResult, RunSpec } from './experiment.js';
 
@@ -82,6 +82,40 @@ export function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);
+}
+
+/** Whether process `pid` on this machine is alive (signal 0 checks without signalling; EPERM: alive, not ours). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove the temporary files of `writeAtomic` that a killed process left in
+ * OUT (study.json's and each run's, `NAME.tmp-PID-RANDOM`), when process PID
+ * is no longer alive; a live writer's are left alone. A SIGKILL between the
+ * write and the rename leaves one behind: harmless (only `*.json` files are
+ * read), but litter in the result directory. Returns the paths removed.
+ */
+export function removeStaleTemps(out: string): string[] {
+  const removed: string[] = [];
+  const sweep = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const f of readdirSync(dir)) {
+      const m = /\.tmp-(\d+)-[0-9a-z]*$/.exec(f);
+      if (m && !alive(Number(m[1]))) {
+        rmSync(join(dir, f), { force: true });
+        removed.push(join(dir, f));
+      }
+    }
+  };
+  sweep(out);
+  for (const e of storedExperiments(out)) sweep(join(out, 'runs', e));
+  return removed;
 }
 
 export function runPath(out: string, experiment: string, id: string): string {

@@ -35,7 +35,7 @@ import cliProgress from 'cli-progress';
 import type { Experiment, Profile } from '../experiment.js';
 import { loadExperiments } from '../registry.js';
 import { describe, fmtMs, planRuns, type StudyOutcome, type Task } from '../runner.js';
-import { isDone, readRun, readStudy, writeRun, writeStudy, type StoredRun, type StudyMeta } from '../store.js';
+import { isDone, removeStaleTemps, readRun, readStudy, writeRun, writeStudy, type StoredRun, type StudyMeta } from '../store.js';
 import { connectionOptions, parseQueueUrl, QueueUnreachableError, QUEUE_NAME, reconnectMs, STUDY_KEY } from './connection.js';
 import { fmtVersions, jobId, versions, type RunJob, type StudyClaim } from './protocol.js';
 import { Interrupt } from '../interrupt.js';
@@ -123,6 +123,8 @@ export async function runQueuedStudy(opts: QueuedStudyOptions): Promise<QueuedSt
   const stored = new Set([...plan].filter(([, t]) => isDone(readRun(opts.out, t.exp.name, t.spec.id), t.spec)).map(([id]) => id));
   const skipped = stored.size;
 
+  // a previous invocation killed mid-write left a temporary file: clear it (the run is recomputed or collected again)
+  removeStaleTemps(opts.out);
   const prev = readStudy(opts.out);
   const now = new Date().toISOString();
   const meta: StudyMeta = {

@@ -147,3 +147,24 @@ test('a run that ends its worker thread (process.exit) is an error result; a fre
     else process.env.NORMKIT_EXTRA_EXPERIMENTS = saved;
   }
 });
+
+test('a temporary file left by a killed writer (NAME.tmp-PID-x) is removed when its process is gone; a live writer\'s is left alone', async () => {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { spawnSync } = await import('node:child_process');
+  const { removeStaleTemps } = await import('../../src/store.js');
+  // a pid that was alive and is not any more: a child that has exited
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+  const out = tmp('stale-temps');
+  mkdirSync(join(out, 'runs', 'numerics'), { recursive: true });
+  const deadRun = join(out, 'runs', 'numerics', `sweep-s1.json.tmp-${dead}-k3x`);
+  const deadStudy = join(out, `study.json.tmp-${dead}-q9`);
+  const live = join(out, 'runs', 'numerics', `sweep-s2.json.tmp-${process.pid}-a1`);
+  for (const f of [deadRun, deadStudy, live]) writeFileSync(f, '{');
+  // a study over the directory clears the dead writer's temporaries first and leaves the live one
+  await runStudy({ profile: 'smoke', out, experiments: [numerics], inProcess: true, progress: 'none', handleSigint: false });
+  assert.equal(existsSync(deadRun), false);
+  assert.equal(existsSync(deadStudy), false);
+  assert.equal(existsSync(live), true);
+  assert.deepEqual(removeStaleTemps(out), [], 'nothing left to remove');
+  assert.ok(readAllRuns(out, 'numerics').length > 0);
+});
