@@ -3,8 +3,10 @@
  * Sums of float32 data accumulate in float64 and round once.
  */
 import { reduceSum } from '../kernels/js/reduce.js';
+import { binaryScalar } from '../kernels/js/elementwise.js';
 import { Tensor } from '../tensor/tensor.js';
-import { allocate } from '../tensor/dtype.js';
+import { allocate, allocateUninit } from '../tensor/dtype.js';
+import { gatherStrided } from './shape-ops.js';
 import { fmtShape, normalizeAxes, numel, stridesOf } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
 
@@ -75,6 +77,15 @@ export function sum(x: Tensor, axes?: number | readonly number[] | null, keepdim
   } else if (blk) {
     const [outer, R, inner] = blk;
     reduceSum(d, acc, outer, R, inner);
+  } else if (d instanceof Float32Array || d instanceof Float64Array) {
+    // axes apart (e.g. [0, 2] of [N, C, L]): one strided copy (SIMD on wasm) moves the
+    // reduced axes behind the kept ones, in their order, then rows of R are summed
+    const kept = x.shape.map((_, i) => i).filter((i) => !ax.includes(i));
+    const order = [...kept, ...ax];
+    const st = stridesOf(x.shape);
+    const moved = allocateUninit(x.dtype, x.size);
+    gatherStrided(d, order.map((i) => st[i]!), order.map((i) => x.shape[i]!), moved);
+    reduceSum(moved, acc, acc.length, x.size / Math.max(acc.length, 1), 1);
   } else {
     walk(x.shape, outStrides(x.shape, ax), (i, o) => {
       acc[o] += d[i]!;
@@ -100,8 +111,8 @@ function mulScalarRecorded(t: Tensor, c: number): Tensor {
   // local import cycle avoidance: a tiny inline version of mul by a constant
   const cst = allocate(t.dtype, 1);
   cst[0] = c;
-  const out = allocate(t.dtype, t.size);
-  for (let i = 0; i < out.length; i++) out[i] = t.data[i]! * c;
+  const out = allocateUninit(t.dtype, t.size);
+  binaryScalar(2, t.data, c, out, false); // out = t * c, a kernel (SIMD on wasm)
   return record(new Tensor(out, t.shape), 'mul', [t, new Tensor(cst, [])], null);
 }
 
@@ -128,22 +139,8 @@ export function max(x: Tensor, axes?: number | readonly number[] | null, keepdim
 
 /** Expand a reduced (keepdim or not) gradient back over the input's shape. */
 export function expandReduced(g: Tensor, inShape: readonly number[], axes: readonly number[]): Tensor {
-  const out = allocate(g.dtype, numel(inShape));
-  const gd = g.data;
-  const blk = contiguousBlock(inShape, axes);
-  if (blk) {
-    const [outer, R, inner] = blk;
-    for (let o = 0; o < outer; o++) {
-      for (let r = 0; r < R; r++) {
-        const ib = (o * R + r) * inner;
-        if (inner === 1) out[ib] = gd[o]!;
-        else out.set(gd.subarray(o * inner, (o + 1) * inner), ib);
-      }
-    }
-    return new Tensor(out, inShape);
-  }
-  walk(inShape, outStrides(inShape, axes), (i, o) => {
-    out[i] = gd[o]!;
-  });
+  // a broadcast: g read with stride 0 along the reduced axes, one strided copy (SIMD on wasm)
+  const out = allocateUninit(g.dtype, numel(inShape));
+  gatherStrided(g.data, outStrides(inShape, axes), inShape, out);
   return new Tensor(out, inShape);
 }
