@@ -2,7 +2,7 @@
  * Reductions over any set of axes (sum, mean, max), with keepdim.
  * Sums of float32 data accumulate in float64 and round once.
  */
-import { reduceSum } from '../kernels/js/reduce.js';
+import { reduceMax, reduceSum } from '../kernels/js/reduce.js';
 import { binaryScalar } from '../kernels/js/elementwise.js';
 import { Tensor } from '../tensor/tensor.js';
 import { allocate, allocateUninit } from '../tensor/dtype.js';
@@ -122,19 +122,42 @@ export function max(x: Tensor, axes?: number | readonly number[] | null, keepdim
   const shape = reducedShape(x.shape, ax, keepdim);
   if (x.size === 0) throw new RangeError(`max of an empty tensor (shape ${fmtShape(x.shape)})`);
   const n = numel(shape);
-  const best = new Float64Array(n).fill(-Infinity);
-  const arg = new Int32Array(n).fill(-1);
-  const d = x.data;
-  walk(x.shape, outStrides(x.shape, ax), (i, o) => {
-    const v = d[i]!;
-    if (v > best[o]! || arg[o] === -1 || (Number.isNaN(v) && !Number.isNaN(best[o]!))) {
-      best[o] = v;
-      arg[o] = i;
-    }
-  });
-  const out = allocate(x.dtype, n);
-  out.set(best);
+  const out = allocateUninit(x.dtype, n);
+  const arg = new Int32Array(n);
+  const blk = ax.length === x.ndim ? ([1, x.size, 1] as const) : contiguousBlock(x.shape, ax);
+  if (blk) {
+    // adjacent axes: x is [outer, R, inner]; the kernel gives r, the input index is (o R + r) inner + i
+    const [outer, R, inner] = blk;
+    reduceMax(x.data, out, arg, outer, R, inner);
+    for (let o = 0, j = 0; o < outer; o++) for (let i = 0; i < inner; i++, j++) arg[j] = (o * R + arg[j]!) * inner + i;
+  } else {
+    // axes apart: one strided copy moves the reduced axes behind the kept ones (in their order),
+    // rows of R are reduced, and each row's r is mapped back to the input index
+    const kept = x.shape.map((_, i) => i).filter((i) => !ax.includes(i));
+    const st = stridesOf(x.shape);
+    const moved = allocateUninit(x.dtype, x.size);
+    gatherStrided(x.data, [...kept, ...ax].map((i) => st[i]!), [...kept, ...ax].map((i) => x.shape[i]!), moved);
+    const R = x.size / n;
+    reduceMax(moved, out, arg, n, R, 1);
+    const rOff = offsets(ax.map((a) => x.shape[a]!), ax.map((a) => st[a]!));
+    const oOff = offsets(kept.map((a) => x.shape[a]!), kept.map((a) => st[a]!));
+    for (let o = 0; o < n; o++) arg[o] = oOff[o]! + rOff[arg[o]!]!;
+  }
   return record(new Tensor(out, shape), 'max', [x], { axes: ax, keepdim, argmax: arg });
+}
+
+/** The input offset (sum of coordinate x stride) of every row-major index over `shape`. */
+function offsets(shape: readonly number[], strides: readonly number[]): Int32Array {
+  const out = new Int32Array(numel(shape));
+  let len = 1;
+  out[0] = 0;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    // the offsets so far cover the trailing dims; repeat them for each coordinate of dim d
+    const n = shape[d]!, s = strides[d]!;
+    for (let c = n - 1; c >= 0; c--) for (let j = 0; j < len; j++) out[c * len + j] = out[j]! + c * s;
+    len *= n;
+  }
+  return out;
 }
 
 /** Expand a reduced (keepdim or not) gradient back over the input's shape. */

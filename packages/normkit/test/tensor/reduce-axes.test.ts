@@ -63,3 +63,32 @@ testEachBackend('sum and mean over any axes, and their gradients, equal the inde
     { numRuns: 120, seed: 7 },
   );
 });
+
+testEachBackend('max over any axes gives the reference maximum, and its gradient reaches the first maximal element (the first NaN when there is one)', () => {
+  fc.assert(
+    fc.property(cases, fc.boolean(), ({ shape, pick, keepdim, dtype, big }, withNaN) => {
+      const sh = big ? [...shape.slice(0, -1), shape.at(-1)! * 40] : shape;
+      const axes = sh.map((_, i) => i).filter((i) => pick[i]);
+      if (axes.length === 0) axes.push(0);
+      const n = sh.reduce((p, q) => p * q, 1);
+      // values on a coarse grid (ties everywhere), a NaN now and then
+      let seed = n * 7 + axes.length;
+      const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+      const data = Array.from({ length: n }, () => (withNaN && rnd() < 0.02 ? NaN : Math.round(rnd() * 8) - 4));
+      const x = nk.tensor(dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data), sh, { requiresGrad: true });
+      const y = nk.max(x, axes, keepdim);
+      const count = axes.reduce((p, a) => p * sh[a]!, 1);
+      const best = new Float64Array(n / count).fill(NaN), at = new Int32Array(n / count).fill(-1);
+      for (let i = 0; i < n; i++) {
+        const o = outIndex(coords(i, sh), sh, axes), v = data[i]!;
+        if (at[o] === -1 || v > best[o]! || (v !== v && best[o] === best[o])) { best[o] = v; at[o] = i; }
+      }
+      assert.deepEqual(Array.from(y.data), Array.from(best), `max over [${axes}] of [${sh}]`);
+      y.backward(nk.onesLike(y));
+      const want = new Float64Array(n);
+      for (const i of at) want[i] += 1;
+      assert.deepEqual(Array.from(x.grad!.data), Array.from(want), `argmax over [${axes}] of [${sh}]`);
+    }),
+    { numRuns: 150, seed: 11 },
+  );
+});

@@ -18,7 +18,7 @@ import { pointwiseForward, pointwiseBackward } from '../js/pointwise.js';
 import { adamStepF32 } from '../js/adam.js';
 import { sgdMomentumStepF32, sgdStepF32 } from '../js/sgd.js';
 import { binarySame, binaryRows, binaryScalar, colSum } from '../js/elementwise.js';
-import { reduceSum } from '../js/reduce.js';
+import { reduceMax, reduceSum } from '../js/reduce.js';
 import { dytForward, dytBackward } from '../js/dyt.js';
 import { indexAddRows } from '../js/gather.js';
 import { stridedCopy } from '../js/strided.js';
@@ -45,6 +45,11 @@ export function registerWasmKernels(): void {
   implementWasm(reduceSum, {
     when: (_x, _acc, outer, R, inner) => outer * R * inner >= 64,
     split: { rows: (_x, _acc, outer) => outer, nsPerRow: (_x, _acc, _o, R, inner) => 0.3 * R * inner },
+  });
+  // maxima over adjacent axes (nk.max), rows of the outer axis over threads
+  implementWasm(reduceMax, {
+    when: (_x, _b, _a, outer, R, inner) => outer * R * inner >= 64,
+    split: { rows: (_x, _b, _a, outer) => outer, nsPerRow: (_x, _b, _a, _o, R, inner) => 0.3 * R * inner },
   });
   // embedding / indexSelect gradients: row adds in SIMD
   implementWasm(indexAddRows, { when: (_g, _d, _i, _o, _l, n, inner) => n * inner >= 64 });

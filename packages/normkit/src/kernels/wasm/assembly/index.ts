@@ -18,6 +18,6 @@ export { adamStep } from './adam';
 export { binarySame, binaryRows, binaryScalar, colSum } from './elementwise';
 export { stridedCopy } from './strided';
 export { sgdMomentumStepF32, sgdStepF32 } from './sgd';
-export { reduceSum } from './reduce';
+export { reduceSum, reduceMax } from './reduce';
 export { indexAddRows } from './gather';
 export { dytForward, dytBackward } from './dyt';
