@@ -27,6 +27,9 @@ import { implementWasm } from './implement.js';
 
 /** The activations of assembly/activations.ts, by their op number there. */
 const ACTIVATIONS: Partial<Record<string, number>> = { sigmoid: 0, tanh: 1, relu: 2 };
+/** Op codes of assembly/unary.ts: forward (log's forward stays in TypeScript) and derivative. */
+const UNARY_FWD: Partial<Record<string, number>> = { neg: 0, abs: 1, square: 2, sqrt: 3, exp: 4 };
+const UNARY_BWD: Partial<Record<string, number>> = { neg: 0, abs: 1, square: 2, sqrt: 3, exp: 4, log: 5 };
 
 /** Install every WebAssembly implementation (called once by the wasm entry point). */
 export function registerWasmKernels(): void {
@@ -69,19 +72,21 @@ export function registerWasmKernels(): void {
   // tanh and ReLU (assembly/activations.ts); the other element-wise ops stay in their loops.
   implementWasm(pointwiseForward, {
     export: 'geluForward',
-    when: (op, src) => (op === 'gelu' || ACTIVATIONS[op] !== undefined) && src.length >= 16,
+    when: (op, src) => (op === 'gelu' || ACTIVATIONS[op] !== undefined || UNARY_FWD[op] !== undefined) && src.length >= 16,
     call: (w, p, _s, split, op, src) => {
       if (op === 'gelu') split((i0, i1) => [p[1]!, p[2]!, i0, i1]);
-      else w.activationForward(ACTIVATIONS[op]!, p[1], p[2], 0, src.length);
+      else if (ACTIVATIONS[op] !== undefined) w.activationForward(ACTIVATIONS[op]!, p[1], p[2], 0, src.length);
+      else w.unaryForward(UNARY_FWD[op]!, p[1], p[2], 0, src.length);
     },
     split: { rows: (_op, src) => src.length, nsPerRow: () => 12 },
   });
   implementWasm(pointwiseBackward, {
     export: 'geluBackward',
-    when: (op, dout) => (op === 'gelu' || ACTIVATIONS[op] !== undefined) && dout.length >= 16,
+    when: (op, dout) => (op === 'gelu' || ACTIVATIONS[op] !== undefined || UNARY_BWD[op] !== undefined) && dout.length >= 16,
     call: (w, p, _s, split, op, dout) => {
       if (op === 'gelu') split((i0, i1) => [p[1]!, p[2]!, p[4]!, i0, i1]);
-      else w.activationBackward(ACTIVATIONS[op]!, p[1], p[2], op === 'relu' ? 0 : p[3], p[4], 0, dout.length);
+      else if (ACTIVATIONS[op] !== undefined) w.activationBackward(ACTIVATIONS[op]!, p[1], p[2], op === 'relu' ? 0 : p[3], p[4], 0, dout.length);
+      else w.unaryBackward(UNARY_BWD[op]!, p[1], p[2], p[3], p[4], 0, dout.length);
     },
     split: { rows: (_op, dout) => dout.length, nsPerRow: () => 20 },
   });

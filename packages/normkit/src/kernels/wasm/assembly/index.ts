@@ -21,3 +21,4 @@ export { sgdMomentumStepF32, sgdStepF32 } from './sgd';
 export { reduceSum, reduceMax } from './reduce';
 export { indexAddRows } from './gather';
 export { dytForward, dytBackward } from './dyt';
+export { unaryForward, unaryBackward } from './unary';
