@@ -5,7 +5,8 @@
  * identity. The mask comes from a seeded `Rng`, so runs are reproducible.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { allocate } from '../tensor/dtype.js';
+import { allocate, allocateUninit } from '../tensor/dtype.js';
+import { dropoutMask } from '../kernels/js/dropout.js';
 import { type Rng, defaultRng } from '../tensor/random.js';
 import { mul } from './elementwise.js';
 
@@ -16,11 +17,11 @@ import { mul } from './elementwise.js';
 export function dropout(x: Tensor, p = 0.5, training = true, rng: Rng = defaultRng()): Tensor {
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, got ${p}`);
   if (!training || p === 0) return x;
-  const mask = allocate(x.dtype, x.size);
+  let mask;
   if (p < 1) {
-    const keep = 1 / (1 - p);
-    // one 32-bit draw per element (uniform() spends two)
-    for (let i = 0; i < mask.length; i++) mask[i] = rng.nextU32() * 2.3283064365386963e-10 >= p ? keep : 0;
-  }
+    // one 32-bit draw per element (uniform() spends two), in a kernel (a WebAssembly loop on wasm)
+    mask = allocateUninit(x.dtype, x.size);
+    dropoutMask(mask, rng.stateWords(), p, 1 / (1 - p));
+  } else mask = allocate(x.dtype, x.size);
   return mul(x, new Tensor(mask, x.shape));
 }

@@ -5,10 +5,13 @@
  * statistical quality) and Box-Muller for normals.
  */
 export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+  /**
+   * The four words of state, as int32 in a typed array: as plain fields they
+   * switched between unsigned (the seeding) and signed (after an XOR) values
+   * beyond the small-integer range, which V8 stores as heap numbers, so each
+   * draw allocated. Same bits, same stream.
+   */
+  private readonly s = new Int32Array(4);
   private spare: number | null = null;
 
   constructor(seed = 0) {
@@ -21,22 +24,35 @@ export class Rng {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
+    const s = this.s;
+    s[0] = next();
+    s[1] = next();
+    s[2] = next();
+    s[3] = next();
+  }
+
+  /**
+   * The generator's four words (int32), shared, not copied: for kernels that
+   * draw many numbers in a loop of their own (dropout's mask) and advance it.
+   * @internal
+   */
+  stateWords(): Int32Array {
+    return this.s;
   }
 
   /** Next 32-bit unsigned integer. */
   nextU32(): number {
-    const r = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
+    const s = this.s;
+    const s0 = s[0]!, s1 = s[1]!;
+    let s2 = s[2]!, s3 = s[3]!;
+    const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s[1] = s1 ^ s2;
+    s[0] = s0 ^ s3;
+    s[2] = s2 ^ t;
+    s[3] = rotl(s3, 11);
     return r;
   }
 
@@ -87,7 +103,7 @@ export class Rng {
 }
 
 function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
+  return (x << k) | (x >>> (32 - k)); // int32 bits (the state's representation)
 }
 
 let globalRng = new Rng(0);

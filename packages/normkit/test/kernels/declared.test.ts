@@ -74,6 +74,11 @@ const SAMPLES: Record<string, (g: Gen) => Case> = {
     return { kind, a: kind === 3 && sOnLeft ? g.positive(n) : g.data(n), s: Math.fround(g.pick([0.125, -1.7, 3.3])), out: new Float64Array(n).fill(7.77), sOnLeft };
   },
   reduceSum: (g) => ({ outer: g.pick([1, 2, 5, 17]), R: g.pick(ODD), inner: g.pick([1, 1, 3, 4, 9]), tol: 1e-12 }),
+  dropoutMask: (g) => {
+    const n = g.pick([1, 3, 64, 67, 1000]);
+    // any four int32 words of generator state; the final state must match too
+    return { mask: new Float64Array(n), state: Float64Array.from({ length: 4 }, () => g.int(-2147483648, 2147483647)), p: g.pick([0.1, 0.5, 0.9]), keep: g.pick([1 / 0.9, 2, 10]), tol: 1e-7 };
+  },
   reduceMax: (g) => {
     const outer = g.pick([1, 2, 5, 17]), R = g.pick([1, 3, 4, 7, 8, 9, 33, 130]), inner = g.pick([1, 1, 3, 4, 9]);
     // ties (values on a coarse grid) and a NaN now and then: the first position must win
