@@ -14,7 +14,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { add, mul } from '../functional/elementwise.js';
 import { matmul } from '../functional/matmul.js';
 import { permute, reshape, slice } from '../functional/shape-ops.js';
-import { sum } from '../functional/reduce.js';
+import { max, sum } from '../functional/reduce.js';
 import { softmax } from '../functional/softmax.js';
 import { linear } from '../functional/linear.js';
 import { dropout } from '../functional/dropout.js';
@@ -74,6 +74,20 @@ export interface AttentionCallOptions {
 const MHA_OPTIONS = ['causal', 'bias', 'dropout', 'rng', 'qkNorm', 'trackMaxLogit', 'kdim', 'vdim', 'batchFirst'];
 
 /** Cached additive causal masks: 0 on and below the diagonal, -inf above. */
+/**
+ * The largest entry of `scores`, NaN entries left out (-inf when all are NaN),
+ * for `trackMaxLogit`: the max kernel (SIMD on wasm) over all entries, and
+ * only when that is NaN (a diverging run) a scan that skips NaNs.
+ */
+function largestLogit(scores: Tensor): number {
+  const m = noGrad(() => max(scores)).data[0]!;
+  if (!Number.isNaN(m)) return m;
+  let r = -Infinity;
+  const sd = scores.data;
+  for (let i = 0; i < sd.length; i++) if (sd[i]! > r) r = sd[i]!;
+  return r;
+}
+
 const causalMasks = new Map<string, Tensor>();
 function causalMask(T: number, dtype: 'float32' | 'float64'): Tensor {
   const key = `${T}:${dtype}`;
@@ -223,11 +237,7 @@ export class MultiheadAttention extends Layer {
     if (this.kNorm) k = this.kNorm.forward(k);
     const v = permute(heads(linear(value, wv, bv), S), [0, 2, 1, 3]);
     let scores = matmul(mul(permute(q, [0, 2, 1, 3]), 1 / Math.sqrt(dh)), permute(k, [0, 2, 3, 1])); // [B, H, T, S]
-    if (this.trackMaxLogit) {
-      let m = -Infinity;
-      for (let i = 0; i < scores.size; i++) if (scores.data[i]! > m) m = scores.data[i]!;
-      this.maxLogit = m;
-    }
+    if (this.trackMaxLogit) this.maxLogit = largestLogit(scores);
     const mask = this.buildMask(B, T, S, scores.dtype, opts);
     if (mask) scores = add(scores, mask);
     const attnW = softmax(scores, -1);
@@ -286,12 +296,7 @@ export class MultiheadAttention extends Layer {
     const kT = permute(this.kNorm ? this.kNorm.forward(part(1)) : part(1), [0, 2, 3, 1]);
     const v = permute(part(2), [0, 2, 1, 3]);
     let scores = matmul(mul(q, 1 / Math.sqrt(dh)), kT); // [B, H, T, T]
-    if (this.trackMaxLogit) {
-      let m = -Infinity;
-      const sd = scores.data;
-      for (let i = 0; i < sd.length; i++) if (sd[i]! > m) m = sd[i]!;
-      this.maxLogit = m;
-    }
+    if (this.trackMaxLogit) this.maxLogit = largestLogit(scores);
     if (this.causal) scores = add(scores, causalMask(T, scores.dtype));
     let attn = softmax(scores, -1);
     if (this.dropoutP > 0 && this.training) attn = dropout(attn, this.dropoutP, true, this.rng ?? defaultRng());

@@ -161,3 +161,27 @@ test('dropout in attention and blocks is active in training only', () => {
   blk.eval();
   assert.deepEqual(blk.forward(x).toList(), blk.forward(x).toList());
 });
+
+test('trackMaxLogit records the largest scaled logit q.k / sqrt(dh) of the last forward, exactly, in both attention paths; NaN logits are left out', () => {
+  const E = 8, H = 2, dh = 4, B = 2, T = 5;
+  const mha = new nk.nn.MultiheadAttention(E, H, { trackMaxLogit: true, rng: new nk.Rng(21) });
+  const x = nk.randn([B, T, E], { rng: new nk.Rng(22) });
+  const w = mha.stateDict()['in_proj_weight']!.data, b = mha.stateDict()['in_proj_bias']!.data;
+  // q and k by hand in float64 from the packed projection, then every head's logits
+  const proj = (bt: number, row: number) => { let s = b[row]!; for (let i = 0; i < E; i++) s += x.data[bt * E + i]! * w[row * E + i]!; return s; };
+  let want = -Infinity;
+  for (let bb = 0; bb < B; bb++) for (let h = 0; h < H; h++) for (let t = 0; t < T; t++) for (let s = 0; s < T; s++) {
+    let dot = 0;
+    for (let j = 0; j < dh; j++) dot += proj(bb * T + t, h * dh + j) * proj(bb * T + s, E + h * dh + j);
+    want = Math.max(want, dot / Math.sqrt(dh));
+  }
+  mha.forward(x); // the self-attention path
+  assert.ok(Math.abs(mha.maxLogit - want) <= 1e-5 * Math.abs(want), `self-attention path: ${mha.maxLogit} vs ${want}`);
+  mha.attention(x, x, x); // the general path
+  assert.ok(Math.abs(mha.maxLogit - want) <= 1e-5 * Math.abs(want), `general path: ${mha.maxLogit} vs ${want}`);
+  // a NaN in one sequence: its logits are NaN, the other sequence's maximum is still reported
+  const xn = x.clone();
+  xn.data[0] = NaN;
+  mha.forward(xn);
+  assert.ok(Number.isFinite(mha.maxLogit), `NaN logits are skipped: ${mha.maxLogit}`);
+});
