@@ -28,7 +28,9 @@ const runs: [string, () => () => void, number, number][] = [
   ['Pre-LN d64 x8, batch 16 x 8', () => adam(preLn(nk, 64, 8, 16, 8)), 10, 60],
   ['Pre-LN d64 x6, batch 16 x 32', () => adam(preLn(nk, 64, 6, 16, 32)), 5, 30],
 ];
-console.log(`normkit ${entry}; backend ${nk.getBackend()}`);
+// an older build (--dist) may predate wasmInfo
+const relaxed = (nk as { wasmInfo?: () => { relaxedSimd: boolean } }).wasmInfo?.().relaxedSimd;
+console.log(`normkit ${entry}; backend ${nk.getBackend()}${relaxed === undefined ? '' : relaxed ? ' (relaxed SIMD)' : ' (SIMD only)'}`);
 for (const [name, make, warm, reps] of runs) {
   const step = make();
   for (let i = 0; i < warm; i++) step();

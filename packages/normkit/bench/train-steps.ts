@@ -174,7 +174,7 @@ async function loadTf(): Promise<Any | null> {
 
 async function main(): Promise<void> {
   const tf = await loadTf();
-  console.log(`normkit backend ${nk.getBackend()}; TensorFlow.js ${tf ? `${tf.version.tfjs} on ${tf.getBackend()}` : 'not loaded'}; median of ${REPS} steps after 3 warm-up steps`);
+  console.log(`normkit backend ${nk.getBackend()}${nk.wasmInfo().relaxedSimd ? ' (relaxed SIMD)' : ' (SIMD only; Node 20: node --experimental-wasm-relaxed-simd for the fused build)'}; TensorFlow.js ${tf ? `${tf.version.tfjs} on ${tf.getBackend()}` : 'not loaded'}; median of ${REPS} steps after 3 warm-up steps`);
   console.log(['model', 'normkit ms/step', 'tfjs ms/step (backend)', 'tfjs / normkit'].join(' | '));
   for (const m of MODELS) {
     if (only && !m.name.includes(only)) continue;
