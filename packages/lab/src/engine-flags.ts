@@ -6,9 +6,10 @@
  * Relaxed SIMD: Node 20's V8 has it behind `--experimental-wasm-relaxed-simd`
  * (Node 22 ships it on). With it normkit compiles its relaxed build, whose
  * matmul uses fused multiply-add (normkit's src/kernels/wasm/relaxed-simd.ts):
- * the lab's training steps are mostly matmul, and the quick study ran in
- * 3 min 6 s with it against 3 min 40 s without (docs/BENCHMARKS.md, fourth
- * session). `NORMKIT_RELAXED_SIMD=0` keeps the SIMD-only build.
+ * the lab's training steps are mostly matmul, and the quick study took
+ * 3 min 14 s with it against 3 min 41 s without, its runs 379 against 433
+ * seconds (the same commit otherwise, one sitting; docs/BENCHMARKS.md,
+ * fourth session). `NORMKIT_RELAXED_SIMD=0` keeps the SIMD-only build.
  */
 import { setFlagsFromString } from 'node:v8';
 import { relaxedSimdSupported, relaxedSimdWanted } from 'normkit/relaxed-simd';
