@@ -21,6 +21,7 @@ import { expandReduced } from './reduce.js';
 import { reshape, permute, slice } from './shape-ops.js';
 import { batchedGemm } from './matmul.js';
 import { softmaxBackward } from '../kernels/js/softmax.js';
+import { copyRows } from '../kernels/js/strided.js';
 import { weightNormBackward } from './weight-norm.js';
 import { lines } from './softmax.js';
 import { layerNormBackward } from './layer-norm.js';
@@ -97,16 +98,8 @@ export const rules: { [K in OpName]: BackwardRule<K> } = {
     const outer = numel(x!.shape.slice(0, axis));
     const inner = numel(x!.shape.slice(axis + 1));
     const blk = (end - start) * inner;
-    const d = dout.data;
-    if (blk >= 256) {
-      for (let o = 0; o < outer; o++) g.set(d.subarray(o * blk, (o + 1) * blk), (o * len + start) * inner);
-    } else {
-      // short blocks (attention's q, k, v split): an element loop, not a subarray per block
-      for (let o = 0, src = 0; o < outer; o++) {
-        const dst = (o * len + start) * inner;
-        for (let j = 0; j < blk; j++) g[dst + j] = d[src++]!;
-      }
-    }
+    // dout's rows into the zeroed gradient, len * inner apart (a kernel: SIMD rows on wasm)
+    if (blk > 0 && outer > 0) copyRows(dout.data, start === 0 ? g : g.subarray(start * inner), outer, blk, blk, len * inner);
     return [new Tensor(g, x!.shape)];
   },
   concat: ({ dout, inputs, saved: { axis, sizes }, needs }) => {

@@ -201,6 +201,12 @@ const SAMPLES: Record<string, (g: Gen) => Case> = {
     stats(crossEntropyForward, [lse, new Float64Array(N), logits, Int32Array.from(targets), N, C]);
     return { N, C, logits, targets, lse, scale: g.pick([1 / N, -0.37]) };
   },
+  copyRows: (g) => {
+    const rows = g.pick([1, 2, 5, 17, 64]), cols = g.pick([1, 3, 4, 16, 17, 64]);
+    const srcStride = cols + g.pick([0, 0, 1, 5]), dstStride = cols + g.pick([0, 1, 3, 64]);
+    // dst starts with values that must survive between the rows
+    return { rows, cols, srcStride, dstStride, src: g.data((rows - 1) * srcStride + cols), dst: g.data((rows - 1) * dstStride + cols + g.pick([0, 7])), tol: 0 };
+  },
   stridedCopy: (g) => {
     // a row-major source of 1..6 awkward dims read permuted (last two swapped, [0,2,1,3]-like, any)
     // or broadcast (expand: stride 0), padded to 6 dims with leading 1s (of arbitrary stride)

@@ -58,3 +58,34 @@ testEachBackend('a negative start counts from the end, and an empty slice has no
   assert.deepEqual(nk.slice(x, 2, -2).toArray(), [[[2, 3], [6, 7], [10, 11]], [[14, 15], [18, 19], [22, 23]]]);
   assert.deepEqual(nk.slice(x, 1, 1, 1).shape, [2, 0, 4]);
 });
+
+testEachBackend('concat along any axis equals the index-by-index reference, and its gradient is the matching slice of dout', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 4 }),
+      fc.nat(), fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 3 }), fc.boolean(),
+      (shape, axisPick, lens, big) => {
+        const sh = big ? [...shape.slice(0, -1), shape.at(-1)! * 50] : shape;
+        const axis = axisPick % sh.length;
+        const xs = lens.map((l) => nk.randn(sh.map((d, i) => (i === axis ? l : d)), { requiresGrad: true }));
+        const y = nk.concat(xs, axis);
+        const total = lens.reduce((a, b) => a + b, 0);
+        assert.deepEqual(y.shape, sh.map((d, i) => (i === axis ? total : d)));
+        const outer = sh.slice(0, axis).reduce((p, q) => p * q, 1), inner = sh.slice(axis + 1).reduce((p, q) => p * q, 1);
+        const want: number[] = [];
+        for (let o = 0; o < outer; o++) for (let k = 0; k < xs.length; k++) for (let j = 0; j < lens[k]! * inner; j++) want.push(xs[k]!.data[o * lens[k]! * inner + j]!);
+        assert.deepEqual(Array.from(y.data), want);
+        if (y.size === 0) return;
+        const g = nk.randn(y.shape);
+        y.backward(g);
+        let off = 0;
+        for (let k = 0; k < xs.length; k++) {
+          if (lens[k] === 0) continue;
+          assert.deepEqual(Array.from(xs[k]!.grad!.data), Array.from(nk.slice(g, axis, off, off + lens[k]!).data), `input ${k}`);
+          off += lens[k]!;
+        }
+      },
+    ),
+    { numRuns: 120, seed: 9 },
+  );
+});

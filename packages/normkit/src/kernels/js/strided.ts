@@ -13,7 +13,7 @@
  * bit for bit. This loop is the reference and the float64 path.
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import { declareKernel, input, int, output } from '../kernel.js';
+import { declareKernel, inout, input, int, output } from '../kernel.js';
 
 /** The most dims the kernel takes (callers coalesce and pad to this). */
 export const STRIDED_MAX_DIMS = 6;
@@ -40,5 +40,22 @@ export const stridedCopy = declareKernel('stridedCopy', [
         }
       }
     }
+  }
+});
+
+/**
+ * Rows of `cols` elements from `src` (rows `srcStride` apart) to `dst` (rows
+ * `dstStride` apart), leaving the rest of `dst` as it is: the scatter half
+ * of slicing (the gradient of `slice` writes its rows into a zeroed
+ * gradient) and of joining (`concat`). Strides >= cols; pass subarrays for
+ * offsets. The wasm backend copies each row in v128 blocks
+ * (assembly/strided.ts); only bits move, so both agree bit for bit.
+ */
+export const copyRows = declareKernel('copyRows', [
+  input('src', 'all'), inout('dst', 'all'), int('rows'), int('cols'), int('srcStride'), int('dstStride'),
+], function copyRowsJs(src: TypedArray, dst: TypedArray, rows: number, cols: number, srcStride: number, dstStride: number): void {
+  for (let r = 0; r < rows; r++) {
+    const a = r * srcStride, b = r * dstStride;
+    for (let j = 0; j < cols; j++) dst[b + j] = src[a + j]!;
   }
 });

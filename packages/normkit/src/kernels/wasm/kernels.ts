@@ -21,7 +21,7 @@ import { binarySame, binaryRows, binaryScalar, colSum } from '../js/elementwise.
 import { reduceMax, reduceSum } from '../js/reduce.js';
 import { dytForward, dytBackward } from '../js/dyt.js';
 import { indexAddRows } from '../js/gather.js';
-import { stridedCopy } from '../js/strided.js';
+import { copyRows, stridedCopy } from '../js/strided.js';
 import { memoryViews } from './loader.js';
 import { implementWasm } from './implement.js';
 
@@ -207,6 +207,8 @@ export function registerWasmKernels(): void {
   // or splats per [s4, s5] plane; rows over threads are planes, or [s3, s4, s5] blocks when the
   // kernel reads src in order (its sourceOrder(): contiguous runs, t3 < t4; same rule here)
   const sourceOrder = (s3: number, t3: number, t4: number, t5: number) => t5 === 1 && s3 > 1 && t3 < t4;
+  // rows into a strided destination (slice's gradient, concat)
+  implementWasm(copyRows, { when: (_s, _d, rows, cols) => rows * cols >= 64 });
   implementWasm(stridedCopy, {
     when: (_src, _out, s0, s1, s2, s3, s4, s5) => s0 * s1 * s2 * s3 * s4 * s5 >= 64,
     split: {

@@ -16,7 +16,7 @@ export { geluForward, geluBackward } from './gelu';
 export { activationForward, activationBackward } from './activations';
 export { adamStep } from './adam';
 export { binarySame, binaryRows, binaryScalar, colSum } from './elementwise';
-export { stridedCopy } from './strided';
+export { stridedCopy, copyRows } from './strided';
 export { sgdMomentumStepF32, sgdStepF32 } from './sgd';
 export { reduceSum, reduceMax } from './reduce';
 export { indexAddRows } from './gather';

@@ -180,3 +180,12 @@ export function stridedCopy(
     base += t0;
   }
 }
+
+/**
+ * Rows of `cols` floats from src (rows srcStride apart) to dst (rows
+ * dstStride apart), strides in elements: the twin of copyRows in
+ * src/kernels/js/strided.ts (slice's gradient, concat). Each row in v128 blocks.
+ */
+export function copyRows(src: usize, dst: usize, rows: i32, cols: i32, srcStride: i32, dstStride: i32): void {
+  for (let r = 0; r < rows; r++) copyRun(src + (<usize>r * <usize>srcStride << 2), dst + (<usize>r * <usize>dstStride << 2), cols);
+}
