@@ -15,7 +15,7 @@
  * backward does not redo the gather.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { type TypedArray, allocate, promote } from '../tensor/dtype.js';
+import { type TypedArray, allocate, allocateUninit, promote } from '../tensor/dtype.js';
 import { fmtShape } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
 import { needsRecord } from '../autograd/record.js';
@@ -171,8 +171,10 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const Wd = asDType(weight.data, dtype);
   const recording = needsRecord([x, weight, bias]);
   // Keep every image's cols when recording (backward needs them); else reuse one buffer.
-  const cols = allocate(dtype, (recording ? N : 1) * CKK * L);
-  const out = allocate(dtype, N * O * L);
+  // im2col writes every element of cols (zeros at the borders too), and the gemm (or the bias rows
+  // it accumulates onto) every element of out: neither needs zeroing first
+  const cols = allocateUninit(dtype, (recording ? N : 1) * CKK * L);
+  const out = CKK > 0 || bias ? allocateUninit(dtype, N * O * L) : allocate(dtype, N * O * L);
   for (let n = 0; n < N; n++) {
     const cOff = recording ? n * CKK * L : 0;
     im2col(X, n * g.C * g.H * g.W, cols, cOff, g);
@@ -214,14 +216,14 @@ export function conv2dBackward(
     db = new Tensor(b, bias.shape);
   }
   if (needs[1]) {
-    const gw = allocate(dtype, O * CKK);
+    const gw = N > 0 && L > 0 ? allocateUninit(dtype, O * CKK) : allocate(dtype, O * CKK); // the first image's gemm overwrites
     const C = asDType(cols, dtype);
     for (let n = 0; n < N; n++) gemm(dy, n * O * L, C, n * CKK * L, gw, 0, O, CKK, L, false, true, n > 0);
     dw = new Tensor(asDType(gw, weight.dtype), weight.shape);
   }
   if (needs[0]) {
     const gx = allocate(dtype, x.size);
-    const dcols = allocate(dtype, CKK * L);
+    const dcols = O > 0 ? allocateUninit(dtype, CKK * L) : allocate(dtype, CKK * L); // the gemm overwrites it (gx accumulates: zeroed)
     const Wd = asDType(weight.data, dtype);
     for (let n = 0; n < N; n++) {
       gemm(Wd, 0, dy, n * O * L, dcols, 0, CKK, L, O, true, false, false);
