@@ -75,6 +75,13 @@ export interface GradNode<K extends OpName = OpName> {
   op: K;
   inputs: readonly (Tensor | null)[];
   saved: OpSaved[K];
+  /**
+   * Tensors the op allocated for its backward alone (conv2d's columns, in
+   * backend memory), disposed with the output that holds this node: a tidy()
+   * step then gives their memory back at once instead of leaving it to the
+   * garbage collector.
+   */
+  owned?: readonly Tensor[];
 }
 
 /** What a backward rule receives. */

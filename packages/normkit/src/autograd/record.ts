@@ -16,12 +16,15 @@ export function needsRecord(inputs: readonly (Tensor | null | undefined)[]): boo
 /**
  * Attach a node to `out` if recording is needed; returns `out`.
  * `saved` may be a thunk so that ops skip building it when nothing is recorded.
+ * `owned`: tensors made for the backward alone, disposed with `out` (the
+ * caller disposes them itself when nothing was recorded).
  */
 export function record<K extends OpName>(
   out: Tensor,
   op: K,
   inputs: readonly (Tensor | null | undefined)[],
   saved: OpSaved[K] | (() => OpSaved[K]),
+  owned?: readonly Tensor[],
 ): Tensor {
   if (!needsRecord(inputs)) return out;
   out.requiresGrad = true;
@@ -29,6 +32,7 @@ export function record<K extends OpName>(
     op,
     inputs: inputs.map((t) => t ?? null),
     saved: typeof saved === 'function' ? (saved as () => OpSaved[K])() : saved,
+    ...(owned ? { owned } : {}),
   };
   return out;
 }

@@ -16,7 +16,9 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { type TypedArray, allocate, allocateUninit, promote } from '../tensor/dtype.js';
+import { col2im as col2imKernel, im2col as im2colKernel } from '../kernels/js/conv.js';
 import { fmtShape } from '../tensor/shape.js';
+import { keep } from '../tensor/scope.js';
 import { record } from '../autograd/record.js';
 import { needsRecord } from '../autograd/record.js';
 import { gemm } from '../kernels/js/gemm.js';
@@ -59,61 +61,15 @@ export function convGeom(op: string, xShape: readonly number[], k: [number, numb
 
 /**
  * im2col of one image: cols[(c kh + i) kw + j, oh OW + ow] = x[c, oh sh - ph + i dh, ow sw - pw + j dw]
- * (0 outside the image).
+ * (0 outside the image). A declared kernel (src/kernels/js/conv.ts; SIMD runs on wasm).
  */
 export function im2col(x: TypedArray, xOff: number, cols: TypedArray, cOff: number, g: ConvGeom): void {
-  const { C, H, W, kh, kw, sh, sw, ph, pw, OH, OW } = g;
-  const dh = g.dh ?? 1;
-  const dw = g.dw ?? 1;
-  const L = OH * OW;
-  for (let c = 0; c < C; c++) {
-    const xc = xOff + c * H * W;
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        let r = cOff + ((c * kh + i) * kw + j) * L;
-        // the valid ow range for this j: 0 <= ow*sw - pw + j < W
-        const owLo = Math.max(0, Math.ceil((pw - j * dw) / sw));
-        const owHi = Math.min(OW, Math.floor((W - 1 + pw - j * dw) / sw) + 1);
-        for (let oh = 0; oh < OH; oh++, r += OW) {
-          const ih = oh * sh - ph + i * dh;
-          if (ih < 0 || ih >= H || owHi <= owLo) {
-            cols.fill(0, r, r + OW);
-            continue;
-          }
-          const xr = xc + ih * W - pw + j * dw;
-          for (let ow = 0; ow < owLo; ow++) cols[r + ow] = 0;
-          if (sw === 1) for (let ow = owLo; ow < owHi; ow++) cols[r + ow] = x[xr + ow]!;
-          else for (let ow = owLo; ow < owHi; ow++) cols[r + ow] = x[xr + ow * sw]!;
-          for (let ow = owHi; ow < OW; ow++) cols[r + ow] = 0;
-        }
-      }
-    }
-  }
+  im2colKernel(x, xOff, cols, cOff, g.C, g.H, g.W, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.OH, g.OW, g.dh ?? 1, g.dw ?? 1);
 }
 
-/** col2im of one image, the adjoint of im2col: dx[c, ih, iw] += dcols[...] (accumulating). */
+/** col2im of one image, the adjoint of im2col: dx[c, ih, iw] += dcols[...] (accumulating; a declared kernel). */
 export function col2im(dcols: TypedArray, cOff: number, dx: TypedArray, xOff: number, g: ConvGeom): void {
-  const { C, H, W, kh, kw, sh, sw, ph, pw, OH, OW } = g;
-  const dh = g.dh ?? 1;
-  const dw = g.dw ?? 1;
-  const L = OH * OW;
-  for (let c = 0; c < C; c++) {
-    const xc = xOff + c * H * W;
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        let r = cOff + ((c * kh + i) * kw + j) * L;
-        const owLo = Math.max(0, Math.ceil((pw - j * dw) / sw));
-        const owHi = Math.min(OW, Math.floor((W - 1 + pw - j * dw) / sw) + 1);
-        for (let oh = 0; oh < OH; oh++, r += OW) {
-          const ih = oh * sh - ph + i * dh;
-          if (ih < 0 || ih >= H) continue;
-          const xr = xc + ih * W - pw + j * dw;
-          if (sw === 1) for (let ow = owLo; ow < owHi; ow++) dx[xr + ow] += dcols[r + ow]!;
-          else for (let ow = owLo; ow < owHi; ow++) dx[xr + ow * sw] += dcols[r + ow]!;
-        }
-      }
-    }
-  }
+  col2imKernel(dcols, cOff, dx, xOff, g.C, g.H, g.W, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.OH, g.OW, g.dh ?? 1, g.dw ?? 1);
 }
 
 /** Options of `conv2d`. */
@@ -174,6 +130,10 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   // im2col writes every element of cols (zeros at the borders too), and the gemm (or the bias rows
   // it accumulates onto) every element of out: neither needs zeroing first
   const cols = allocateUninit(dtype, (recording ? N : 1) * CKK * L);
+  // A tensor on the columns' storage, so that their backend memory goes back when the output is
+  // disposed (kept from the enclosing tidy: the output's backward may still need them), or now
+  // when nothing is recorded; as a bare array it waited for the garbage collector (5.5 MB per CNN step).
+  const colsT = keep(new Tensor(cols, [cols.length]));
   const out = CKK > 0 || bias ? allocateUninit(dtype, N * O * L) : allocate(dtype, N * O * L);
   for (let n = 0; n < N; n++) {
     const cOff = recording ? n * CKK * L : 0;
@@ -185,7 +145,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     }
     gemm(Wd, 0, cols, cOff, out, oOff, O, L, CKK, false, false, bias !== null);
   }
-  return record(new Tensor(out, [N, O, g.OH, g.OW]), 'conv2d', [x, weight, bias], () => ({ geom: g, cols }));
+  const y = record(new Tensor(out, [N, O, g.OH, g.OW]), 'conv2d', [x, weight, bias], () => ({ geom: g, cols }), [colsT]);
+  if (y.node === null) colsT.dispose();
+  return y;
 }
 
 /** Gradients of `conv2d`: `[dx, dW, db]` from dy and the saved cols. */
@@ -224,11 +186,13 @@ export function conv2dBackward(
   if (needs[0]) {
     const gx = allocate(dtype, x.size);
     const dcols = O > 0 ? allocateUninit(dtype, CKK * L) : allocate(dtype, CKK * L); // the gemm overwrites it (gx accumulates: zeroed)
+    const dcolsT = new Tensor(dcols, [dcols.length]); // scratch: its backend memory goes back below
     const Wd = asDType(weight.data, dtype);
     for (let n = 0; n < N; n++) {
       gemm(Wd, 0, dy, n * O * L, dcols, 0, CKK, L, O, true, false, false);
       col2im(dcols, 0, gx, n * g.C * g.H * g.W, g);
     }
+    dcolsT.dispose();
     dx = new Tensor(asDType(gx, x.dtype), x.shape);
   }
   return [dx, dw, db];

@@ -83,8 +83,11 @@ export class Tensor {
     const d = this._data;
     if (d === null) return;
     this._data = null;
+    const owned = this.node?.owned;
     this.node = null;
     releaseStorage(d);
+    // what the op that made this tensor kept for its backward alone goes with it
+    if (owned) for (const t of owned) t.dispose();
   }
 
   /** `'float32'` or `'float64'`. */

@@ -57,6 +57,17 @@ class Gen {
   }
 }
 
+/** A convolution geometry at awkward sizes (strides, padding, dilation), with offsets into larger buffers. */
+function convSample(g: Gen): Case {
+  for (;;) {
+    const C = g.pick([1, 2, 3]), H = g.pick([1, 3, 5, 8, 9]), W = g.pick([1, 3, 4, 7, 17]);
+    const kh = g.pick([1, 2, 3]), kw = g.pick([1, 2, 3]), sh = g.pick([1, 1, 2]), sw = g.pick([1, 1, 2, 3]);
+    const ph = g.pick([0, 1, 2]), pw = g.pick([0, 1, 2]), dh = g.pick([1, 1, 2]), dw = g.pick([1, 1, 2]);
+    const OH = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, OW = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+    if (OH >= 1 && OW >= 1) return { C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, dh, dw, xOff: g.int(0, 5), cOff: g.int(0, 5), tol: 1e-6 };
+  }
+}
+
 /** A case: scalars by name, and explicit arrays (Float64Array data, or null to skip an optional one). */
 type Case = Record<string, unknown> & { tol?: number };
 
@@ -201,6 +212,8 @@ const SAMPLES: Record<string, (g: Gen) => Case> = {
     stats(crossEntropyForward, [lse, new Float64Array(N), logits, Int32Array.from(targets), N, C]);
     return { N, C, logits, targets, lse, scale: g.pick([1 / N, -0.37]) };
   },
+  im2col: (g) => convSample(g),
+  col2im: (g) => convSample(g),
   copyRows: (g) => {
     const rows = g.pick([1, 2, 5, 17, 64]), cols = g.pick([1, 3, 4, 16, 17, 64]);
     const srcStride = cols + g.pick([0, 0, 1, 5]), dstStride = cols + g.pick([0, 1, 3, 64]);

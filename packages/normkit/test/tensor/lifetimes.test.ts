@@ -127,6 +127,35 @@ test('a training loop in tidy keeps wasm memory flat (without it, it grows)', ()
   assert.ok(wasmMemoryUsage().residentBytes > base, 'a loop without tidy holds its forward tensors until a garbage collection');
 }));
 
+test('a CNN training step in tidy keeps wasm memory flat: conv2d\'s columns go with its output, its scratch at once, also without grad', () => onWasm(() => {
+  const rng = new nk.Rng(2);
+  const m = new nk.nn.Sequential(
+    new nk.nn.Conv2d(1, 8, 3, { padding: 1, bias: false, rng }), new nk.BatchNorm2d(8), new nk.nn.ReLU(), new nk.nn.MaxPool2d(2),
+    new nk.nn.Conv2d(8, 8, 3, { padding: 1, rng }), new nk.nn.ReLU(), new nk.nn.Flatten(), new nk.nn.Linear(8 * 7 * 7, 10, { rng }),
+  );
+  const opt = new nk.optim.Adam(m.parameters(), { lr: 1e-3 });
+  const x = nk.rand([16, 1, 14, 14], { rng });
+  const y = Array.from({ length: 16 }, (_, i) => i % 10);
+  const step = (): void => { opt.zeroGrad(); nk.F.crossEntropy(m.forward(x), y).backward(); opt.step(); };
+  nk.tidy(step);
+  const base = wasmMemoryUsage().residentBytes;
+  for (let i = 0; i < 20; i++) nk.tidy(step);
+  assert.equal(wasmMemoryUsage().residentBytes, base, 'every step returns all its blocks (the columns were 5.5 MB a step of a larger CNN, left to the GC)');
+  nk.noGrad(() => { for (let i = 0; i < 5; i++) nk.tidy(() => { m.forward(x); }); });
+  assert.equal(wasmMemoryUsage().residentBytes, base, 'an inference forward returns its scratch columns too');
+  // the columns stay while the output that needs them for backward is alive (returned from tidy), and go with it
+  const conv = new nk.nn.Conv2d(1, 8, 3, { padding: 1, rng });
+  const out = nk.tidy(() => conv.forward(x));
+  const held = wasmMemoryUsage().residentBytes;
+  assert.ok(held > base, 'the output and its columns are alive');
+  nk.tidy(() => { nk.sum(out).backward(); });
+  const gw = conv.weight!.grad;
+  assert.ok(gw !== null && gw.data.some((v) => v !== 0), 'backward read the columns');
+  nk.dispose(out);
+  conv.zeroGrad();
+  assert.equal(wasmMemoryUsage().residentBytes, base, 'disposing the output gave the columns back');
+}));
+
 test('backward frees its own temporaries as it goes, and the first gradient is taken, not copied', () => onWasm(() => {
   const w = nk.randn([256, 256], { requiresGrad: true });
   const x = nk.randn([128, 256]);

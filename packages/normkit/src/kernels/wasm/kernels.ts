@@ -22,6 +22,7 @@ import { reduceMax, reduceSum } from '../js/reduce.js';
 import { dytForward, dytBackward } from '../js/dyt.js';
 import { indexAddRows } from '../js/gather.js';
 import { copyRows, stridedCopy } from '../js/strided.js';
+import { col2im, im2col } from '../js/conv.js';
 import { memoryViews } from './loader.js';
 import { implementWasm } from './implement.js';
 
@@ -207,6 +208,9 @@ export function registerWasmKernels(): void {
   // or splats per [s4, s5] plane; rows over threads are planes, or [s3, s4, s5] blocks when the
   // kernel reads src in order (its sourceOrder(): contiguous runs, t3 < t4; same rule here)
   const sourceOrder = (s3: number, t3: number, t4: number, t5: number) => t5 === 1 && s3 > 1 && t3 < t4;
+  // a convolution's columns and their adjoint, per image (assembly/conv.ts)
+  implementWasm(im2col, { when: (_x, _xo, _c, _co, C, _H, _W, kh, kw, _sh, _sw, _ph, _pw, OH, OW) => C * kh * kw * OH * OW >= 64 });
+  implementWasm(col2im, { when: (_d, _co, _x, _xo, C, _H, _W, kh, kw, _sh, _sw, _ph, _pw, OH, OW) => C * kh * kw * OH * OW >= 64 });
   // rows into a strided destination (slice's gradient, concat)
   implementWasm(copyRows, { when: (_s, _d, rows, cols) => rows * cols >= 64 });
   implementWasm(stridedCopy, {

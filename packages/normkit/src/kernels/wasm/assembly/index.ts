@@ -22,3 +22,4 @@ export { reduceSum, reduceMax } from './reduce';
 export { indexAddRows } from './gather';
 export { dytForward, dytBackward } from './dyt';
 export { unaryForward, unaryBackward } from './unary';
+export { im2col, col2im } from './conv';

@@ -14,7 +14,7 @@
  */
 
 // to[j] = from[j], j < n
-@inline function copyRun(from: usize, to: usize, n: i32): void {
+@inline export function copyRun(from: usize, to: usize, n: i32): void {
   let j = 0;
   for (; j + 16 <= n; j += 16) {
     const o = <usize>j << 2;
