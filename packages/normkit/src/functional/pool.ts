@@ -16,7 +16,8 @@
  *   avg backward:  dx[window] += dy / divisor
  */
 import { Tensor } from '../tensor/tensor.js';
-import { allocate } from '../tensor/dtype.js';
+import { allocate, allocateUninit } from '../tensor/dtype.js';
+import { maxPool2dForward, scatterAdd } from '../kernels/js/pool.js';
 import { fmtShape } from '../tensor/shape.js';
 import { record } from '../autograd/record.js';
 import { type ConvGeom, type Size2, convGeom, pair } from './conv.js';
@@ -92,45 +93,16 @@ export function maxPool2d(x: Tensor, kernelSize: Size2, stride?: Size2 | null, p
   const g = geom('maxPool2d', x, kernelSize, stride, padding, opts.ceilMode ?? false);
   const { C, H, W, kh, kw, sh, sw, ph, pw, OH, OW } = g;
   const NC = x.shape[0]! * C;
-  const out = allocate(x.dtype, NC * OH * OW);
+  const out = allocateUninit(x.dtype, NC * OH * OW); // every window writes its maximum
   const arg = new Int32Array(out.length);
-  const d = x.data;
-  let o = 0;
-  for (let nc = 0; nc < NC; nc++) {
-    const base = nc * H * W;
-    for (let oh = 0; oh < OH; oh++) {
-      const h0 = Math.max(0, oh * sh - ph);
-      const h1 = Math.min(H, oh * sh - ph + kh);
-      for (let ow = 0; ow < OW; ow++, o++) {
-        const w0 = Math.max(0, ow * sw - pw);
-        const w1 = Math.min(W, ow * sw - pw + kw);
-        let best = -Infinity;
-        let bi = base + h0 * W + w0;
-        for (let ih = h0; ih < h1; ih++) {
-          const row = base + ih * W;
-          for (let iw = w0; iw < w1; iw++) {
-            const v = d[row + iw]!;
-            // NaN propagates, as in PyTorch
-            if (v > best || v !== v) {
-              best = v;
-              bi = row + iw;
-              if (v !== v) break;
-            }
-          }
-        }
-        out[o] = best;
-        arg[o] = bi;
-      }
-    }
-  }
+  maxPool2dForward(x.data, out, arg, NC, H, W, kh, kw, sh, sw, ph, pw, OH, OW); // a kernel (wasm on the wasm backend)
   return record(new Tensor(out, [x.shape[0]!, C, OH, OW]), 'maxPool2d', [x], { argmax: arg });
 }
 
 /** Scatter dy to the argmax positions. */
 export function maxPool2dBackward(dout: Tensor, x: Tensor, argmax: Int32Array): Tensor {
   const g = allocate(x.dtype, x.size);
-  const dy = dout.data;
-  for (let o = 0; o < argmax.length; o++) g[argmax[o]!] += dy[o]!;
+  scatterAdd(g, dout.data, argmax); // g[argmax[o]] += dy[o], a kernel
   return new Tensor(g, x.shape);
 }
 

@@ -212,6 +212,23 @@ const SAMPLES: Record<string, (g: Gen) => Case> = {
     stats(crossEntropyForward, [lse, new Float64Array(N), logits, Int32Array.from(targets), N, C]);
     return { N, C, logits, targets, lse, scale: g.pick([1 / N, -0.37]) };
   },
+  maxPool2dForward: (g) => {
+    for (;;) {
+      const NC = g.pick([1, 2, 5]), H = g.pick([1, 2, 5, 8]), W = g.pick([1, 3, 4, 9]);
+      const kh = g.pick([1, 2, 3]), kw = g.pick([1, 2, 3]), sh = g.pick([1, 2]), sw = g.pick([1, 2, 3]);
+      const ph = g.pick([0, 0, 1]) * (kh > 1 ? 1 : 0), pw = g.pick([0, 0, 1]) * (kw > 1 ? 1 : 0);
+      const OH = Math.floor((H + 2 * ph - kh) / sh) + 1, OW = Math.floor((W + 2 * pw - kw) / sw) + 1;
+      if (OH < 1 || OW < 1) continue;
+      // ties on a coarse grid, and a NaN now and then (it ends its window row)
+      const x = Float64Array.from({ length: NC * H * W }, () => (g.next() < 0.04 ? NaN : Math.round(g.next() * 8) - 4));
+      return { NC, H, W, kh, kw, sh, sw, ph, pw, OH, OW, x, tol: 0 };
+    }
+  },
+  scatterAdd: (g) => {
+    const len = g.pick([1, 7, 64, 100]), n = g.pick([1, 16, 64, 300]);
+    // repeated positions add up, in order
+    return { g: g.data(len), dy: g.data(n), idx: Float64Array.from({ length: n }, () => g.int(0, len - 1)), tol: 1e-6 };
+  },
   im2col: (g) => convSample(g),
   col2im: (g) => convSample(g),
   copyRows: (g) => {

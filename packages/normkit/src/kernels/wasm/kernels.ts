@@ -23,6 +23,7 @@ import { dytForward, dytBackward } from '../js/dyt.js';
 import { indexAddRows } from '../js/gather.js';
 import { copyRows, stridedCopy } from '../js/strided.js';
 import { col2im, im2col } from '../js/conv.js';
+import { maxPool2dForward, scatterAdd } from '../js/pool.js';
 import { memoryViews } from './loader.js';
 import { implementWasm } from './implement.js';
 
@@ -211,6 +212,12 @@ export function registerWasmKernels(): void {
   // a convolution's columns and their adjoint, per image (assembly/conv.ts)
   implementWasm(im2col, { when: (_x, _xo, _c, _co, C, _H, _W, kh, kw, _sh, _sw, _ph, _pw, OH, OW) => C * kh * kw * OH * OW >= 64 });
   implementWasm(col2im, { when: (_d, _co, _x, _xo, C, _H, _W, kh, kw, _sh, _sw, _ph, _pw, OH, OW) => C * kh * kw * OH * OW >= 64 });
+  // max pooling's windows and its gradient's scatter (assembly/pool.ts)
+  implementWasm(maxPool2dForward, { when: (_x, out) => out.length >= 64 });
+  implementWasm(scatterAdd, {
+    when: (_g, _dy, idx) => idx.length >= 64,
+    call: (w, p, _s, _split, _g, _dy, idx) => w.scatterAdd(p[0], p[1], p[2], idx.length),
+  });
   // rows into a strided destination (slice's gradient, concat)
   implementWasm(copyRows, { when: (_s, _d, rows, cols) => rows * cols >= 64 });
   implementWasm(stridedCopy, {

@@ -23,3 +23,4 @@ export { indexAddRows } from './gather';
 export { dytForward, dytBackward } from './dyt';
 export { unaryForward, unaryBackward } from './unary';
 export { im2col, col2im } from './conv';
+export { maxPool2dForward, scatterAdd } from './pool';
