@@ -43,3 +43,17 @@ export function preLn(nk: Nk, d: number, depth: number, B: number, T: number, vo
     },
   };
 }
+
+/** 3 x (conv 3x3 16 channels without bias, BatchNorm2d, ReLU), 2x2 max-pools after the first two, linear 784 -> 10; batch 32 of 1x28x28. */
+export function cnnBn(nk: Nk): BenchModel {
+  const rng = new nk.Rng(1);
+  const layers: NK.nn.UnaryModule[] = [];
+  for (let i = 0; i < 3; i++) {
+    layers.push(new nk.nn.Conv2d(i === 0 ? 1 : 16, 16, 3, { padding: 1, bias: false, rng }), new nk.BatchNorm2d(16), new nk.nn.ReLU());
+    if (i < 2) layers.push(new nk.nn.MaxPool2d(2));
+  }
+  const m = new nk.nn.Sequential(...layers, new nk.nn.Flatten(), new nk.nn.Linear(16 * 7 * 7, 10, { rng }));
+  const x = nk.rand([32, 1, 28, 28], { rng });
+  const y = labels(32, 10);
+  return { params: m.parameters(), loss: () => nk.F.crossEntropy(m.forward(x), y) };
+}

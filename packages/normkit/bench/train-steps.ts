@@ -14,7 +14,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as nk from '../src/index.js';
-import { labels, mlpBn, preLn as preLnModel } from './models.js';
+import { cnnBn, labels, mlpBn, preLn as preLnModel } from './models.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -125,16 +125,8 @@ const MODELS: Model[] = [
   {
     name: 'cnn 3 x (conv 16 + BatchNorm + ReLU), batch 32 of 1x28x28',
     normkit: () => {
-      const rng = new nk.Rng(1);
-      const layers: nk.nn.UnaryModule[] = [];
-      for (let i = 0; i < 3; i++) {
-        layers.push(new nk.nn.Conv2d(i === 0 ? 1 : 16, 16, 3, { padding: 1, bias: false, rng }), new nk.BatchNorm2d(16), new nk.nn.ReLU());
-        if (i < 2) layers.push(new nk.nn.MaxPool2d(2));
-      }
-      const m = new nk.nn.Sequential(...layers, new nk.nn.Flatten(), new nk.nn.Linear(16 * 7 * 7, 10, { rng }));
-      const x = nk.rand([32, 1, 28, 28], { rng });
-      const y = labels(32, 10);
-      return adamStep(m.parameters(), () => nk.F.crossEntropy(m.forward(x), y));
+      const m = cnnBn(nk);
+      return adamStep(m.params, m.loss);
     },
     tf: (tf) => {
       const layers: Any[] = [];
