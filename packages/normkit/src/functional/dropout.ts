@@ -19,7 +19,7 @@ export function dropout(x: Tensor, p = 0.5, training = true, rng: Rng = defaultR
   if (!training || p === 0) return x;
   let mask;
   if (p < 1) {
-    // one 32-bit draw per element (uniform() spends two), in a kernel (a WebAssembly loop on wasm)
+    // one 32-bit draw per element (uniform() spends two), in the dropoutMask kernel's loop
     mask = allocateUninit(x.dtype, x.size);
     dropoutMask(mask, rng.stateWords(), p, 1 / (1 - p));
   } else mask = allocate(x.dtype, x.size);

@@ -83,9 +83,10 @@ export function sum(x: Tensor, axes?: number | readonly number[] | null, keepdim
     const kept = x.shape.map((_, i) => i).filter((i) => !ax.includes(i));
     const order = [...kept, ...ax];
     const st = stridesOf(x.shape);
-    const moved = allocateUninit(x.dtype, x.size);
-    gatherStrided(d, order.map((i) => st[i]!), order.map((i) => x.shape[i]!), moved);
-    reduceSum(moved, acc, acc.length, x.size / Math.max(acc.length, 1), 1);
+    const moved = scratch(x.dtype, x.size);
+    gatherStrided(d, order.map((i) => st[i]!), order.map((i) => x.shape[i]!), moved.data);
+    reduceSum(moved.data, acc, acc.length, x.size / Math.max(acc.length, 1), 1);
+    moved.dispose();
   } else {
     walk(x.shape, outStrides(x.shape, ax), (i, o) => {
       acc[o] += d[i]!;
@@ -135,15 +136,25 @@ export function max(x: Tensor, axes?: number | readonly number[] | null, keepdim
     // rows of R are reduced, and each row's r is mapped back to the input index
     const kept = x.shape.map((_, i) => i).filter((i) => !ax.includes(i));
     const st = stridesOf(x.shape);
-    const moved = allocateUninit(x.dtype, x.size);
-    gatherStrided(x.data, [...kept, ...ax].map((i) => st[i]!), [...kept, ...ax].map((i) => x.shape[i]!), moved);
+    const moved = scratch(x.dtype, x.size);
+    gatherStrided(x.data, [...kept, ...ax].map((i) => st[i]!), [...kept, ...ax].map((i) => x.shape[i]!), moved.data);
     const R = x.size / n;
-    reduceMax(moved, out, arg, n, R, 1);
+    reduceMax(moved.data, out, arg, n, R, 1);
+    moved.dispose();
     const rOff = offsets(ax.map((a) => x.shape[a]!), ax.map((a) => st[a]!));
     const oOff = offsets(kept.map((a) => x.shape[a]!), kept.map((a) => st[a]!));
     for (let o = 0; o < n; o++) arg[o] = oOff[o]! + rOff[arg[o]!]!;
   }
   return record(new Tensor(out, shape), 'max', [x], { axes: ax, keepdim, argmax: arg });
+}
+
+/**
+ * A scratch buffer as a tensor, to be disposed right after use: its backend
+ * memory then goes back at once (a bare array in wasm memory waits for the
+ * garbage collector, which a synchronous training loop never lets run).
+ */
+function scratch(dtype: 'float32' | 'float64', n: number): Tensor & { data: Float32Array | Float64Array } {
+  return new Tensor(allocateUninit(dtype, n), [n]) as Tensor & { data: Float32Array | Float64Array };
 }
 
 /** The input offset (sum of coordinate x stride) of every row-major index over `shape`. */

@@ -92,3 +92,12 @@ testEachBackend('max over any axes gives the reference maximum, and its gradient
     { numRuns: 150, seed: 11 },
   );
 });
+
+testEachBackend('sum and max over axes apart give their scratch copy back at once (wasm memory flat in a tidy loop)', () => {
+  const x = nk.randn([32, 64, 256]);
+  const step = () => nk.tidy(() => { nk.sum(x, [0, 2]); nk.max(x, [0, 2]); nk.mean(x, [0, 2]); });
+  step();
+  const before = nk.memory().wasmBytesInUse;
+  for (let i = 0; i < 10; i++) step();
+  assert.equal(nk.memory().wasmBytesInUse, before);
+});
