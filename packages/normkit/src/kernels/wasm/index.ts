@@ -39,7 +39,7 @@ export interface WasmInfo {
   /** Its memory is shared: large tensors live in it and kernels can run on worker threads. */
   sharedMemory: boolean;
   /**
-   * The relaxed-SIMD build runs: the matmul uses fused multiply-add
+   * The relaxed-SIMD build runs: the matmul and GELU use fused multiply-add
    * (src/kernels/wasm/relaxed-simd.ts says where it is on and how to turn it off).
    */
   relaxedSimd: boolean;

@@ -46,7 +46,7 @@ export interface WasmState {
   module: WebAssembly.Module;
   /** True when `memory` is shared (resident tensors and threads possible). */
   shared: boolean;
-  /** True when the relaxed-SIMD build runs (the matmul's fused multiply-add). */
+  /** True when the relaxed-SIMD build runs (fused multiply-add in the matmul and GELU). */
   relaxedSimd: boolean;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Relaxed SIMD (the WebAssembly proposal finished in 2023): which of the two
- * kernel builds the loader compiles. The relaxed build differs in one place,
- * the matmul's register tiles (assembly/gemm.ts), which use
+ * kernel builds the loader compiles. The relaxed build differs in two
+ * places, the matmul's register tiles (assembly/gemm.ts) and GELU's
+ * polynomials (assembly/gelu.ts), which use
  * `f32x4.relaxed_madd`: one fused multiply-add where the CPU has FMA (V8
  * emits vfmadd231ps on x86-64 with FMA3, fmla on arm64), else a multiply and
  * an add. Fusing rounds once instead of twice, so results move at the level
