@@ -37,38 +37,34 @@
  * Shapes: src, dst, dout, x: n f32. Each kernel covers elements [i0, i1).
  */
 
+import { madd } from './lanes';
+
 const INV_SQRT2: f32 = 0.70710678118654752;
 const INV_SQRT_2PI: f32 = 0.3989422804014327;
 const P: f32 = 0.3275911;
 const Z_SPLIT: f32 = 0.35;
 
 @inline function sp(v: f32): v128 { return f32x4.splat(v); }
-// a b + c: fused (one rounding) in the relaxed-SIMD build, where the polynomials below are most of the work
-@inline function madd(a: v128, b: v128, c: f32): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, sp(c));
-  return f32x4.add(f32x4.mul(a, b), sp(c));
-}
-
 /** erf(z) / z = Q(z^2) for z < 0.35. */
 @inline function erfOverZ(s: v128): v128 {
-  let q = madd(sp(0.0049689946759894745), s, -0.026839029056988015);
-  q = madd(q, s, 0.11283673083826981);
-  q = madd(q, s, -0.37612637083730177);
-  return madd(q, s, 1.1283791670506953);
+  let q = madd(sp(0.0049689946759894745), s, sp(-0.026839029056988015));
+  q = madd(q, s, sp(0.11283673083826981));
+  q = madd(q, s, sp(-0.37612637083730177));
+  return madd(q, s, sp(1.1283791670506953));
 }
 
 /** erfcx(z) = erfc(z) exp(z^2) = R(t), t = 1 / (1 + p z), for z >= 0.35. */
 @inline function erfcxOfT(t: v128): v128 {
-  let r = madd(sp(0.05271802470088005), t, -0.29967835545539856);
-  r = madd(r, t, 0.5958464741706848);
-  r = madd(r, t, -0.5313277840614319);
-  r = madd(r, t, 0.48978206515312195);
-  r = madd(r, t, -0.05213969200849533);
-  r = madd(r, t, 0.2102757692337036);
-  r = madd(r, t, 0.16346751153469086);
-  r = madd(r, t, 0.18634480237960815);
-  r = madd(r, t, 0.1847064197063446);
-  return madd(r, t, 3.95408187614521e-06);
+  let r = madd(sp(0.05271802470088005), t, sp(-0.29967835545539856));
+  r = madd(r, t, sp(0.5958464741706848));
+  r = madd(r, t, sp(-0.5313277840614319));
+  r = madd(r, t, sp(0.48978206515312195));
+  r = madd(r, t, sp(-0.05213969200849533));
+  r = madd(r, t, sp(0.2102757692337036));
+  r = madd(r, t, sp(0.16346751153469086));
+  r = madd(r, t, sp(0.18634480237960815));
+  r = madd(r, t, sp(0.1847064197063446));
+  return madd(r, t, sp(3.95408187614521e-06));
 }
 
 /** 2^(n + 100) for the power of two n of the last `expHalfSquare` (per lane). */
@@ -89,11 +85,11 @@ let expScale: v128 = f32x4.splat(1.0);
   const y = f32x4.min(f32x4.mul(aa, sp(0.5)), sp(110.0));
   const k = f32x4.nearest(f32x4.mul(y, sp(-1.4426950408889634)));
   const r = f32x4.sub(f32x4.sub(f32x4.neg(y), f32x4.mul(k, sp(0.693359375))), f32x4.mul(k, sp(-2.12194440e-4)));
-  let p = madd(sp(1.9875691500e-4), r, 1.3981999507e-3);
-  p = madd(p, r, 8.3334519073e-3);
-  p = madd(p, r, 4.1665795894e-2);
-  p = madd(p, r, 1.6666665459e-1);
-  p = madd(p, r, 5.0000001201e-1);
+  let p = madd(sp(1.9875691500e-4), r, sp(1.3981999507e-3));
+  p = madd(p, r, sp(8.3334519073e-3));
+  p = madd(p, r, sp(4.1665795894e-2));
+  p = madd(p, r, sp(1.6666665459e-1));
+  p = madd(p, r, sp(5.0000001201e-1));
   const e = f32x4.add(f32x4.add(sp(1.0), r), f32x4.mul(f32x4.mul(r, r), p));
   // 2^(k + 100) from its exponent bits: k + 227 (in [68, 227]) lands in the low
   // mantissa bits of k + 227 + 2^23, which then moves up to the exponent field

@@ -10,24 +10,14 @@
  * 128 KiB, L2-resident); inside a panel a 4x8 register tile of C (8 f32x4
  * accumulators) is updated by one broadcast of A and two loads of B per k.
  * transB packs B^T once into `scratch` so every case runs the same tile loop;
- * transA only changes A's strides (A(i,k) = A[i*sai + k*sak]).
+ * transA only changes A's strides (A(i,k) = A[i*sai + k*sak]). Each
+ * multiply-add is `madd` (assembly/lanes.ts): fused in the relaxed-SIMD build,
+ * which took the lab's shapes from 21-31 to 35-47 GFLOP/s (docs/BENCHMARKS.md).
  */
+import { madd } from './lanes';
 
 const KC: i32 = 128;
 const NC: i32 = 256;
-
-/**
- * c + a * b. The relaxed-SIMD build (loader.ts picks it where the engine
- * validates relaxed SIMD) uses one f32x4.relaxed_madd, which V8 fuses where
- * the CPU has FMA (every x86-64 since 2013, all arm64); the other build a
- * multiply and an add. The tile loops are bound by the floating-point units,
- * and fusing took the lab's matmul shapes from 21-31 to 35-47 GFLOP/s
- * (docs/BENCHMARKS.md, fourth session).
- */
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
 
 // C[4 rows, 8 cols] += A[4 rows, kc] * B[kc, 8 cols]; strides in bytes.
 @inline function tile4x8(a: usize, sai: usize, sak: usize, b: usize, ldb: usize, c: usize, ldc: usize, kc: i32): void {

@@ -13,3 +13,13 @@
 }
 /** The sum of an f64x2's two lanes. */
 @inline export function hsum(v: v128): f64 { return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1); }
+
+/**
+ * c + a b per f32 lane: one f32x4.relaxed_madd in the relaxed-SIMD build
+ * (fused where the CPU has FMA: one rounding), a multiply and an add in the
+ * SIMD-only build. The matmul's tiles and GELU's polynomials use it.
+ */
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}

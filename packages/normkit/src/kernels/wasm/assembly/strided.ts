@@ -35,9 +35,9 @@
   }
 }
 
-// out[i4*s5 + j] = src[base + i4*t4 + j], j < s5
-@inline function copyRuns(src: usize, out: usize, s4: i32, s5: i32, t4: i32): void {
-  for (let i4 = 0; i4 < s4; i4++) copyRun(src + (<usize>(i4 * t4) << 2), out + (<usize>(i4 * s5) << 2), s5);
+// rows of `cols` from src (srcStride apart) to out (outStride apart), strides in elements
+@inline function copyRuns(src: usize, out: usize, rows: i32, cols: i32, srcStride: i32, outStride: i32): void {
+  for (let r = 0; r < rows; r++) copyRun(src + (<usize>r * <usize>srcStride << 2), out + (<usize>r * <usize>outStride << 2), cols);
 }
 
 // out[i4*s5 + j] = src[base + i4*t4], j < s5
@@ -163,7 +163,7 @@ export function stridedCopy(
   for (let k = r0; k < r1; k++) {
     const from = src + (<usize>base << 2);
     const to = out + (<usize>k * <usize>plane << 2);
-    if (mode == 0) copyRuns(from, to, s4, s5, t4);
+    if (mode == 0) copyRuns(from, to, s4, s5, t4, s5);
     else if (mode == 1) splatRuns(from, to, s4, s5, t4);
     else if (mode == 2) transposePlane(from, to, s4, s5, t5);
     else scalarPlane(from, to, s4, s5, t4, t5);
@@ -187,5 +187,5 @@ export function stridedCopy(
  * src/kernels/js/strided.ts (slice's gradient, concat). Each row in v128 blocks.
  */
 export function copyRows(src: usize, dst: usize, rows: i32, cols: i32, srcStride: i32, dstStride: i32): void {
-  for (let r = 0; r < rows; r++) copyRun(src + (<usize>r * <usize>srcStride << 2), dst + (<usize>r * <usize>dstStride << 2), cols);
+  copyRuns(src, dst, rows, cols, srcStride, dstStride);
 }
