@@ -78,13 +78,8 @@ export function sum(x: Tensor, axes?: number | readonly number[] | null, keepdim
     const [outer, R, inner] = blk;
     reduceSum(d, acc, outer, R, inner);
   } else if (d instanceof Float32Array || d instanceof Float64Array) {
-    // axes apart (e.g. [0, 2] of [N, C, L]): one strided copy (SIMD on wasm) moves the
-    // reduced axes behind the kept ones, in their order, then rows of R are summed
-    const kept = x.shape.map((_, i) => i).filter((i) => !ax.includes(i));
-    const order = [...kept, ...ax];
-    const st = stridesOf(x.shape);
-    const moved = scratch(x.dtype, x.size);
-    gatherStrided(d, order.map((i) => st[i]!), order.map((i) => x.shape[i]!), moved.data);
+    // axes apart (e.g. [0, 2] of [N, C, L]): rows of R after the reduced axes are moved last
+    const { moved } = reducedLast(x, ax);
     reduceSum(moved.data, acc, acc.length, x.size / Math.max(acc.length, 1), 1);
     moved.dispose();
   } else {
@@ -132,12 +127,8 @@ export function max(x: Tensor, axes?: number | readonly number[] | null, keepdim
     reduceMax(x.data, out, arg, outer, R, inner);
     for (let o = 0, j = 0; o < outer; o++) for (let i = 0; i < inner; i++, j++) arg[j] = (o * R + arg[j]!) * inner + i;
   } else {
-    // axes apart: one strided copy moves the reduced axes behind the kept ones (in their order),
-    // rows of R are reduced, and each row's r is mapped back to the input index
-    const kept = x.shape.map((_, i) => i).filter((i) => !ax.includes(i));
-    const st = stridesOf(x.shape);
-    const moved = scratch(x.dtype, x.size);
-    gatherStrided(x.data, [...kept, ...ax].map((i) => st[i]!), [...kept, ...ax].map((i) => x.shape[i]!), moved.data);
+    // axes apart: rows of R after the reduced axes are moved last, each row's r mapped back to the input index
+    const { moved, kept, st } = reducedLast(x, ax);
     const R = x.size / n;
     reduceMax(moved.data, out, arg, n, R, 1);
     moved.dispose();
@@ -149,12 +140,20 @@ export function max(x: Tensor, axes?: number | readonly number[] | null, keepdim
 }
 
 /**
- * A scratch buffer as a tensor, to be disposed right after use: its backend
- * memory then goes back at once (a bare array in wasm memory waits for the
- * garbage collector, which a synchronous training loop never lets run).
+ * `x` with the reduced axes `ax` moved behind the kept ones (each group in
+ * its order), by one strided copy (SIMD on wasm), so every output's elements
+ * are one contiguous row. `moved` is scratch: the caller disposes it right
+ * after use, which gives its backend memory back at once (a bare array in
+ * wasm memory waits for the garbage collector, which a synchronous training
+ * loop never lets run). Also returns the kept axes and x's strides.
  */
-function scratch(dtype: 'float32' | 'float64', n: number): Tensor & { data: Float32Array | Float64Array } {
-  return new Tensor(allocateUninit(dtype, n), [n]) as Tensor & { data: Float32Array | Float64Array };
+function reducedLast(x: Tensor, ax: readonly number[]): { moved: Tensor & { data: Float32Array | Float64Array }; kept: number[]; st: number[] } {
+  const kept = x.shape.map((_, i) => i).filter((i) => !ax.includes(i));
+  const order = [...kept, ...ax];
+  const st = stridesOf(x.shape);
+  const moved = new Tensor(allocateUninit(x.dtype, x.size), [x.size]) as Tensor & { data: Float32Array | Float64Array };
+  gatherStrided(x.data, order.map((i) => st[i]!), order.map((i) => x.shape[i]!), moved.data);
+  return { moved, kept, st };
 }
 
 /** The input offset (sum of coordinate x stride) of every row-major index over `shape`. */

@@ -8,11 +8,10 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
+// before normkit: V8's relaxed SIMD on (Node 20)
+import '../relaxed-simd-on.js';
 import { RELAXED_SIMD_PROBE, relaxedSimdSupported } from '../../src/kernels/wasm/relaxed-simd.js';
 
-const before = relaxedSimdSupported();
-if (!before) setFlagsFromString('--experimental-wasm-relaxed-simd');
 const nk = await import('../../src/index.js');
 const { gemm } = await import('../../src/kernels/js/gemm.js');
 const { setThreads, setThreadCrossover, getThreadCrossover } = await import('../../src/kernels/threads/pool.js');

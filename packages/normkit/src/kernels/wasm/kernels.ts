@@ -31,7 +31,7 @@ import { implementWasm } from './implement.js';
 const ACTIVATIONS: Partial<Record<string, number>> = { sigmoid: 0, tanh: 1, relu: 2 };
 /** Op codes of assembly/unary.ts: forward (log's forward stays in TypeScript) and derivative. */
 const UNARY_FWD: Partial<Record<string, number>> = { neg: 0, abs: 1, square: 2, sqrt: 3, exp: 4 };
-const UNARY_BWD: Partial<Record<string, number>> = { neg: 0, abs: 1, square: 2, sqrt: 3, exp: 4, log: 5 };
+const UNARY_BWD: Partial<Record<string, number>> = { ...UNARY_FWD, log: 5 };
 
 /** Install every WebAssembly implementation (called once by the wasm entry point). */
 export function registerWasmKernels(): void {
