@@ -281,22 +281,22 @@ async function benchMatmul(): Promise<void> {
     const A = data(M * K, 7, true), B = data(K * N, 8, true), Cr = allocateResident(M * N) ?? new Float32Array(M * N);
     const Aj = Float32Array.from(A), Bj = Float32Array.from(B), Cj = new Float32Array(M * N);
     const ref = new Float64Array(M * N);
-    gemm.js(Float64Array.from(A), 0, Float64Array.from(B), 0, ref, 0, M, N, K, false, false, false);
+    gemm.js(Float64Array.from(A), 0, Float64Array.from(B), 0, ref, 0, M, N, K, false, false, false, null);
     const flops = 2 * M * N * K;
     const show = (method: string, ms: number | null, err: number | null, note?: string) => {
       rows.push({ op: 'matmul', shape: `${M}x${K}x${N}`, method, ms, nsPerElement: null, gbPerS: ms === null ? null : flops / (ms * 1e6), ratioToCopy: null, maxError: err, note: note ?? 'gbPerS column = GFLOP/s' });
       console.log(`matmul [${M},${K}]x[${K},${N}]`.padEnd(34) + ` ${method.padEnd(22)} ${ms === null ? '-' : ms.toFixed(3)} ms  ${ms === null ? '-' : (flops / (ms * 1e6)).toFixed(2)} GFLOP/s  err ${err?.toExponential(1)}`);
     };
     nk.setBackend('js');
-    gemm(Aj, 0, Bj, 0, Cj, 0, M, N, K, false, false, false);
-    show('normkit js', await time(() => gemm.js(Aj, 0, Bj, 0, Cj, 0, M, N, K, false, false, false)), maxAbs(Cj, ref));
+    gemm(Aj, 0, Bj, 0, Cj, 0, M, N, K, false, false, false, null);
+    show('normkit js', await time(() => gemm.js(Aj, 0, Bj, 0, Cj, 0, M, N, K, false, false, false, null)), maxAbs(Cj, ref));
     nk.setBackend('wasm');
     for (const threads of [1, 2]) {
       await nk.setThreads(threads);
-      gemm(A, 0, B, 0, Cr, 0, M, N, K, false, false, false);
+      gemm(A, 0, B, 0, Cr, 0, M, N, K, false, false, false, null);
       const err = maxAbs(Cr, ref);
       if (!(err < 1e-3 * Math.sqrt(K))) throw new Error(`matmul ${M}x${K}x${N} wasm ${threads}T differs from the float64 reference by ${err}`);
-      show(`normkit wasm ${threads}T`, await time(() => gemm(A, 0, B, 0, Cr, 0, M, N, K, false, false, false)), err);
+      show(`normkit wasm ${threads}T`, await time(() => gemm(A, 0, B, 0, Cr, 0, M, N, K, false, false, false, null)), err);
     }
     await nk.setThreads(1);
     if (await tfOn('wasm')) {

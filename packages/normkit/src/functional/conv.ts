@@ -143,7 +143,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
       const b = bias.data;
       for (let o = 0; o < O; o++) out.fill(b[o]!, oOff + o * L, oOff + (o + 1) * L);
     }
-    gemm(Wd, 0, cols, cOff, out, oOff, O, L, CKK, false, false, bias !== null);
+    gemm(Wd, 0, cols, cOff, out, oOff, O, L, CKK, false, false, bias !== null, null);
   }
   const y = record(new Tensor(out, [N, O, g.OH, g.OW]), 'conv2d', [x, weight, bias], () => ({ geom: g, cols }), [colsT]);
   if (y.node === null) colsT.dispose();
@@ -180,7 +180,7 @@ export function conv2dBackward(
   if (needs[1]) {
     const gw = N > 0 && L > 0 ? allocateUninit(dtype, O * CKK) : allocate(dtype, O * CKK); // the first image's gemm overwrites
     const C = asDType(cols, dtype);
-    for (let n = 0; n < N; n++) gemm(dy, n * O * L, C, n * CKK * L, gw, 0, O, CKK, L, false, true, n > 0);
+    for (let n = 0; n < N; n++) gemm(dy, n * O * L, C, n * CKK * L, gw, 0, O, CKK, L, false, true, n > 0, null);
     dw = new Tensor(asDType(gw, weight.dtype), weight.shape);
   }
   if (needs[0]) {
@@ -189,7 +189,7 @@ export function conv2dBackward(
     const dcolsT = new Tensor(dcols, [dcols.length]); // scratch: its backend memory goes back below
     const Wd = asDType(weight.data, dtype);
     for (let n = 0; n < N; n++) {
-      gemm(Wd, 0, dy, n * O * L, dcols, 0, CKK, L, O, true, false, false);
+      gemm(Wd, 0, dy, n * O * L, dcols, 0, CKK, L, O, true, false, false, null);
       col2im(dcols, 0, gx, n * g.C * g.H * g.W, g);
     }
     dcolsT.dispose();

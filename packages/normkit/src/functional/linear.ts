@@ -44,13 +44,9 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const rows = inF === 0 ? x.shape.slice(0, -1).reduce((a, b) => a * b, 1) : x.size / inF;
   let dtype = promote(x.dtype, weight.dtype);
   if (bias) dtype = promote(dtype, bias.dtype);
-  // bias rows or the gemm (K = inF > 0, no accumulate) write every element
-  const out = bias || inF > 0 ? allocateUninit(dtype, rows * outF) : allocate(dtype, rows * outF);
-  if (bias) {
-    const b = bias.data;
-    for (let r = 0; r < rows; r++) out.set(b, r * outF);
-  }
-  gemm(asDType(x.data, dtype), 0, asDType(weight.data, dtype), 0, out, 0, rows, outF, inF, false, true, bias !== null);
+  // the gemm writes every element (it starts each row from the bias, or zero)
+  const out = allocateUninit(dtype, rows * outF);
+  gemm(asDType(x.data, dtype), 0, asDType(weight.data, dtype), 0, out, 0, rows, outF, inF, false, true, false, bias ? asDType(bias.data, dtype) : null);
   return record(new Tensor(out, [...x.shape.slice(0, -1), outF]), 'linear', [x, weight, bias], null);
 }
 
@@ -68,12 +64,12 @@ export function linearBackward(
   let db: Tensor | null = null;
   if (needs[0]) {
     const g = outF > 0 ? allocateUninit(dtype, rows * inF) : allocate(dtype, rows * inF); // the gemm overwrites when K > 0
-    gemm(dy, 0, asDType(weight.data, dtype), 0, g, 0, rows, inF, outF, false, false, false);
+    gemm(dy, 0, asDType(weight.data, dtype), 0, g, 0, rows, inF, outF, false, false, false, null);
     dx = new Tensor(asDType(g, x.dtype), x.shape);
   }
   if (needs[1]) {
     const g = rows > 0 ? allocateUninit(dtype, outF * inF) : allocate(dtype, outF * inF);
-    gemm(dy, 0, asDType(x.data, dtype), 0, g, 0, outF, inF, rows, true, false, false);
+    gemm(dy, 0, asDType(x.data, dtype), 0, g, 0, outF, inF, rows, true, false, false, null);
     dw = new Tensor(asDType(g, weight.dtype), weight.shape);
   }
   if (needs[2] && bias) {

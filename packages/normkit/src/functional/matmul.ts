@@ -49,7 +49,7 @@ export function batchedGemm(a: Tensor, b: Tensor, transA: boolean, transB: boole
       ao += idx[d]! * aSt[d]!;
       bo += idx[d]! * bSt[d]!;
     }
-    gemm(A, ao, B, bo, out, t * M * N, M, N, Ka, transA, transB, false);
+    gemm(A, ao, B, bo, out, t * M * N, M, N, Ka, transA, transB, false, null);
     for (let d = batch.length - 1; d >= 0; d--) {
       idx[d]!++;
       if (idx[d]! < batch[d]!) break;

@@ -130,7 +130,7 @@ const SAMPLES: Record<string, (g: Gen) => Case> = {
   },
   gemm: (g) => {
     const M = g.pick(ODD), N = g.pick(ODD), K = g.pick(ODD);
-    return { M, N, K, aOff: g.int(0, 3), bOff: g.int(0, 3), cOff: g.int(0, 3), transA: g.bool(), transB: g.bool(), accumulate: g.bool(), tol: 1e-5 * K };
+    return { M, N, K, aOff: g.int(0, 3), bOff: g.int(0, 3), cOff: g.int(0, 3), transA: g.bool(), transB: g.bool(), accumulate: g.bool(), bias: g.opt(), tol: 1e-5 * K };
   },
   gemmBatched: (g) => {
     const nb = g.int(1, 4), M = g.pick(ODD.slice(0, 6)), N = g.pick(ODD.slice(0, 6)), K = g.pick(ODD.slice(0, 6));

@@ -41,8 +41,8 @@ test('two threads compute the same layernorm, rmsnorm and gemm as one', async ()
     const rdx = new Float32Array(N * C), rdw = new Float32Array(C);
     rmsnormBackward(rdx, rdw, g, x, w, rr, N, C);
     const c1 = new Float32Array(N * 80), c2 = new Float32Array(N * 96);
-    gemm(A, 0, B, 0, c1, 0, N, 80, 96, false, false, false);
-    gemm(c1, 0, B, 0, c2, 0, N, 96, 80, false, true, false);
+    gemm(A, 0, B, 0, c1, 0, N, 80, 96, false, false, false, null);
+    gemm(c1, 0, B, 0, c2, 0, N, 96, 80, false, true, false, null);
     return { out, mean, rstd, dx, dw, db, ro, rr, rdx, rdw, c1, c2 };
   };
   const one = runAll();

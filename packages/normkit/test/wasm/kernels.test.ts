@@ -36,13 +36,13 @@ function data(n: number, seed: number, offset = 0, constant = false): Float32Arr
   return a;
 }
 
-/** f64 reference matmul: C (+)= op(A) op(B). */
+/** f64 reference matmul: C (+)= bias + op(A) op(B). */
 function gemmRef(A: Float32Array, aOff: number, B: Float32Array, bOff: number, C0: Float32Array, cOff: number,
-  M: number, N: number, K: number, tA: boolean, tB: boolean, acc: boolean): Float64Array {
+  M: number, N: number, K: number, tA: boolean, tB: boolean, acc: boolean, bias: Float32Array | null = null): Float64Array {
   const out = new Float64Array(M * N);
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
-      let s = acc ? C0[cOff + i * N + j]! : 0;
+      let s = (acc ? C0[cOff + i * N + j]! : 0) + (bias ? bias[j]! : 0);
       for (let k = 0; k < K; k++) {
         s += (tA ? A[aOff + k * M + i]! : A[aOff + i * K + k]!) * (tB ? B[bOff + j * K + k]! : B[bOff + k * N + j]!);
       }
@@ -66,7 +66,7 @@ test('wasm gemm matches the float64 reference on random shapes, offsets and tran
       const A = data(M * K + off, seed), B = data(K * N + 2 * off, seed + 1), C = data(M * N + off, seed + 2);
       const want = gemmRef(A, off, B, 2 * off, C, off, M, N, K, tA, tB, acc);
       const got = C.slice();
-      withBackend('wasm', () => gemm(A, off, B, 2 * off, got, off, M, N, K, tA, tB, acc));
+      withBackend('wasm', () => gemm(A, off, B, 2 * off, got, off, M, N, K, tA, tB, acc, null));
       assertClose(got.subarray(off, off + M * N), want, { atol: 2e-6 * K, rtol: 1e-5, msg: `gemm M=${M} N=${N} K=${K} tA=${tA} tB=${tB}` });
       // memory outside C's window is untouched
       assert.deepEqual(got.subarray(0, off), C.subarray(0, off));
@@ -75,13 +75,29 @@ test('wasm gemm matches the float64 reference on random shapes, offsets and tran
 
 test('wasm gemm at a lab shape (blocked path: K > 128, N > 256) matches the JS kernel', () => {
   const [M, N, K] = [33, 300, 300];
-  const A = data(M * K, 1), B = data(N * K, 2);
+  const A = data(M * K, 1), B = data(N * K, 2), bias = data(N, 3);
   for (const tB of [false, true]) {
-    const c1 = new Float32Array(M * N), c2 = new Float32Array(M * N);
-    gemm.js(A, 0, B, 0, c1, 0, M, N, K, false, tB, false);
-    withBackend('wasm', () => gemm(A, 0, B, 0, c2, 0, M, N, K, false, tB, false));
-    assertClose(c2, c1, { atol: 1e-4, rtol: 1e-5 });
+    for (const b of [null, bias]) {
+      // C starts stale: without accumulate every element must be overwritten
+      const c1 = new Float32Array(M * N).fill(9), c2 = new Float32Array(M * N).fill(9);
+      gemm.js(A, 0, B, 0, c1, 0, M, N, K, false, tB, false, b);
+      withBackend('wasm', () => gemm(A, 0, B, 0, c2, 0, M, N, K, false, tB, false, b));
+      assertClose(c2, c1, { atol: 1e-4, rtol: 1e-5, msg: `tB=${tB} bias=${b !== null}` });
+    }
   }
+});
+
+test('wasm gemm with a bias row: every tile shape and edge, with and without accumulate, K = 0 included', () => {
+  fc.assert(fc.property(
+    fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 37 }), fc.integer({ min: 0, max: 140 }),
+    fc.boolean(), fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 1000 }),
+    (M, N, K, tA, tB, acc, seed) => {
+      const A = data(M * K, seed), B = data(K * N, seed + 1), C = data(M * N, seed + 2), bias = data(N, seed + 3);
+      const want = gemmRef(A, 0, B, 0, C, 0, M, N, K, tA, tB, acc, bias);
+      const got = C.slice();
+      withBackend('wasm', () => gemm(A, 0, B, 0, got, 0, M, N, K, tA, tB, acc, bias));
+      assertClose(got, want, { atol: 2e-6 * (K + 1), rtol: 1e-5, msg: `gemm+bias M=${M} N=${N} K=${K} tA=${tA} tB=${tB} acc=${acc}` });
+    }), { numRuns: 80 });
 });
 
 const rowShapes = fc.record({

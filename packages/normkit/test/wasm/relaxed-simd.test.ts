@@ -50,7 +50,7 @@ test('the matmul fuses its multiply-adds where the CPU has FMA (rounded once, no
   for (let i = 0; i < M; i++) { A[i * K] = -1; A[i * K + 1] = u; }
   for (let j = 0; j < N; j++) { B[j] = 1; B[N + j] = u; }
   nk.setBackend('wasm');
-  gemm(A, 0, B, 0, C, 0, M, N, K, false, false, false);
+  gemm(A, 0, B, 0, C, 0, M, N, K, false, false, false, null);
   const fused = 2 ** -11 + 2 ** -24, twice = 2 ** -11;
   const want = cpuHasFma() ? fused : twice;
   for (const c of C) assert.equal(c, want);
@@ -70,12 +70,12 @@ test('the relaxed-SIMD matmul agrees with the float64 reference at awkward shape
               const rnd = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i * 12.9898 + M * 78.233 + N) * 0.9));
               const A = rnd(M * K), B = rnd(K * N), C0 = rnd(M * N);
               const C = C0.slice(), ref = Float64Array.from(C0);
-              gemm(A, 0, B, 0, C, 0, M, N, K, transA, transB, accumulate);
-              gemm(Float64Array.from(A), 0, Float64Array.from(B), 0, ref, 0, M, N, K, transA, transB, accumulate);
+              gemm(A, 0, B, 0, C, 0, M, N, K, transA, transB, accumulate, null);
+              gemm(Float64Array.from(A), 0, Float64Array.from(B), 0, ref, 0, M, N, K, transA, transB, accumulate, null);
               // the classic bound for a float32 dot product of length K (+1 for the accumulated C):
               // |error| <= (K+1) u / (1 - (K+1) u) * (|C0| + sum_k |a_ik b_kj|), u = 2^-24
               const absA = A.map(Math.abs), absB = B.map(Math.abs), bound = Float64Array.from(C0, (c) => (accumulate ? Math.abs(c) : 0));
-              gemm(Float64Array.from(absA), 0, Float64Array.from(absB), 0, bound, 0, M, N, K, transA, transB, true);
+              gemm(Float64Array.from(absA), 0, Float64Array.from(absB), 0, bound, 0, M, N, K, transA, transB, true, null);
               const u = 2 ** -24, gamma = ((K + 1) * u) / (1 - (K + 1) * u);
               for (let i = 0; i < C.length; i++) {
                 const err = Math.abs(C[i]! - ref[i]!);

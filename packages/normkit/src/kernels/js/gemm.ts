@@ -2,7 +2,11 @@
  * General matrix multiply in plain TypeScript.
  *
  * Shapes:  A is [M, K] (or [K, M] when transA), B is [K, N] (or [N, K] when
- * transB), C is [M, N]. C = (accumulate ? C : 0) + op(A) @ op(B).
+ * transB), C is [M, N], bias [N] or null.
+ * C = (accumulate ? C : 0) + bias (added to every row) + op(A) @ op(B).
+ * The bias is how `linear` adds its bias: the wasm tiles start their
+ * accumulators from it, so C is written once instead of filled with the bias
+ * row by row and then read back.
  * Offsets let batched matmul address one matrix inside a larger buffer.
  *
  * Loop orders keep the innermost loop walking memory contiguously: i-k-j for
@@ -11,15 +15,21 @@
 import type { TypedArray } from '../../tensor/dtype.js';
 import { declareKernel, flag, inout, input, int, output } from '../kernel.js';
 
-/** C[cOff..] (+)= op(A[aOff..]) @ op(B[bOff..]). */
+/** C[cOff..] (+)= bias + op(A[aOff..]) @ op(B[bOff..]) (bias: null or [N], added to every row). */
 export const gemm = declareKernel('gemm', [
   input('A', 'M*K', { offset: 'aOff' }), int('aOff'), input('B', 'K*N', { offset: 'bOff' }), int('bOff'), inout('C', 'M*N', { offset: 'cOff' }), int('cOff'),
-  int('M'), int('N'), int('K'), flag('transA'), flag('transB'), flag('accumulate'),
+  int('M'), int('N'), int('K'), flag('transA'), flag('transB'), flag('accumulate'), input('bias', 'N', { nullable: true }),
 ], function gemmJs(
   A: TypedArray, aOff: number, B: TypedArray, bOff: number, C: TypedArray, cOff: number,
-  M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean,
+  M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean, bias: TypedArray | null,
 ): void {
   if (!accumulate) C.fill(0, cOff, cOff + M * N);
+  if (bias) {
+    for (let i = 0; i < M; i++) {
+      const ci = cOff + i * N;
+      for (let j = 0; j < N; j++) C[ci + j] += bias[j]!;
+    }
+  }
   if (!transB) {
     // NN / TN: C[i, :] += A(i, k) * B[k, :]
     for (let i = 0; i < M; i++) {
@@ -67,5 +77,5 @@ export const gemmBatched = declareKernel('gemmBatched', [
   A: TypedArray, B: TypedArray, C: TypedArray, nb: number, M: number, N: number, K: number,
   transA: boolean, transB: boolean, strideA: number, strideB: number,
 ): void {
-  for (let t = 0; t < nb; t++) gemm(A, t * strideA, B, t * strideB, C, t * M * N, M, N, K, transA, transB, false);
+  for (let t = 0; t < nb; t++) gemm(A, t * strideA, B, t * strideB, C, t * M * N, M, N, K, transA, transB, false, null);
 });

@@ -99,7 +99,7 @@ export function registerWasmKernels(): void {
       let pb = p[2]!;
       // pack B^T once here, so that threads splitting the rows share it
       if (transB) { w.packTranspose(s[0], pb, N, K); pb = s[0]!; }
-      split((m0, m1) => [p[0]!, pb, p[4]!, M, N, K, transA ? 1 : 0, 0, accumulate ? 1 : 0, 0, m0, m1]);
+      split((m0, m1) => [p[0]!, pb, p[4]!, M, N, K, transA ? 1 : 0, 0, accumulate ? 1 : 0, 0, p[12]!, m0, m1]);
     },
     split: { rows: (_A, _ao, _B, _bo, _C, _co, M) => M, nsPerRow: (_A, _ao, _B, _bo, _C, _co, _M, N, K) => 0.2 * N * K },
   });

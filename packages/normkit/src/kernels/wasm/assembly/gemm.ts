@@ -3,8 +3,11 @@
  * src/kernels/js/gemm.ts.
  *
  * Shapes:  A is [M, K] (or [K, M] when transA), B is [K, N] (or [N, K] when
- * transB), C is [M, N]. C = (accumulate ? C : 0) + op(A) @ op(B).
+ * transB), C is [M, N], bias [N] or 0 (none).
+ * C = (accumulate ? C : 0) + bias (every row) + op(A) @ op(B).
  * All pointers are byte addresses in linear memory (the caller adds offsets).
+ * Without accumulate, each row of C starts as a copy of the bias (or zeros):
+ * `linear` adds its bias this way instead of a JavaScript loop of row copies.
  *
  * Blocking: B is walked in panels of KC rows x NC columns (128 x 256 floats =
  * 128 KiB, L2-resident); inside a panel a 4x8 register tile of C (8 f32x4
@@ -127,16 +130,25 @@ function transpose(dst: usize, src: usize, N: i32, K: i32): void {
 }
 
 /**
- * C (+)= op(A) @ op(B) for rows [m0, m1) of C. `scratch` must hold N*K floats
- * when transB (B^T is packed there; a caller splitting rows over threads packs
- * once and passes transB = false with B = the packed copy).
+ * C (+)= bias + op(A) @ op(B) for rows [m0, m1) of C (bias: 0 = none).
+ * `scratch` must hold N*K floats when transB (B^T is packed there; a caller
+ * splitting rows over threads packs once and passes transB = false with B =
+ * the packed copy).
  */
 export function gemmRows(
   a: usize, b: usize, c: usize, M: i32, N: i32, K: i32,
-  transA: bool, transB: bool, accumulate: bool, scratch: usize, m0: i32, m1: i32,
+  transA: bool, transB: bool, accumulate: bool, scratch: usize, bias: usize, m0: i32, m1: i32,
 ): void {
   if (m1 <= m0) return;
-  if (!accumulate) memory.fill(c + (<usize>m0 * <usize>N << 2), 0, <usize>(m1 - m0) * <usize>N << 2);
+  const rowBytes: usize = <usize>N << 2;
+  if (!accumulate && !bias) memory.fill(c + <usize>m0 * rowBytes, 0, <usize>(m1 - m0) * rowBytes);
+  else if (!accumulate) for (let i = m0; i < m1; i++) memory.copy(c + <usize>i * rowBytes, bias, rowBytes);
+  else if (bias) {
+    for (let i = m0; i < m1; i++) {
+      const cp = c + <usize>i * rowBytes;
+      for (let j: usize = 0; j < rowBytes; j += 4) store<f32>(cp + j, load<f32>(cp + j) + load<f32>(bias + j));
+    }
+  }
   if (K == 0 || N == 0) return;
   if (transB) { transpose(scratch, b, N, K); b = scratch; }
   const sai: usize = transA ? 4 : <usize>K << 2; // byte stride between rows i of op(A)
@@ -192,6 +204,6 @@ export function gemmBatched(
   // strides in elements (0: every batch shares the operand)
   const sa: usize = <usize>strideA << 2, sb: usize = <usize>strideB << 2;
   for (let t = 0; t < nb; t++) {
-    gemmRows(a + <usize>t * sa, b + <usize>t * sb, c + <usize>t * sc, M, N, K, transA, transB, false, scratch, 0, M);
+    gemmRows(a + <usize>t * sa, b + <usize>t * sb, c + <usize>t * sc, M, N, K, transA, transB, false, scratch, 0, 0, M);
   }
 }
