@@ -201,3 +201,22 @@ testEachBackend('1e30-scale float32 inputs and 1e200-scale float64 inputs do not
   normalizeForward(n64, new Float64Array(N), huge, N, C, 1, 2, 1e-12);
   assert.ok(relError(n64, normalizeRef(base, N, C, 1, 2, 1e-12)) < 1e-12, 'normalize 1e200');
 });
+
+testEachBackend('layernormBackward with gradients near float32\'s limit: float32 block sums that overflow are redone in f64', () => {
+  // dout ~ 3e37: 16 such terms per float32 lane overflow (> 3.4e38), their
+  // f64 sums do not; the gradient itself (rstd (dn - mean dn - ...)) is finite.
+  // Four rows (two pairs of the wasm kernel) of 200 columns (a scalar tail too).
+  const N = 4, C = 202;
+  const x = data32(N * C, 21, 0, 1);
+  const unit = data32(N * C, 22, 3, 0.5);
+  const dy = unit.map((v) => v * 3e37);
+  const mean = new Float64Array(N), rstd = new Float64Array(N);
+  layernormForward(new Float32Array(N * C), mean, rstd, x, null, null, N, C, 1e-5);
+  const dx = new Float32Array(N * C);
+  layernormBackward(dx, null, null, dy, x, null, mean, rstd, N, C);
+  assert.ok(dx.every(Number.isFinite), 'finite input gradient');
+  // the gradient is linear in dout: compare with the unit-scale run, scaled
+  const ref = layernormBackwardRef(Float64Array.from(unit), Float64Array.from(x), N, C, null, 1e-5);
+  const got = Float64Array.from(dx, (v) => v / 3e37);
+  assert.ok(relError(got, ref.dinp) < 1e-5, `dinp rel err ${relError(got, ref.dinp)}`);
+});

@@ -21,7 +21,7 @@ import { lo, hi, join } from './lanes';
 // sign(v) (1 - 2 / (e^(2|v|) + 1)), |v| capped at 20 (tanh = 1 to 1e-17 there);
 // below |v| = 0.01 the series v - v^3/3 + 2v^5/15 - 17v^7/315 (error < v^9 / 20)
 @inline export function tanh2(v: v128): v128 {
-  const a = f64x2.min(f64x2.abs(v), f64x2.splat(20.0));
+  const a = f64x2.pmin(f64x2.abs(v), f64x2.splat(20.0));
   const t = f64x2.sub(f64x2.splat(1.0), f64x2.div(f64x2.splat(2.0), f64x2.add(expv(f64x2.add(a, a)), f64x2.splat(1.0))));
   const big = v128.bitselect(f64x2.neg(t), t, f64x2.lt(v, f64x2.splat(0.0)));
   const v2 = f64x2.mul(v, v);

@@ -18,7 +18,7 @@ const LN2_LO: f64 = 1.90821492927058770002e-10;
  */
 @inline export function expv(a: v128): v128 {
   const lim = f64x2.splat(-708.0);
-  const ac = f64x2.max(a, lim);
+  const ac = f64x2.pmax(a, lim);
   const n = f64x2.nearest(f64x2.mul(ac, f64x2.splat(LOG2E)));
   const r = f64x2.sub(f64x2.sub(ac, f64x2.mul(n, f64x2.splat(LN2_HI))), f64x2.mul(n, f64x2.splat(LN2_LO)));
   const r2 = f64x2.mul(r, r);

@@ -67,23 +67,35 @@ const Z_SPLIT: f32 = 0.35;
   return madd(r, t, sp(3.95408187614521e-06));
 }
 
-/** 2^(n + 100) for the power of two n of the last `expHalfSquare` (per lane). */
-let expScale: v128 = f32x4.splat(1.0);
+/** k = round(-log2(e) a^2 / 2) per lane for a in [0, 20.5]: exp(-a^2 / 2) = m 2^k (m from `expHalfSquare`). */
+@inline function expPower(a: v128): v128 {
+  // y = a^2 / 2 <= 110: below e^-110 = 2^-158.7 every use rounds to 0
+  const y = f32x4.pmin(f32x4.mul(f32x4.mul(a, a), sp(0.5)), sp(110.0));
+  return f32x4.nearest(f32x4.mul(y, sp(-1.4426950408889634)));
+}
+
+/** 2^(k + 100) per lane, from k's exponent bits (k in [-159, 0]). */
+@inline function powerScale(k: v128): v128 {
+  // k + 227 (in [68, 227]) lands in the low mantissa bits of k + 227 + 2^23,
+  // which then moves up to the exponent field (cheaper than
+  // i32x4.trunc_sat_f32x4_s, which x64 has no instruction for)
+  return i32x4.shl(i32x4.sub(f32x4.add(k, sp(8388835.0)), i32x4.splat(0x4b000000)), 23);
+}
 
 /**
- * exp(-a^2 / 2) = m 2^n for a in [0, 20.5] per lane (m returned, expScale = 2^(n+100)): a^2
- * split exactly into hi + lo, exp(-hi/2) by Cody-Waite reduction and
- * Cephes's expf polynomial (1 ulp), times (1 - lo/2).
+ * m with exp(-a^2 / 2) = m 2^k per lane for a in [0, 20.5], k from
+ * `expPower(a)`: a^2 split exactly into hi + lo, exp(-hi/2) by Cody-Waite
+ * reduction and Cephes's expf polynomial (1 ulp), times (1 - lo/2).
+ * The power of two is a separate value (not a global set here): a v128
+ * global was a store and a load per vector.
  */
-@inline function expHalfSquare(a: v128): v128 {
+@inline function expHalfSquare(a: v128, k: v128): v128 {
   const aa = f32x4.mul(a, a);
   const ah = v128.and(a, i32x4.splat(-4096));
   const al = f32x4.sub(a, ah);
   // ah^2 and 2 ah al are exact (12-bit halves); ah^2 - aa is exact (Sterbenz)
   const lo = f32x4.add(f32x4.add(f32x4.sub(f32x4.mul(ah, ah), aa), f32x4.mul(f32x4.add(ah, ah), al)), f32x4.mul(al, al));
-  // y = a^2 / 2 <= 110: below e^-110 = 2^-158.7 every use rounds to 0
-  const y = f32x4.min(f32x4.mul(aa, sp(0.5)), sp(110.0));
-  const k = f32x4.nearest(f32x4.mul(y, sp(-1.4426950408889634)));
+  const y = f32x4.pmin(f32x4.mul(aa, sp(0.5)), sp(110.0));
   const r = f32x4.sub(f32x4.sub(f32x4.neg(y), f32x4.mul(k, sp(0.693359375))), f32x4.mul(k, sp(-2.12194440e-4)));
   let p = madd(sp(1.9875691500e-4), r, sp(1.3981999507e-3));
   p = madd(p, r, sp(8.3334519073e-3));
@@ -91,11 +103,6 @@ let expScale: v128 = f32x4.splat(1.0);
   p = madd(p, r, sp(1.6666665459e-1));
   p = madd(p, r, sp(5.0000001201e-1));
   const e = f32x4.add(f32x4.add(sp(1.0), r), f32x4.mul(f32x4.mul(r, r), p));
-  // 2^(k + 100) from its exponent bits: k + 227 (in [68, 227]) lands in the low
-  // mantissa bits of k + 227 + 2^23, which then moves up to the exponent field
-  // (cheaper than i32x4.trunc_sat_f32x4_s, which x64 has no instruction for)
-  const biased = i32x4.sub(f32x4.add(k, sp(8388835.0)), i32x4.splat(0x4b000000));
-  expScale = i32x4.shl(biased, 23);
   return f32x4.mul(e, f32x4.sub(sp(1.0), f32x4.mul(lo, sp(0.5))));
 }
 
@@ -112,10 +119,11 @@ let expScale: v128 = f32x4.splat(1.0);
   const signed = v128.or(erfz, v128.and(x, i32x4.splat(i32.MIN_VALUE)));
   const yC = f32x4.mul(x, f32x4.add(sp(0.5), f32x4.mul(sp(0.5), signed)));
   // z >= 0.35: h = a erfc(z) / 2; x >= 0: a - h, x < 0: -h
-  const ac = f32x4.min(a, sp(20.5));
-  const m = expHalfSquare(ac);
-  const t = f32x4.div(sp(1.0), f32x4.add(sp(1.0), f32x4.mul(sp(P), f32x4.min(z, sp(14.5)))));
-  const h = scale(f32x4.mul(f32x4.mul(f32x4.mul(sp(0.5), ac), erfcxOfT(t)), m), expScale);
+  const ac = f32x4.pmin(a, sp(20.5));
+  const k = expPower(ac);
+  const m = expHalfSquare(ac, k);
+  const t = f32x4.div(sp(1.0), f32x4.add(sp(1.0), f32x4.mul(sp(P), f32x4.pmin(z, sp(14.5)))));
+  const h = scale(f32x4.mul(f32x4.mul(f32x4.mul(sp(0.5), ac), erfcxOfT(t)), m), powerScale(k));
   const yT = v128.bitselect(f32x4.sub(a, h), f32x4.neg(h), f32x4.ge(x, sp(0.0)));
   // NaN lanes: z < 0.35 is false, and the tail carries the NaN through a
   return v128.bitselect(yC, yT, f32x4.lt(z, sp(Z_SPLIT)));
@@ -124,9 +132,10 @@ let expScale: v128 = f32x4.splat(1.0);
 @inline function geluGradLanes(g: v128, x: v128): v128 {
   const a = f32x4.abs(x);
   const z = f32x4.mul(a, sp(INV_SQRT2));
-  const ac = f32x4.min(a, sp(20.5));
-  const m = expHalfSquare(ac);
-  const n = expScale;
+  const ac = f32x4.pmin(a, sp(20.5));
+  const k = expPower(ac);
+  const m = expHalfSquare(ac, k);
+  const n = powerScale(k);
   // z < 0.35: Phi + x phi, both terms in range (no scaling issue)
   const erfz = f32x4.mul(z, erfOverZ(f32x4.mul(z, z)));
   const signed = v128.or(erfz, v128.and(x, i32x4.splat(i32.MIN_VALUE)));
@@ -134,7 +143,7 @@ let expScale: v128 = f32x4.splat(1.0);
   const dC = f32x4.add(phiC, f32x4.mul(f32x4.mul(x, scale(m, n)), sp(INV_SQRT_2PI)));
   // z >= 0.35: with E = exp(-z^2) and erfc = E R,
   //   x >= 0: 1 - E R / 2 + a E c = 1 + E (a c - R / 2);   x < 0: E (R / 2 - a c)
-  const t = f32x4.div(sp(1.0), f32x4.add(sp(1.0), f32x4.mul(sp(P), f32x4.min(z, sp(14.5)))));
+  const t = f32x4.div(sp(1.0), f32x4.add(sp(1.0), f32x4.mul(sp(P), f32x4.pmin(z, sp(14.5)))));
   const u = f32x4.sub(f32x4.mul(sp(0.5), erfcxOfT(t)), f32x4.mul(ac, sp(INV_SQRT_2PI)));
   const eu = scale(f32x4.mul(u, m), n);
   const dT = v128.bitselect(f32x4.sub(sp(1.0), eu), eu, f32x4.ge(x, sp(0.0)));

@@ -19,7 +19,7 @@ import { hi, join, lo } from './lanes';
 // e^x rounded to float32: above 100 (e^100 > FLT_MAX) the result is +inf either way;
 // -inf goes to 0 through expv's clamp; NaN propagates through min and expv's arithmetic
 @inline function expf4(v: v128): v128 {
-  const c = f32x4.min(v, f32x4.splat(100.0));
+  const c = f32x4.pmin(v, f32x4.splat(100.0));
   return join(expv(lo(c)), expv(hi(c)));
 }
 
