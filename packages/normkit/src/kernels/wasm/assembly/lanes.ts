@@ -23,3 +23,9 @@
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(f32x4.mul(a, b), c);
 }
+
+/** c + a b per f64 lane: f64x2.relaxed_madd in the relaxed-SIMD build (fused where the CPU has FMA), a multiply and an add otherwise. */
+@inline export function madd64(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
+  return f64x2.add(f64x2.mul(a, b), c);
+}
