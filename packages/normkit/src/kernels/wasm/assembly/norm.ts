@@ -15,7 +15,7 @@
  * near K, and mean - K is small, so a large common offset costs no digits.
  */
 
-import { lo, hi, hsum, madd } from './lanes';
+import { lo, hi, hsum, madd, madd64 } from './lanes';
 
 // sum over the row of (x - S)^2, in f64
 @inline function sumSquares(p: usize, C: i32, S: f64): f64 {
@@ -26,8 +26,8 @@ import { lo, hi, hsum, madd } from './lanes';
     const v = v128.load(p + (<usize>c << 2));
     const d0 = f64x2.sub(f64x2.promote_low_f32x4(v), s2);
     const d1 = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), s2);
-    a0 = f64x2.add(a0, f64x2.mul(d0, d0));
-    a1 = f64x2.add(a1, f64x2.mul(d1, d1));
+    a0 = madd64(d0, d0, a0);
+    a1 = madd64(d1, d1, a1);
   }
   const a = f64x2.add(a0, a1);
   let s = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
@@ -60,8 +60,8 @@ let gS2: f64 = 0;
     const d2 = f64x2.sub(f64x2.promote_low_f32x4(w), k2);
     const d3 = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(w, w, 2, 3, 0, 1)), k2);
     a0 = f64x2.add(a0, d0); a1 = f64x2.add(a1, d1); a2 = f64x2.add(a2, d2); a3 = f64x2.add(a3, d3);
-    q0 = f64x2.add(q0, f64x2.mul(d0, d0)); q1 = f64x2.add(q1, f64x2.mul(d1, d1));
-    q2 = f64x2.add(q2, f64x2.mul(d2, d2)); q3 = f64x2.add(q3, f64x2.mul(d3, d3));
+    q0 = madd64(d0, d0, q0); q1 = madd64(d1, d1, q1);
+    q2 = madd64(d2, d2, q2); q3 = madd64(d3, d3, q3);
   }
   a0 = f64x2.add(a0, a2); a1 = f64x2.add(a1, a3); q0 = f64x2.add(q0, q2); q1 = f64x2.add(q1, q3);
   for (; c + 4 <= C; c += 4) {
@@ -69,7 +69,7 @@ let gS2: f64 = 0;
     const d0 = f64x2.sub(f64x2.promote_low_f32x4(v), k2);
     const d1 = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), k2);
     a0 = f64x2.add(a0, d0); a1 = f64x2.add(a1, d1);
-    q0 = f64x2.add(q0, f64x2.mul(d0, d0)); q1 = f64x2.add(q1, f64x2.mul(d1, d1));
+    q0 = madd64(d0, d0, q0); q1 = madd64(d1, d1, q1);
   }
   const a = f64x2.add(a0, a1), q = f64x2.add(q0, q1);
   let s1 = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
