@@ -10,6 +10,11 @@
  * - `tidy`: each call inside `nk.tidy`, so the output's block goes back to the
  *   backend at once (what the lab's training loops do).
  *
+ * A last reference row times `src.slice()`, the same copy into a fresh array:
+ * the cost of fresh memory pages that every plain-loop output pays (no
+ * JavaScript library can reuse an output the caller dropped within one
+ * synchronous loop: finalizers run only between tasks).
+ *
  * Not a test: never run by `npm test`.
  */
 import * as nk from '../src/index.js';
@@ -61,17 +66,27 @@ const rows: [string, () => void][] = [
   }],
 ];
 
-console.log(`public API at ${N}x${C} float32; copy ${copyMs.toFixed(2)} ms (median of ${CALLS})`);
+console.log(`public API at ${N}x${C} float32; copy ${copyMs.toFixed(2)} ms (median of ${CALLS}; each row's ratio uses a copy timed just before it)`);
 // All tidy loops first: a plain loop leaves its outputs' blocks to the garbage
 // collector, whose finalizers never run in this synchronous script, so after
 // it the wasm memory is full and later rows would measure the fallback path.
 const tidyRatio = new Map<string, number>();
 activeTidy = nk.tidy;
-for (const [name, fn] of rows) tidyRatio.set(name, time(() => nk.tidy(fn)) / copyMs);
+// each ratio divides by a copy timed just before the row: the machine's speed drifts between rows
+const copyNow = (): number => time(() => dst.set(src));
+for (const [name, fn] of rows) { const c = copyNow(); tidyRatio.set(name, time(() => nk.tidy(fn)) / c); }
 activeTidy = null;
 console.log('| call | in tidy (x copy) | plain loop (x copy) |');
 console.log('|---|---|---|');
-for (const [name, fn] of rows) console.log(`| ${name} | ${tidyRatio.get(name)!.toFixed(2)}x | ${(time(fn) / copyMs).toFixed(2)}x |`);
+for (const [name, fn] of rows) { const c = copyNow(); console.log(`| ${name} | ${tidyRatio.get(name)!.toFixed(2)}x | ${(time(fn) / c).toFixed(2)}x |`); }
+// What any call that returns a fresh array pays in a loop that drops it: the
+// same copy into a new Float32Array each time (fresh pages from the OS, as
+// every plain-loop output above gets), in plain JavaScript.
+let keep: Float32Array | null = null;
+const copyRef = copyNow();
+const freshMs = time(() => { keep = src.slice(); });
+void keep;
+console.log(`| (reference) \`src.slice()\`: the copy into a fresh array | - | ${(freshMs / copyRef).toFixed(2)}x |`);
 
 // one small call: per-call overhead
 const x1 = nk.randn([1, 768]);
