@@ -24,7 +24,7 @@
 import type { TypedArray } from '../../tensor/dtype.js';
 import { setWasmImplementation, type ArgSpec, type ArgTypes, type ArraySpec, type Kernel, type ScalarSpec } from '../kernel.js';
 import { Frame, memoryViews, wasmState, type WasmExports } from './loader.js';
-import { parallelParts, parallelRows, registerParallelKernel } from '../threads/pool.js';
+import { getThreads, parallelParts, parallelRows, registerParallelKernel } from '../threads/pool.js';
 
 /** How the wasm backend runs one declared kernel. */
 export interface WasmKernelSpec<A extends readonly ArgSpec[]> {
@@ -88,6 +88,8 @@ export function implementWasm<A extends readonly ArgSpec[]>(kernel: Kernel<A>, s
   const sizes: number[] = new Array(specs.length).fill(0);
   const p: number[] = new Array(specs.length).fill(0);
   const base: number[] = new Array(specs.length).fill(0);
+  // base plus the row range [0, rows) of a split kernel run whole on this thread
+  const withRows: number[] = new Array(specs.length + 2).fill(0);
   const sizeOf = kernel.sizeOf;
   // this call's rows, their cost and parts, for `run` (set before each call)
   let rows = 0, nsPerRow = 0, parts = 1;
@@ -110,8 +112,10 @@ export function implementWasm<A extends readonly ArgSpec[]>(kernel: Kernel<A>, s
     }
     if (when && !when(...a)) { js(...a); return; }
     rows = split ? split.rows(...a) as number : 0;
-    nsPerRow = split ? split.nsPerRow(...a) as number : 0;
-    parts = split ? parallelParts(rows, nsPerRow) : 1;
+    // without workers every call is one part: skip the cost estimate
+    const pooled = split !== undefined && getThreads() > 1;
+    nsPerRow = pooled ? split.nsPerRow(...a) as number : 0;
+    parts = pooled ? parallelParts(rows, nsPerRow) : 1;
     const f = new Frame();
     try {
       for (let k = 0; k < arrays.length; k++) {
@@ -147,9 +151,16 @@ export function implementWasm<A extends readonly ArgSpec[]>(kernel: Kernel<A>, s
           base[i] = s.kind === 'array' ? p[i]! : scalarValue(s, a[i]);
         }
         const args = sc.length ? base.concat(sc) : base;
-        if (!split) exportFn()(...args);
-        else if (parts === 1) exportFn()(...args, 0, rows);
-        else {
+        if (!split) exportFn().apply(null, args);
+        else if (parts === 1) {
+          // the whole range on this thread: the row bounds go in two slots
+          // kept at the end of a reused array (a spread call allocated one)
+          const at = sc.length ? args : withRows;
+          if (sc.length) at.push(0, rows);
+          else for (let i = 0; i < specs.length; i++) at[i] = base[i]!;
+          at[at.length - 1] = rows;
+          exportFn().apply(null, at);
+        } else {
           run((r0, r1, part) => {
             const at = args.slice();
             for (let k = 0; k < sums.length; k++) if (p[sums[k]!]) at[sums[k]!] = p[sums[k]!]! + part * sizes[sums[k]!]! * 8;
