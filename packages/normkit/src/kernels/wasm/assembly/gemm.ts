@@ -21,6 +21,8 @@ import { madd } from './lanes';
 
 const KC: i32 = 128;
 const NC: i32 = 256;
+/** Floats of a B panel (K x 256) still taken whole over k: 512 KiB. */
+const BIG_PANEL: i64 = 131072;
 
 // C[4 rows, 8 cols] += A[4 rows, kc] * B[kc, 8 cols]; strides in bytes.
 @inline function tile4x8(a: usize, sai: usize, sak: usize, b: usize, ldb: usize, c: usize, ldc: usize, kc: i32): void {
@@ -155,8 +157,12 @@ export function gemmRows(
   const sak: usize = transA ? <usize>M << 2 : 4; // byte stride between columns k of op(A)
   const ldb: usize = <usize>N << 2;
   const ldc: usize = <usize>N << 2;
-  for (let kk = 0; kk < K; kk += KC) {
-    const kc = min(KC, K - kk);
+  // One k panel when B's columns of one jj panel fit in L2 (K x 256 floats up to
+  // 512 KiB): each tile then loads and stores its C block once instead of once
+  // per 128-k panel, which swept all of C through the cache K/128 times.
+  const kcMax = <i64>K * <i64>min(N, NC) <= BIG_PANEL ? K : KC;
+  for (let kk = 0; kk < K; kk += kcMax) {
+    const kc = min(kcMax, K - kk);
     for (let jj = 0; jj < N; jj += NC) {
       const je = min(jj + NC, N);
       const bPanel = b + (<usize>kk * ldb) + (<usize>jj << 2);
