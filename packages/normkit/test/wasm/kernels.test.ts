@@ -73,16 +73,20 @@ test('wasm gemm matches the float64 reference on random shapes, offsets and tran
     }), { numRuns: 60 });
 });
 
-test('wasm gemm at a lab shape (blocked path: K > 128, N > 256) matches the JS kernel', () => {
-  const [M, N, K] = [33, 300, 300];
-  const A = data(M * K, 1), B = data(N * K, 2), bias = data(N, 3);
-  for (const tB of [false, true]) {
-    for (const b of [null, bias]) {
-      // C starts stale: without accumulate every element must be overwritten
-      const c1 = new Float32Array(M * N).fill(9), c2 = new Float32Array(M * N).fill(9);
-      gemm.js(A, 0, B, 0, c1, 0, M, N, K, false, tB, false, b);
-      withBackend('wasm', () => gemm(A, 0, B, 0, c2, 0, M, N, K, false, tB, false, b));
-      assertClose(c2, c1, { atol: 1e-4, rtol: 1e-5, msg: `tB=${tB} bias=${b !== null}` });
+test('wasm gemm at blocked shapes (two 256-column panels, K over several 128-k panels, packed B with a ragged last panel) matches float64', () => {
+  // [33, 300, 300]: one k panel (300 x 256 floats fit 512 KiB), two column panels;
+  // [9, 260, 520]: 520 x 256 floats do not fit, so five k panels, and the second
+  // column panel is the 4 columns past the last full 8-column tile
+  for (const [M, N, K] of [[33, 300, 300], [9, 260, 520]] as const) {
+    const A = data(M * K, 1), B = data(N * K, 2), bias = data(N, 3);
+    for (const tB of [false, true]) {
+      for (const b of [null, bias]) {
+        // C starts stale: without accumulate every element must be overwritten
+        const stale = new Float32Array(M * N).fill(9), got = stale.slice();
+        const want = gemmRef(A, 0, B, 0, stale, 0, M, N, K, false, tB, false, b);
+        withBackend('wasm', () => gemm(A, 0, B, 0, got, 0, M, N, K, false, tB, false, b));
+        assertClose(got, want, { atol: 2e-6 * K, rtol: 1e-5, msg: `M=${M} N=${N} K=${K} tB=${tB} bias=${b !== null}` });
+      }
     }
   }
 });

@@ -31,7 +31,7 @@ import { forgetStorage } from '../../tensor/storage.js';
 /** The kernels exported by src/kernels/wasm/assembly/index.ts (pointers are byte addresses). */
 export interface WasmExports {
   gemmRows(a: number, b: number, c: number, M: number, N: number, K: number,
-    transA: number, transB: number, accumulate: number, scratch: number, bias: number, m0: number, m1: number): void;
+    transA: number, transB: number, accumulate: number, scratch: number, bias: number, packed: number, m0: number, m1: number): void;
   packTranspose(dst: number, src: number, N: number, K: number): void;
   /** Zero `bytes` bytes at `ptr` (memory.fill). */
   zeroBytes(ptr: number, bytes: number): void;

@@ -12,8 +12,11 @@
  * Blocking: B is walked in panels of KC rows x NC columns (128 x 256 floats =
  * 128 KiB, L2-resident); inside a panel a 4x8 register tile of C (8 f32x4
  * accumulators) is updated by one broadcast of A and two loads of B per k.
- * transB packs B^T once into `scratch` so every case runs the same tile loop;
- * transA only changes A's strides (A(i,k) = A[i*sai + k*sak]). Each
+ * From 8 rows of C, B is first packed into 8-column panels (`packB`: each
+ * tile's k panel contiguous, which took the Transformer step's shapes from
+ * ~30 to ~40+ GFLOP/s); for fewer rows transB packs B^T into `scratch` and
+ * the tiles read B in place. transA only changes A's strides
+ * (A(i,k) = A[i*sai + k*sak]). Each
  * multiply-add is `madd` (assembly/lanes.ts): fused in the relaxed-SIMD build,
  * which took the lab's shapes from 21-31 to 35-47 GFLOP/s (docs/BENCHMARKS.md).
  */
@@ -132,14 +135,115 @@ function transpose(dst: usize, src: usize, N: i32, K: i32): void {
 }
 
 /**
+ * Pack op(B) (B [K, N], or [N, K] when transB) into the layout the 4x8 tile
+ * reads best: for each full tile of 8 columns t, a contiguous [K, 8] block
+ * at dst + t * K * 32 bytes; the last N % 8 = r columns follow as one [K, r]
+ * block. A tile then reads 32 consecutive bytes per k instead of two loads
+ * a row of B apart (a new cache line every k); see `gemmRows`.
+ */
+export function packB(dst: usize, src: usize, N: i32, K: i32, transB: bool): void {
+  const N8 = N & ~7;
+  const K4 = K & ~3;
+  for (let j = 0; j < N8; j += 8) {
+    const d = dst + (<usize>j * <usize>K << 2);
+    if (!transB) {
+      const ls: usize = <usize>N << 2;
+      let s = src + (<usize>j << 2);
+      for (let k = 0; k < K; k++) {
+        const o = <usize>k << 5;
+        v128.store(d + o, v128.load(s)); v128.store(d + o, v128.load(s, 16), 16);
+        s += ls;
+      }
+    } else {
+      // rows j..j+7 of src [N, K], 4x4 blocks through registers
+      const ls: usize = <usize>K << 2;
+      for (let h = 0; h < 2; h++) {
+        const s = src + (<usize>(j + 4 * h) * ls);
+        const dh = d + (<usize>h << 4);
+        for (let k = 0; k < K4; k += 4) {
+          const o = <usize>k << 2;
+          const r0 = v128.load(s + o), r1 = v128.load(s + ls + o), r2 = v128.load(s + 2 * ls + o), r3 = v128.load(s + 3 * ls + o);
+          const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+          const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+          const q = dh + (<usize>k << 5);
+          v128.store(q, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+          v128.store(q, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 32);
+          v128.store(q, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 64);
+          v128.store(q, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 96);
+        }
+        for (let k = K4; k < K; k++) {
+          for (let c = 0; c < 4; c++) store<f32>(dh + (<usize>k << 5) + (<usize>c << 2), load<f32>(s + <usize>c * ls + (<usize>k << 2)));
+        }
+      }
+    }
+  }
+  const r = N - N8;
+  if (r == 0) return;
+  const rem = dst + (<usize>N8 * <usize>K << 2);
+  for (let k = 0; k < K; k++) {
+    for (let c = 0; c < r; c++) {
+      const v = transB ? load<f32>(src + ((<usize>(N8 + c) * <usize>K + <usize>k) << 2)) : load<f32>(src + ((<usize>k * <usize>N + <usize>(N8 + c)) << 2));
+      store<f32>(rem + ((<usize>k * <usize>r + <usize>c) << 2), v);
+    }
+  }
+}
+
+/**
+ * Rows of C from which B is packed (`packB`): below it the packing would cost
+ * about as much as the product. src/kernels/wasm/kernels.ts decides the same
+ * for `gemm` (GEMM_PACK_MIN_M there).
+ */
+const PACK_MIN_M: i32 = 8;
+
+/**
+ * gemmRows' loops over a B packed by `packB`: each 8-column tile's k panel
+ * is kc x 32 contiguous bytes (ldb 32), the last N % 8 columns a [K, r]
+ * block read by the narrow tiles (ldb 4r). Panels of 256 columns and, when
+ * K x 256 floats exceed 512 KiB, of 128 k keep B's working set in L2.
+ */
+function gemmPacked(a: usize, sai: usize, sak: usize, b: usize, c: usize, ldc: usize, N: i32, K: i32, m0: i32, m1: i32): void {
+  const N8 = N & ~7, r = N - N8;
+  const rem = b + (<usize>N8 * <usize>K << 2);
+  const ldr: usize = <usize>r << 2;
+  const kcMax = <i64>K * <i64>min(N, NC) <= BIG_PANEL ? K : KC;
+  for (let jj = 0; jj < N; jj += NC) {
+    const je = min(jj + NC, N);
+    for (let kk = 0; kk < K; kk += kcMax) {
+      const kc = min(kcMax, K - kk);
+      // B at (k = kk, column j): full tiles in their panels, the rest in `rem`
+      const remK = rem + (<usize>kk * ldr);
+      let i = m0;
+      for (; i + 4 <= m1; i += 4) {
+        const ap = a + <usize>i * sai + <usize>kk * sak;
+        const cp = c + <usize>i * ldc;
+        let j = jj;
+        for (; j + 8 <= je; j += 8) tile4x8(ap, sai, sak, b + ((<usize>j * <usize>K + (<usize>kk << 3)) << 2), 32, cp + (<usize>j << 2), ldc, kc);
+        for (; j + 4 <= je; j += 4) tile4x4(ap, sai, sak, remK + (<usize>(j - N8) << 2), ldr, cp + (<usize>j << 2), ldc, kc);
+        for (; j < je; j++) {
+          for (let q = 0; q < 4; q++) tile1x1(ap + <usize>q * sai, sak, remK + (<usize>(j - N8) << 2), ldr, cp + <usize>q * ldc + (<usize>j << 2), kc);
+        }
+      }
+      for (; i < m1; i++) {
+        const ap = a + <usize>i * sai + <usize>kk * sak;
+        const cp = c + <usize>i * ldc;
+        let j = jj;
+        for (; j + 8 <= je; j += 8) tile1x8(ap, sak, b + ((<usize>j * <usize>K + (<usize>kk << 3)) << 2), 32, cp + (<usize>j << 2), kc);
+        for (; j + 4 <= je; j += 4) tile1x4(ap, sak, remK + (<usize>(j - N8) << 2), ldr, cp + (<usize>j << 2), kc);
+        for (; j < je; j++) tile1x1(ap, sak, remK + (<usize>(j - N8) << 2), ldr, cp + (<usize>j << 2), kc);
+      }
+    }
+  }
+}
+
+/**
  * C (+)= bias + op(A) @ op(B) for rows [m0, m1) of C (bias: 0 = none).
- * `scratch` must hold N*K floats when transB (B^T is packed there; a caller
- * splitting rows over threads packs once and passes transB = false with B =
- * the packed copy).
+ * `packed`: b is op(B) packed by `packB` (transB is then ignored). Otherwise
+ * `scratch` must hold N*K floats when transB (B^T is packed there). A caller
+ * splitting rows over threads packs once and passes the packed copy.
  */
 export function gemmRows(
   a: usize, b: usize, c: usize, M: i32, N: i32, K: i32,
-  transA: bool, transB: bool, accumulate: bool, scratch: usize, bias: usize, m0: i32, m1: i32,
+  transA: bool, transB: bool, accumulate: bool, scratch: usize, bias: usize, packed: bool, m0: i32, m1: i32,
 ): void {
   if (m1 <= m0) return;
   const rowBytes: usize = <usize>N << 2;
@@ -152,11 +256,12 @@ export function gemmRows(
     }
   }
   if (K == 0 || N == 0) return;
-  if (transB) { transpose(scratch, b, N, K); b = scratch; }
   const sai: usize = transA ? 4 : <usize>K << 2; // byte stride between rows i of op(A)
   const sak: usize = transA ? <usize>M << 2 : 4; // byte stride between columns k of op(A)
-  const ldb: usize = <usize>N << 2;
   const ldc: usize = <usize>N << 2;
+  if (packed) { gemmPacked(a, sai, sak, b, c, ldc, N, K, m0, m1); return; }
+  if (transB) { transpose(scratch, b, N, K); b = scratch; }
+  const ldb: usize = <usize>N << 2;
   // One k panel when B's columns of one jj panel fit in L2 (K x 256 floats up to
   // 512 KiB): each tile then loads and stores its C block once instead of once
   // per 128-k panel, which swept all of C through the cache K/128 times.
@@ -199,8 +304,9 @@ export function packTranspose(dst: usize, src: usize, N: i32, K: i32): void {
  * a + t * strideA elements (0: one A for all) and likewise B_t, C_t contiguous
  * [M, N] blocks. One call for a whole batch: attention's per-head products
  * are small (32 x 16 x 32), where a call per product spent more time in the
- * JavaScript around it than in the arithmetic. transB packs each B_t^T
- * into `scratch` (K * N floats).
+ * JavaScript around it than in the arithmetic. From PACK_MIN_M rows each
+ * B_t is packed into `scratch` (K * N floats; a shared B once), below it
+ * transB packs each B_t^T there.
  */
 export function gemmBatched(
   a: usize, b: usize, c: usize, nb: i32, M: i32, N: i32, K: i32,
@@ -209,7 +315,11 @@ export function gemmBatched(
   const sc: usize = <usize>M * <usize>N << 2;
   // strides in elements (0: every batch shares the operand)
   const sa: usize = <usize>strideA << 2, sb: usize = <usize>strideB << 2;
+  const pack = M >= PACK_MIN_M;
   for (let t = 0; t < nb; t++) {
-    gemmRows(a + <usize>t * sa, b + <usize>t * sb, c + <usize>t * sc, M, N, K, transA, transB, false, scratch, 0, 0, M);
+    const bt = b + <usize>t * sb;
+    // a shared B (strideB 0) is packed once
+    if (pack && (t == 0 || sb != 0)) packB(scratch, bt, N, K, transB);
+    gemmRows(a + <usize>t * sa, pack ? scratch : bt, c + <usize>t * sc, M, N, K, transA, pack ? false : transB, false, scratch, 0, pack, 0, M);
   }
 }
