@@ -100,6 +100,17 @@ const BIG_PANEL: i64 = 131072;
   store<f32>(c, s);
 }
 
+/** The 4x4 block at src (rows ls bytes apart) stored transposed at dst (rows ld bytes apart): four loads, eight shuffles, four stores. */
+@inline function transpose4x4(src: usize, ls: usize, dst: usize, ld: usize): void {
+  const r0 = v128.load(src), r1 = v128.load(src + ls), r2 = v128.load(src + 2 * ls), r3 = v128.load(src + 3 * ls);
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + ld, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * ld, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * ld, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}
+
 /**
  * dst[K, N] = transpose(src[N, K]): 4x4 blocks through registers (four row
  * loads, eight shuffles, four column stores), the ragged edges element by
@@ -114,15 +125,7 @@ function transpose(dst: usize, src: usize, N: i32, K: i32): void {
     const s = src + <usize>j * ls;
     const d = dst + (<usize>j << 2);
     for (let k = 0; k < K4; k += 4) {
-      const o = <usize>k << 2;
-      const r0 = v128.load(s + o), r1 = v128.load(s + ls + o), r2 = v128.load(s + 2 * ls + o), r3 = v128.load(s + 3 * ls + o);
-      const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
-      const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
-      const q = d + <usize>k * ld;
-      v128.store(q, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
-      v128.store(q + ld, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
-      v128.store(q + 2 * ld, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
-      v128.store(q + 3 * ld, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+      transpose4x4(s + (<usize>k << 2), ls, d + <usize>k * ld, ld);
     }
     for (let r = 0; r < 4; r++) {
       for (let k = K4; k < K; k++) store<f32>(d + <usize>k * ld + (<usize>r << 2), load<f32>(s + <usize>r * ls + (<usize>k << 2)));
@@ -161,15 +164,7 @@ export function packB(dst: usize, src: usize, N: i32, K: i32, transB: bool): voi
         const s = src + (<usize>(j + 4 * h) * ls);
         const dh = d + (<usize>h << 4);
         for (let k = 0; k < K4; k += 4) {
-          const o = <usize>k << 2;
-          const r0 = v128.load(s + o), r1 = v128.load(s + ls + o), r2 = v128.load(s + 2 * ls + o), r3 = v128.load(s + 3 * ls + o);
-          const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
-          const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
-          const q = dh + (<usize>k << 5);
-          v128.store(q, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
-          v128.store(q, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 32);
-          v128.store(q, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 64);
-          v128.store(q, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 96);
+          transpose4x4(s + (<usize>k << 2), ls, dh + (<usize>k << 5), 32);
         }
         for (let k = K4; k < K; k++) {
           for (let c = 0; c < 4; c++) store<f32>(dh + (<usize>k << 5) + (<usize>c << 2), load<f32>(s + <usize>c * ls + (<usize>k << 2)));
@@ -209,29 +204,42 @@ function gemmPacked(a: usize, sai: usize, sak: usize, b: usize, c: usize, ldc: u
   for (let jj = 0; jj < N; jj += NC) {
     const je = min(jj + NC, N);
     for (let kk = 0; kk < K; kk += kcMax) {
-      const kc = min(kcMax, K - kk);
-      // B at (k = kk, column j): full tiles in their panels, the rest in `rem`
-      const remK = rem + (<usize>kk * ldr);
-      let i = m0;
-      for (; i + 4 <= m1; i += 4) {
-        const ap = a + <usize>i * sai + <usize>kk * sak;
-        const cp = c + <usize>i * ldc;
-        let j = jj;
-        for (; j + 8 <= je; j += 8) tile4x8(ap, sai, sak, b + ((<usize>j * <usize>K + (<usize>kk << 3)) << 2), 32, cp + (<usize>j << 2), ldc, kc);
-        for (; j + 4 <= je; j += 4) tile4x4(ap, sai, sak, remK + (<usize>(j - N8) << 2), ldr, cp + (<usize>j << 2), ldc, kc);
-        for (; j < je; j++) {
-          for (let q = 0; q < 4; q++) tile1x1(ap + <usize>q * sai, sak, remK + (<usize>(j - N8) << 2), ldr, cp + <usize>q * ldc + (<usize>j << 2), kc);
-        }
-      }
-      for (; i < m1; i++) {
-        const ap = a + <usize>i * sai + <usize>kk * sak;
-        const cp = c + <usize>i * ldc;
-        let j = jj;
-        for (; j + 8 <= je; j += 8) tile1x8(ap, sak, b + ((<usize>j * <usize>K + (<usize>kk << 3)) << 2), 32, cp + (<usize>j << 2), kc);
-        for (; j + 4 <= je; j += 4) tile1x4(ap, sak, remK + (<usize>(j - N8) << 2), ldr, cp + (<usize>j << 2), kc);
-        for (; j < je; j++) tile1x1(ap, sak, remK + (<usize>(j - N8) << 2), ldr, cp + (<usize>j << 2), kc);
-      }
+      // 8-column tile j at b + j K 4 + kk 32 (ldb 32); the narrow tiles in `rem` at (kk, j - N8)
+      panelTiles(a, sai, sak, c, ldc, m0, m1, jj, je, kk, min(kcMax, K - kk),
+        b + (<usize>kk << 5), <usize>K << 2, 32, rem + <usize>kk * ldr - (<usize>N8 << 2), ldr);
     }
+  }
+}
+
+/**
+ * The tiles of one panel of C, columns [jj, je) over k in [kk, kk + kc), rows
+ * [m0, m1): 4x8 tiles, then 4x4 and 1-column tiles at the ragged right edge,
+ * and single rows below the last 4-row block. B's 8-column tile at column j
+ * starts at base8 + j step8 (rows ld8 bytes apart); the narrow tiles' B at
+ * baseN + 4 j (rows ldN apart). Shared by the packed and unpacked layouts.
+ */
+@inline function panelTiles(
+  a: usize, sai: usize, sak: usize, c: usize, ldc: usize, m0: i32, m1: i32, jj: i32, je: i32, kk: i32, kc: i32,
+  base8: usize, step8: usize, ld8: usize, baseN: usize, ldN: usize,
+): void {
+  let i = m0;
+  for (; i + 4 <= m1; i += 4) {
+    const ap = a + <usize>i * sai + <usize>kk * sak;
+    const cp = c + <usize>i * ldc;
+    let j = jj;
+    for (; j + 8 <= je; j += 8) tile4x8(ap, sai, sak, base8 + <usize>j * step8, ld8, cp + (<usize>j << 2), ldc, kc);
+    for (; j + 4 <= je; j += 4) tile4x4(ap, sai, sak, baseN + (<usize>j << 2), ldN, cp + (<usize>j << 2), ldc, kc);
+    for (; j < je; j++) {
+      for (let q = 0; q < 4; q++) tile1x1(ap + <usize>q * sai, sak, baseN + (<usize>j << 2), ldN, cp + <usize>q * ldc + (<usize>j << 2), kc);
+    }
+  }
+  for (; i < m1; i++) {
+    const ap = a + <usize>i * sai + <usize>kk * sak;
+    const cp = c + <usize>i * ldc;
+    let j = jj;
+    for (; j + 8 <= je; j += 8) tile1x8(ap, sak, base8 + <usize>j * step8, ld8, cp + (<usize>j << 2), kc);
+    for (; j + 4 <= je; j += 4) tile1x4(ap, sak, baseN + (<usize>j << 2), ldN, cp + (<usize>j << 2), kc);
+    for (; j < je; j++) tile1x1(ap, sak, baseN + (<usize>j << 2), ldN, cp + (<usize>j << 2), kc);
   }
 }
 
@@ -268,29 +276,9 @@ export function gemmRows(
   const kcMax = <i64>K * <i64>min(N, NC) <= BIG_PANEL ? K : KC;
   for (let kk = 0; kk < K; kk += kcMax) {
     const kc = min(kcMax, K - kk);
-    for (let jj = 0; jj < N; jj += NC) {
-      const je = min(jj + NC, N);
-      const bPanel = b + (<usize>kk * ldb) + (<usize>jj << 2);
-      let i = m0;
-      for (; i + 4 <= m1; i += 4) {
-        const ap = a + <usize>i * sai + <usize>kk * sak;
-        const cp = c + <usize>i * ldc;
-        let j = jj;
-        for (; j + 8 <= je; j += 8) tile4x8(ap, sai, sak, bPanel + (<usize>(j - jj) << 2), ldb, cp + (<usize>j << 2), ldc, kc);
-        for (; j + 4 <= je; j += 4) tile4x4(ap, sai, sak, bPanel + (<usize>(j - jj) << 2), ldb, cp + (<usize>j << 2), ldc, kc);
-        for (; j < je; j++) {
-          for (let r = 0; r < 4; r++) tile1x1(ap + <usize>r * sai, sak, bPanel + (<usize>(j - jj) << 2), ldb, cp + <usize>r * ldc + (<usize>j << 2), kc);
-        }
-      }
-      for (; i < m1; i++) {
-        const ap = a + <usize>i * sai + <usize>kk * sak;
-        const cp = c + <usize>i * ldc;
-        let j = jj;
-        for (; j + 8 <= je; j += 8) tile1x8(ap, sak, bPanel + (<usize>(j - jj) << 2), ldb, cp + (<usize>j << 2), kc);
-        for (; j + 4 <= je; j += 4) tile1x4(ap, sak, bPanel + (<usize>(j - jj) << 2), ldb, cp + (<usize>j << 2), kc);
-        for (; j < je; j++) tile1x1(ap, sak, bPanel + (<usize>(j - jj) << 2), ldb, cp + (<usize>j << 2), kc);
-      }
-    }
+    // B in place: column j of row kk at b + kk ldb + 4 j, for every tile width
+    const bk = b + <usize>kk * ldb;
+    for (let jj = 0; jj < N; jj += NC) panelTiles(a, sai, sak, c, ldc, m0, m1, jj, min(jj + NC, N), kk, kc, bk, 4, ldb, bk, ldb);
   }
 }
 

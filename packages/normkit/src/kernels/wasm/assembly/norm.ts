@@ -116,6 +116,15 @@ export function layernormForward(
   }
 }
 
+/** xhat = ((x - K) - (mean - K)) rstd for the four floats at p (kf, mk, rf: K, mean - K, rstd splatted). */
+@inline function xhatAt(p: usize, kf: v128, mk: v128, rf: v128): v128 {
+  return f32x4.mul(f32x4.sub(f32x4.sub(v128.load(p), kf), mk), rf);
+}
+/** dn = dout w for four lanes of dout at column offset o (weight 0: dout). */
+@inline function dnormAt(gv: v128, weight: usize, o: usize): v128 {
+  return weight ? f32x4.mul(gv, v128.load(weight + o)) : gv;
+}
+
 // The row sums of the last `rowSums64` (sum of dn, sum of dn xhat), in f64.
 let gSD: f64 = 0;
 let gSDX: f64 = 0;
@@ -131,8 +140,8 @@ let gSDX: f64 = 0;
   for (; c + 4 <= C; c += 4) {
     const o = <usize>c << 2;
     const gv = v128.load(g + o);
-    const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(x + o), kf), mk), rf);
-    const dn = weight ? f32x4.mul(gv, v128.load(weight + o)) : gv;
+    const xh = xhatAt(x + o, kf, mk, rf);
+    const dn = dnormAt(gv, weight, o);
     const dx = f32x4.mul(dn, xh);
     sD0 = f64x2.add(sD0, lo(dn)); sD1 = f64x2.add(sD1, hi(dn));
     sX0 = f64x2.add(sX0, lo(dx)); sX1 = f64x2.add(sX1, hi(dx));
@@ -167,8 +176,8 @@ let gSDX: f64 = 0;
   for (; c + 4 <= C; c += 4) {
     const o = <usize>c << 2;
     const gv = v128.load(g + o);
-    const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(x + o), kf), mk), rf);
-    const dn = weight ? f32x4.mul(gv, v128.load(weight + o)) : gv;
+    const xh = xhatAt(x + o, kf, mk, rf);
+    const dn = dnormAt(gv, weight, o);
     v128.store(d + o, f32x4.mul(f32x4.sub(f32x4.sub(dn, mD), f32x4.mul(xh, mDX)), rf));
   }
   const meanD64 = sumD / <f64>C, meanDX64 = sumDX / <f64>C;
@@ -220,8 +229,8 @@ export function layernormBackward(
       for (; c < cEnd; c += 4) {
         const o = <usize>c << 2;
         const gv0 = v128.load(g0 + o), gv1 = v128.load(g1 + o);
-        const xh0 = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(x0 + o), kf0), mk0), rf0);
-        const xh1 = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(x1 + o), kf1), mk1), rf1);
+        const xh0 = xhatAt(x0 + o, kf0, mk0, rf0);
+        const xh1 = xhatAt(x1 + o, kf1, mk1, rf1);
         let dn0 = gv0, dn1 = gv1;
         if (weight) { const wv = v128.load(weight + o); dn0 = f32x4.mul(gv0, wv); dn1 = f32x4.mul(gv1, wv); }
         bD0 = f32x4.add(bD0, dn0); bD1 = f32x4.add(bD1, dn1);
@@ -279,7 +288,7 @@ export function layernormBackward(
         const o = <usize>c << 2;
         const gv = v128.load(g + o);
         if (dwAcc) {
-          const gx = f32x4.mul(gv, f32x4.mul(f32x4.sub(f32x4.sub(v128.load(x + o), kf), mk), rf));
+          const gx = f32x4.mul(gv, xhatAt(x + o, kf, mk, rf));
           const p = dwAcc + (<usize>c << 3);
           v128.store(p, f64x2.add(v128.load(p), lo(gx)));
           v128.store(p, f64x2.add(v128.load(p, 16), hi(gx)), 16);
@@ -339,7 +348,7 @@ export function rmsnormBackward(
       const o = <usize>c << 2;
       const gv = v128.load(g + o);
       const xh = f32x4.mul(v128.load(x + o), rf);
-      const dn = weight ? f32x4.mul(gv, v128.load(weight + o)) : gv;
+      const dn = dnormAt(gv, weight, o);
       const dx = f32x4.mul(dn, xh);
       sX0 = f64x2.add(sX0, f64x2.promote_low_f32x4(dx));
       sX1 = f64x2.add(sX1, f64x2.promote_low_f32x4(i32x4.shuffle(dx, dx, 2, 3, 0, 1)));
@@ -369,7 +378,7 @@ export function rmsnormBackward(
       const o = <usize>c << 2;
       const gv = v128.load(g + o);
       const xh = f32x4.mul(v128.load(x + o), rf);
-      const dn = weight ? f32x4.mul(gv, v128.load(weight + o)) : gv;
+      const dn = dnormAt(gv, weight, o);
       v128.store(d + o, f32x4.mul(f32x4.sub(dn, f32x4.mul(xh, mDX)), rf));
     }
     const meanDX64 = sumDX / <f64>C;
