@@ -4,9 +4,9 @@
  * Shapes:  A is [M, K] (or [K, M] when transA), B is [K, N] (or [N, K] when
  * transB), C is [M, N], bias [N] or null.
  * C = (accumulate ? C : 0) + bias (added to every row) + op(A) @ op(B).
- * The bias is how `linear` adds its bias: the wasm tiles start their
- * accumulators from it, so C is written once instead of filled with the bias
- * row by row and then read back.
+ * The bias is how `linear` adds its bias: the wasm kernel copies it into each
+ * row of C before the products (a memory.copy per row, where linear had a
+ * JavaScript loop of one `set` per row).
  * Offsets let batched matmul address one matrix inside a larger buffer.
  *
  * Loop orders keep the innermost loop walking memory contiguously: i-k-j for

@@ -9,9 +9,11 @@
  * Without accumulate, each row of C starts as a copy of the bias (or zeros):
  * `linear` adds its bias this way instead of a JavaScript loop of row copies.
  *
- * Blocking: B is walked in panels of KC rows x NC columns (128 x 256 floats =
- * 128 KiB, L2-resident); inside a panel a 4x8 register tile of C (8 f32x4
- * accumulators) is updated by one broadcast of A and two loads of B per k.
+ * Blocking: B is walked in panels of NC = 256 columns, each over all of K when
+ * K x 256 floats fit 512 KiB (so every tile loads and stores its C block
+ * once), else over KC = 128 rows at a time (L2-resident); inside a panel a
+ * 4x8 register tile of C (8 f32x4 accumulators) is updated by one broadcast
+ * of A and two loads of B per k.
  * From 8 rows of C, B is first packed into 8-column panels (`packB`: each
  * tile's k panel contiguous, which took the Transformer step's shapes from
  * ~30 to ~40+ GFLOP/s); for fewer rows transB packs B^T into `scratch` and
