@@ -91,6 +91,22 @@ test('wasm gemm at blocked shapes (two 256-column panels, K over several 128-k p
   }
 });
 
+test('the gemmRows export packs an unpacked B^T itself, and reads a B packed by packB, over any row range', () => {
+  const w = wasmState()!.exports;
+  const [M, N, K] = [13, 19, 37];
+  // resident arrays (at least 1024 floats each), so the export can be called with their addresses
+  const res = (a: Float32Array): Float32Array => { const r = allocateResident(Math.max(a.length, 1024))!; r.set(a); return r; };
+  const A = res(data(M * K, 31)), Bt = res(data(N * K, 32)), C = res(new Float32Array(M * N).fill(5)), scratch = allocateResident(Math.max(N * K, 1024))!;
+  const want = gemmRef(A, 0, Bt, 0, new Float32Array(M * N), 0, M, N, K, false, true, false);
+  // rows [0, 6) then [6, M): two calls, as two threads would make them
+  for (const [m0, m1] of [[0, 6], [6, M]]) w.gemmRows(A.byteOffset, Bt.byteOffset, C.byteOffset, M, N, K, 0, 1, 0, scratch.byteOffset, 0, 0, m0, m1);
+  assertClose(C.subarray(0, M * N), want, { atol: 2e-6 * K, rtol: 1e-5, msg: 'unpacked B^T' });
+  C.fill(5);
+  w.packB(scratch.byteOffset, Bt.byteOffset, N, K, 1);
+  w.gemmRows(A.byteOffset, scratch.byteOffset, C.byteOffset, M, N, K, 0, 0, 0, 0, 0, 1, 0, M);
+  assertClose(C.subarray(0, M * N), want, { atol: 2e-6 * K, rtol: 1e-5, msg: 'B packed by packB' });
+});
+
 test('wasm gemm with a bias row: every tile shape and edge, with and without accumulate, K = 0 included', () => {
   fc.assert(fc.property(
     fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 37 }), fc.integer({ min: 0, max: 140 }),

@@ -27,8 +27,14 @@ import { maxPool2dForward, scatterAdd } from '../js/pool.js';
 import { memoryViews } from './loader.js';
 import { implementWasm } from './implement.js';
 
-/** Rows of C from which the wasm gemm packs B into 8-column panels (PACK_MIN_M of assembly/gemm.ts, which decides the same for gemmBatched). */
-const GEMM_PACK_MIN_M = 8;
+/**
+ * Whether the wasm gemm packs B into 8-column panels (assembly/gemm.ts's
+ * `packB`; `shouldPack` there decides the same for gemmBatched): always for
+ * B^T (packing costs what the transpose it replaces cost), from 32 rows of C
+ * for B in place (below, the copy costs more than it saves: 8 x 100 x 784
+ * ran at 27.5 GFLOP/s packed against 33.8 in place, 32 rows broke even).
+ */
+const gemmPacks = (M: number, transB: boolean): boolean => transB || M >= 32;
 
 /** The activations of assembly/activations.ts, by their op number there. */
 const ACTIVATIONS: Partial<Record<string, number>> = { sigmoid: 0, tanh: 1, relu: 2 };
@@ -97,18 +103,18 @@ export function registerWasmKernels(): void {
   });
   implementWasm(gemm, {
     export: 'gemmRows',
-    scratch: (_A, _ao, _B, _bo, _C, _co, M, N, K, _tA, transB) => (transB || M >= GEMM_PACK_MIN_M ? [K * N * 4] : []),
+    scratch: (_A, _ao, _B, _bo, _C, _co, M, N, K, _tA, transB) => (gemmPacks(M, transB) ? [K * N * 4] : []),
     call: (w, p, s, split, _A, _ao, _B, _bo, _C, _co, M, N, K, transA, transB, accumulate) => {
       let pb = p[2]!;
-      // pack B once here (8-column panels, or B^T for few rows), so that threads splitting the rows share it
-      const packed = M >= GEMM_PACK_MIN_M;
-      if (packed) { w.packB(s[0], pb, N, K, transB ? 1 : 0); pb = s[0]!; } else if (transB) { w.packTranspose(s[0], pb, N, K); pb = s[0]!; }
+      // pack B once here, so that threads splitting the rows share it
+      const packed = gemmPacks(M, transB);
+      if (packed) { w.packB(s[0], pb, N, K, transB ? 1 : 0); pb = s[0]!; }
       split((m0, m1) => [p[0]!, pb, p[4]!, M, N, K, transA ? 1 : 0, 0, accumulate ? 1 : 0, 0, p[12]!, packed ? 1 : 0, m0, m1]);
     },
     split: { rows: (_A, _ao, _B, _bo, _C, _co, M) => M, nsPerRow: (_A, _ao, _B, _bo, _C, _co, _M, N, K) => 0.2 * N * K },
   });
   // strides in elements; the scratch block holds one packed B_t (0 bytes: none)
-  implementWasm(gemmBatched, { scratch: (_A, _B, _C, _nb, M, N, K, _tA, transB) => [transB || M >= GEMM_PACK_MIN_M ? K * N * 4 : 0] });
+  implementWasm(gemmBatched, { scratch: (_A, _B, _C, _nb, M, N, K, _tA, transB) => [gemmPacks(M, transB) ? K * N * 4 : 0] });
 
   implementWasm(layernormForward, { split: { rows: (_o, _m, _r, _i, _w, _b, N) => N, nsPerRow: (_o, _m, _r, _i, _w, _b, _N, C) => 0.8 * C } });
   implementWasm(layernormBackward, {

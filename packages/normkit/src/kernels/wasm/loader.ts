@@ -32,7 +32,7 @@ import { forgetStorage } from '../../tensor/storage.js';
 export interface WasmExports {
   gemmRows(a: number, b: number, c: number, M: number, N: number, K: number,
     transA: number, transB: number, accumulate: number, scratch: number, bias: number, packed: number, m0: number, m1: number): void;
-  packTranspose(dst: number, src: number, N: number, K: number): void;
+  packB(dst: number, src: number, N: number, K: number, transB: number): void;
   /** Zero `bytes` bytes at `ptr` (memory.fill). */
   zeroBytes(ptr: number, bytes: number): void;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -14,10 +14,10 @@
  * once), else over KC = 128 rows at a time (L2-resident); inside a panel a
  * 4x8 register tile of C (8 f32x4 accumulators) is updated by one broadcast
  * of A and two loads of B per k.
- * From 8 rows of C, B is first packed into 8-column panels (`packB`: each
- * tile's k panel contiguous, which took the Transformer step's shapes from
- * ~30 to ~40+ GFLOP/s); for fewer rows transB packs B^T into `scratch` and
- * the tiles read B in place. transA only changes A's strides
+ * B^T, and B itself from 32 rows of C, is first packed into 8-column panels
+ * (`packB`: each tile's k panel contiguous, which took the Transformer
+ * step's shapes from ~30 to ~40+ GFLOP/s); otherwise the tiles read B in
+ * place. transA only changes A's strides
  * (A(i,k) = A[i*sai + k*sak]). Each
  * multiply-add is `madd` (assembly/lanes.ts): fused in the relaxed-SIMD build,
  * which took the lab's shapes from 21-31 to 35-47 GFLOP/s (docs/BENCHMARKS.md).
@@ -114,32 +114,6 @@ const BIG_PANEL: i64 = 131072;
 }
 
 /**
- * dst[K, N] = transpose(src[N, K]): 4x4 blocks through registers (four row
- * loads, eight shuffles, four column stores), the ragged edges element by
- * element. Linear layers pack their weight this way on every call (y = x W^T);
- * the element-by-element loop alone, with its strided stores, was 8% of an
- * MLP training step.
- */
-function transpose(dst: usize, src: usize, N: i32, K: i32): void {
-  const ls: usize = <usize>K << 2, ld: usize = <usize>N << 2;
-  const N4 = N & ~3, K4 = K & ~3;
-  for (let j = 0; j < N4; j += 4) {
-    const s = src + <usize>j * ls;
-    const d = dst + (<usize>j << 2);
-    for (let k = 0; k < K4; k += 4) {
-      transpose4x4(s + (<usize>k << 2), ls, d + <usize>k * ld, ld);
-    }
-    for (let r = 0; r < 4; r++) {
-      for (let k = K4; k < K; k++) store<f32>(d + <usize>k * ld + (<usize>r << 2), load<f32>(s + <usize>r * ls + (<usize>k << 2)));
-    }
-  }
-  for (let j = N4; j < N; j++) {
-    const s = src + <usize>j * ls;
-    for (let k = 0; k < K; k++) store<f32>(dst + ((<usize>k * <usize>N + <usize>j) << 2), load<f32>(s + (<usize>k << 2)));
-  }
-}
-
-/**
  * Pack op(B) (B [K, N], or [N, K] when transB) into the layout the 4x8 tile
  * reads best: for each full tile of 8 columns t, a contiguous [K, 8] block
  * at dst + t * K * 32 bytes; the last N % 8 = r columns follow as one [K, r]
@@ -186,11 +160,12 @@ export function packB(dst: usize, src: usize, N: i32, K: i32, transB: bool): voi
 }
 
 /**
- * Rows of C from which B is packed (`packB`): below it the packing would cost
- * about as much as the product. src/kernels/wasm/kernels.ts decides the same
- * for `gemm` (GEMM_PACK_MIN_M there).
+ * Whether B is packed (`packB`): always for B^T (packing costs what the
+ * transpose it replaces cost), from 32 rows of C for B in place (below, the
+ * copy costs more than it saves). src/kernels/wasm/kernels.ts decides the
+ * same for `gemm` (gemmPacks there).
  */
-const PACK_MIN_M: i32 = 8;
+@inline function shouldPack(M: i32, transB: bool): bool { return transB || M >= 32; }
 
 /**
  * gemmRows' loops over a B packed by `packB`: each 8-column tile's k panel
@@ -247,8 +222,8 @@ function gemmPacked(a: usize, sai: usize, sak: usize, b: usize, c: usize, ldc: u
 
 /**
  * C (+)= bias + op(A) @ op(B) for rows [m0, m1) of C (bias: 0 = none).
- * `packed`: b is op(B) packed by `packB` (transB is then ignored). Otherwise
- * `scratch` must hold N*K floats when transB (B^T is packed there). A caller
+ * `packed`: b is op(B) packed by `packB` (transB is then ignored); an
+ * unpacked B^T is packed into `scratch` (N*K floats) first. A caller
  * splitting rows over threads packs once and passes the packed copy.
  */
 export function gemmRows(
@@ -269,8 +244,9 @@ export function gemmRows(
   const sai: usize = transA ? 4 : <usize>K << 2; // byte stride between rows i of op(A)
   const sak: usize = transA ? <usize>M << 2 : 4; // byte stride between columns k of op(A)
   const ldc: usize = <usize>N << 2;
+  // B^T is always read packed (a caller that did not pack it has it packed here)
+  if (!packed && transB) { packB(scratch, b, N, K, true); b = scratch; packed = true; }
   if (packed) { gemmPacked(a, sai, sak, b, c, ldc, N, K, m0, m1); return; }
-  if (transB) { transpose(scratch, b, N, K); b = scratch; }
   const ldb: usize = <usize>N << 2;
   // One k panel when B's columns of one jj panel fit in L2 (K x 256 floats up to
   // 512 KiB): each tile then loads and stores its C block once instead of once
@@ -284,19 +260,14 @@ export function gemmRows(
   }
 }
 
-/** Pack B^T: dst[K, N] = src[N, K]^T (exported so a threaded caller can pack once). */
-export function packTranspose(dst: usize, src: usize, N: i32, K: i32): void {
-  transpose(dst, src, N, K);
-}
-
 /**
  * nb independent products C_t = op(A_t) @ op(B_t), t < nb, with A_t at
  * a + t * strideA elements (0: one A for all) and likewise B_t, C_t contiguous
  * [M, N] blocks. One call for a whole batch: attention's per-head products
  * are small (32 x 16 x 32), where a call per product spent more time in the
- * JavaScript around it than in the arithmetic. From PACK_MIN_M rows each
- * B_t is packed into `scratch` (K * N floats; a shared B once), below it
- * transB packs each B_t^T there.
+ * JavaScript around it than in the arithmetic. Where `shouldPack`, each B_t
+ * is packed into `scratch` (K * N floats; a shared B once); otherwise the
+ * tiles read it in place.
  */
 export function gemmBatched(
   a: usize, b: usize, c: usize, nb: i32, M: i32, N: i32, K: i32,
@@ -305,7 +276,7 @@ export function gemmBatched(
   const sc: usize = <usize>M * <usize>N << 2;
   // strides in elements (0: every batch shares the operand)
   const sa: usize = <usize>strideA << 2, sb: usize = <usize>strideB << 2;
-  const pack = M >= PACK_MIN_M;
+  const pack = shouldPack(M, transB);
   for (let t = 0; t < nb; t++) {
     const bt = b + <usize>t * sb;
     // a shared B (strideB 0) is packed once

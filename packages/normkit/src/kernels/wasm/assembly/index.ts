@@ -4,7 +4,7 @@
  * imports, no static data and no runtime allocations (`--runtime stub`), so
  * one compiled module can be instantiated on many threads over one shared memory.
  */
-export { gemmRows, packTranspose, packB, gemmBatched } from './gemm';
+export { gemmRows, packB, gemmBatched } from './gemm';
 export { layernormForward, layernormBackward, rmsnormForward, rmsnormBackward } from './norm';
 export { batchnormForwardTrain1, batchnormBackward1, batchnormForwardEval1 } from './batchnorm';
 export { batchnormForwardTrainS, batchnormBackwardS, batchnormForwardEvalS, batchnormBackwardEval1 } from './batchnorm-spatial';
