@@ -45,6 +45,17 @@ const P: f32 = 0.3275911;
 const Z_SPLIT: f32 = 0.35;
 
 @inline function sp(v: f32): v128 { return f32x4.splat(v); }
+// |v|, -v and a lane select written as the bit operations they are (the same
+// bits as f32x4.abs/neg and v128.bitselect): V8 builds abs's and neg's masks
+// with two instructions on every use and bitselect from three, where a mask
+// held in a register, or relaxed SIMD's laneselect (one blend; our masks are
+// whole-lane comparison results), costs one.
+@inline function abs(v: v128): v128 { return v128.and(v, i32x4.splat(0x7fffffff)); }
+@inline function neg(v: v128): v128 { return v128.xor(v, i32x4.splat(i32.MIN_VALUE)); }
+@inline function select(a: v128, b: v128, mask: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_laneselect(a, b, mask);
+  return v128.bitselect(a, b, mask);
+}
 /** erf(z) / z = Q(z^2) for z < 0.35. */
 @inline function erfOverZ(s: v128): v128 {
   let q = madd(sp(0.0049689946759894745), s, sp(-0.026839029056988015));
@@ -96,7 +107,7 @@ const Z_SPLIT: f32 = 0.35;
   // ah^2 and 2 ah al are exact (12-bit halves); ah^2 - aa is exact (Sterbenz)
   const lo = f32x4.add(f32x4.add(f32x4.sub(f32x4.mul(ah, ah), aa), f32x4.mul(f32x4.add(ah, ah), al)), f32x4.mul(al, al));
   const y = f32x4.pmin(f32x4.mul(aa, sp(0.5)), sp(110.0));
-  const r = f32x4.sub(f32x4.sub(f32x4.neg(y), f32x4.mul(k, sp(0.693359375))), f32x4.mul(k, sp(-2.12194440e-4)));
+  const r = f32x4.sub(f32x4.sub(neg(y), f32x4.mul(k, sp(0.693359375))), f32x4.mul(k, sp(-2.12194440e-4)));
   let p = madd(sp(1.9875691500e-4), r, sp(1.3981999507e-3));
   p = madd(p, r, sp(8.3334519073e-3));
   p = madd(p, r, sp(4.1665795894e-2));
@@ -112,7 +123,7 @@ const Z_SPLIT: f32 = 0.35;
 }
 
 @inline function geluLanes(x: v128): v128 {
-  const a = f32x4.abs(x);
+  const a = abs(x);
   const z = f32x4.mul(a, sp(INV_SQRT2));
   // z < 0.35: x (1/2 + sign(x) erf(z) / 2)
   const erfz = f32x4.mul(z, erfOverZ(f32x4.mul(z, z)));
@@ -124,13 +135,13 @@ const Z_SPLIT: f32 = 0.35;
   const m = expHalfSquare(ac, k);
   const t = f32x4.div(sp(1.0), f32x4.add(sp(1.0), f32x4.mul(sp(P), f32x4.pmin(z, sp(14.5)))));
   const h = scale(f32x4.mul(f32x4.mul(f32x4.mul(sp(0.5), ac), erfcxOfT(t)), m), powerScale(k));
-  const yT = v128.bitselect(f32x4.sub(a, h), f32x4.neg(h), f32x4.ge(x, sp(0.0)));
+  const yT = select(f32x4.sub(a, h), neg(h), f32x4.ge(x, sp(0.0)));
   // NaN lanes: z < 0.35 is false, and the tail carries the NaN through a
-  return v128.bitselect(yC, yT, f32x4.lt(z, sp(Z_SPLIT)));
+  return select(yC, yT, f32x4.lt(z, sp(Z_SPLIT)));
 }
 
 @inline function geluGradLanes(g: v128, x: v128): v128 {
-  const a = f32x4.abs(x);
+  const a = abs(x);
   const z = f32x4.mul(a, sp(INV_SQRT2));
   const ac = f32x4.pmin(a, sp(20.5));
   const k = expPower(ac);
@@ -146,10 +157,10 @@ const Z_SPLIT: f32 = 0.35;
   const t = f32x4.div(sp(1.0), f32x4.add(sp(1.0), f32x4.mul(sp(P), f32x4.pmin(z, sp(14.5)))));
   const u = f32x4.sub(f32x4.mul(sp(0.5), erfcxOfT(t)), f32x4.mul(ac, sp(INV_SQRT_2PI)));
   const eu = scale(f32x4.mul(u, m), n);
-  const dT = v128.bitselect(f32x4.sub(sp(1.0), eu), eu, f32x4.ge(x, sp(0.0)));
-  const d = v128.bitselect(dC, dT, f32x4.lt(z, sp(Z_SPLIT)));
+  const dT = select(f32x4.sub(sp(1.0), eu), eu, f32x4.ge(x, sp(0.0)));
+  const d = select(dC, dT, f32x4.lt(z, sp(Z_SPLIT)));
   // NaN x: every branch above is NaN-free for a = NaN only through min(); carry it explicitly
-  return f32x4.mul(g, v128.bitselect(x, d, f32x4.ne(x, x)));
+  return f32x4.mul(g, select(x, d, f32x4.ne(x, x)));
 }
 
 /** dst[i] = gelu(src[i]) for i in [i0, i1). */
