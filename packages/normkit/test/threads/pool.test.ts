@@ -56,6 +56,13 @@ test('two threads compute the same layernorm, rmsnorm and gemm as one', async ()
   }
   // parameter gradients are summed per thread then added: same sum, another order
   for (const k of ['dw', 'db', 'rdw'] as const) assertClose(two[k], one[k], { atol: 1e-5, rtol: 1e-6, msg: k });
+  // three threads split 67 rows at odd rows (23, 45): LayerNorm's backward pairs
+  // rows, and splits whole pairs, so every row keeps its partner and its result
+  await nk.setThreads(3);
+  assert.equal(parallelParts(N, 1), 3);
+  const three = runAll();
+  for (const k of ['out', 'dx', 'ro', 'rdx', 'c1', 'c2'] as const) assert.deepEqual(three[k], one[k], `${k} differs between 1 and 3 threads`);
+  for (const k of ['dw', 'db', 'rdw'] as const) assertClose(three[k], one[k], { atol: 1e-5, rtol: 1e-6, msg: k });
   await nk.setThreads(1);
   assert.equal(nk.getThreads(), 1);
   assert.equal(parallelParts(N, 1), 1);

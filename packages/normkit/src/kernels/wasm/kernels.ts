@@ -117,8 +117,9 @@ export function registerWasmKernels(): void {
   implementWasm(gemmBatched, { scratch: (_A, _B, _C, _nb, M, N, K, _tA, transB) => [gemmPacks(M, transB) ? K * N * 4 : 0] });
 
   implementWasm(layernormForward, { split: { rows: (_o, _m, _r, _i, _w, _b, N) => N, nsPerRow: (_o, _m, _r, _i, _w, _b, _N, C) => 0.8 * C } });
+  // the wasm kernel takes rows in pairs, and its range counts pairs (see norm.ts)
   implementWasm(layernormBackward, {
-    split: { rows: (_d, _dw, _db, _g, _x, _w, _m, _r, N) => N, nsPerRow: (_d, _dw, _db, _g, _x, _w, _m, _r, _N, C) => 1.2 * C },
+    split: { rows: (_d, _dw, _db, _g, _x, _w, _m, _r, N) => (N + 1) >> 1, nsPerRow: (_d, _dw, _db, _g, _x, _w, _m, _r, _N, C) => 2.4 * C },
   });
   implementWasm(rmsnormForward, { split: { rows: (_o, _r, _i, _w, N) => N, nsPerRow: (_o, _r, _i, _w, _N, C) => 0.8 * C } });
   implementWasm(rmsnormBackward, {

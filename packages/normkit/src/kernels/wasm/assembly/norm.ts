@@ -204,15 +204,19 @@ const SUM_BLOCK: i32 = 64;
  * joins f64 lanes (promoting every term to f64, as the single-row path does,
  * made this backward twice the forward's time). A pair whose float32 sums
  * are not finite (values near float32's limit) redoes them in f64. An odd
- * last row takes the single-row path.
+ * last row takes the single-row path. The range [p0, p1) is in pairs of rows.
  */
 export function layernormBackward(
   dinp: usize, dwAcc: usize, dbAcc: usize, dout: usize, inp: usize, weight: usize,
-  mean: usize, rstd: usize, N: i32, C: i32, n0: i32, n1: i32,
+  mean: usize, rstd: usize, N: i32, C: i32, p0: i32, p1: i32,
 ): void {
   const rowBytes = <usize>C << 2;
   const C4 = C & ~3;
-  let n = n0;
+  // [p0, p1) counts pairs: rows [2 p0, min(2 p1, N)). Threads split pairs, so
+  // every row has the same partner for any number of threads (a row's results
+  // depend on whether it is paired), and only an odd last row goes alone.
+  const n1 = min(N, p1 << 1);
+  let n = p0 << 1;
   for (; n + 2 <= n1; n += 2) {
     const x0 = inp + <usize>n * rowBytes, x1 = x0 + rowBytes;
     const g0 = dout + <usize>n * rowBytes, g1 = g0 + rowBytes;
