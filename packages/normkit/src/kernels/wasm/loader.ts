@@ -501,8 +501,11 @@ export class Frame {
     if (this.outs !== null) {
       const v = memoryViews();
       for (const o of this.outs) {
-        const src = o.dst instanceof Float64Array ? v.f64.subarray(o.ptr >> 3, (o.ptr >> 3) + o.n) : v.f32.subarray(o.ptr >> 2, (o.ptr >> 2) + o.n);
-        o.dst.set(src, o.off);
+        const from = o.dst instanceof Float64Array ? v.f64 : v.f32;
+        const p = o.dst instanceof Float64Array ? o.ptr >> 3 : o.ptr >> 2;
+        // a few elements (statistics of one row): a loop, where a subarray view costs more than the copy
+        if (o.n <= 16) for (let i = 0; i < o.n; i++) o.dst[o.off + i] = from[p + i]!;
+        else o.dst.set(from.subarray(p, p + o.n), o.off);
       }
     }
     this.release();
