@@ -7,6 +7,8 @@
  * kind: 0 add, 1 sub, 2 mul, 3 div.
  */
 
+import { addToF64 } from './lanes';
+
 @inline function op(kind: i32, a: v128, b: v128): v128 {
   if (kind == 0) return f32x4.add(a, b);
   if (kind == 1) return f32x4.sub(a, b);
@@ -123,9 +125,7 @@ export function colSum(x: usize, acc: usize, R: i32, m: i32): void {
     let j = 0;
     for (; j + 4 <= m; j += 4) {
       const v = v128.load(x + base + (<usize>j << 2));
-      const p = acc + (<usize>j << 3);
-      v128.store(p, f64x2.add(v128.load(p), f64x2.promote_low_f32x4(v)));
-      v128.store(p + 16, f64x2.add(v128.load(p + 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1))));
+      addToF64(acc + (<usize>j << 3), v);
     }
     for (; j < m; j++) {
       const p = acc + (<usize>j << 3);

@@ -7,6 +7,11 @@
 @inline export function lo(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
 /** Lanes 2 and 3 of an f32x4 as an f64x2. */
 @inline export function hi(v: v128): v128 { return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)); }
+/** f64 accumulators p[0..4) += the four f32 lanes of v (promoted): one load and store per f64x2. */
+@inline export function addToF64(p: usize, v: v128): void {
+  v128.store(p, f64x2.add(v128.load(p), lo(v)));
+  v128.store(p, f64x2.add(v128.load(p, 16), hi(v)), 16);
+}
 /** Two f64x2 rounded to float32 and joined: [a0, a1, b0, b1]. */
 @inline export function join(a: v128, b: v128): v128 {
   return i32x4.shuffle(f32x4.demote_f64x2_zero(a), f32x4.demote_f64x2_zero(b), 0, 1, 4, 5);

@@ -15,7 +15,7 @@
  * near K, and mean - K is small, so a large common offset costs no digits.
  */
 
-import { lo, hi, hsum, madd, madd64 } from './lanes';
+import { lo, hi, hsum, madd, madd64, addToF64 } from './lanes';
 
 // sum over the row of (x - S)^2, in f64
 @inline function sumSquares(p: usize, C: i32, S: f64): f64 {
@@ -241,15 +241,11 @@ export function layernormBackward(
         bX0 = madd(dn0, xh0, bX0); bX1 = madd(dn1, xh1, bX1);
         if (dwAcc) {
           const gx = madd(gv0, xh0, f32x4.mul(gv1, xh1));
-          const p = dwAcc + (<usize>c << 3);
-          v128.store(p, f64x2.add(v128.load(p), lo(gx)));
-          v128.store(p, f64x2.add(v128.load(p, 16), hi(gx)), 16);
+          addToF64(dwAcc + (<usize>c << 3), gx);
         }
         if (dbAcc) {
           const gs = f32x4.add(gv0, gv1);
-          const p = dbAcc + (<usize>c << 3);
-          v128.store(p, f64x2.add(v128.load(p), lo(gs)));
-          v128.store(p, f64x2.add(v128.load(p, 16), hi(gs)), 16);
+          addToF64(dbAcc + (<usize>c << 3), gs);
         }
       }
       sD0 = f64x2.add(sD0, f64x2.add(lo(bD0), hi(bD0))); sX0 = f64x2.add(sX0, f64x2.add(lo(bX0), hi(bX0)));
@@ -293,14 +289,10 @@ export function layernormBackward(
         const gv = v128.load(g + o);
         if (dwAcc) {
           const gx = f32x4.mul(gv, xhatAt(x + o, kf, mk, rf));
-          const p = dwAcc + (<usize>c << 3);
-          v128.store(p, f64x2.add(v128.load(p), lo(gx)));
-          v128.store(p, f64x2.add(v128.load(p, 16), hi(gx)), 16);
+          addToF64(dwAcc + (<usize>c << 3), gx);
         }
         if (dbAcc) {
-          const p = dbAcc + (<usize>c << 3);
-          v128.store(p, f64x2.add(v128.load(p), lo(gv)));
-          v128.store(p, f64x2.add(v128.load(p, 16), hi(gv)), 16);
+          addToF64(dbAcc + (<usize>c << 3), gv);
         }
       }
       paramTail(dwAcc, dbAcc, g, x, m, r, c, C);
@@ -357,10 +349,7 @@ export function rmsnormBackward(
       sX0 = f64x2.add(sX0, f64x2.promote_low_f32x4(dx));
       sX1 = f64x2.add(sX1, f64x2.promote_low_f32x4(i32x4.shuffle(dx, dx, 2, 3, 0, 1)));
       if (dwAcc) {
-        const gx = f32x4.mul(gv, xh);
-        const p = dwAcc + (<usize>c << 3);
-        v128.store(p, f64x2.add(v128.load(p), f64x2.promote_low_f32x4(gx)));
-        v128.store(p, f64x2.add(v128.load(p, 16), f64x2.promote_low_f32x4(i32x4.shuffle(gx, gx, 2, 3, 0, 1))), 16);
+        addToF64(dwAcc + (<usize>c << 3), f32x4.mul(gv, xh));
       }
     }
     const aX = f64x2.add(sX0, sX1);

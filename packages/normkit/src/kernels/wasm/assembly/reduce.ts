@@ -5,6 +5,8 @@
  * TypeScript loop's sums exactly); inner = 1: each row with four f64 lanes
  * (two f64x2), combined at the end. Rows [o0, o1) of the outer axis.
  */
+
+import { addToF64 } from './lanes';
 export function reduceSum(x: usize, acc: usize, outer: i32, R: i32, inner: i32, o0: i32, o1: i32): void {
   for (let o = o0; o < o1; o++) {
     if (inner == 1) {
@@ -29,9 +31,7 @@ export function reduceSum(x: usize, acc: usize, outer: i32, R: i32, inner: i32, 
       let i = 0;
       for (; i + 4 <= inner; i += 4) {
         const v = v128.load(src + (<usize>i << 2));
-        const p = out + (<usize>i << 3);
-        v128.store(p, f64x2.add(v128.load(p), f64x2.promote_low_f32x4(v)));
-        v128.store(p, f64x2.add(v128.load(p, 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1))), 16);
+        addToF64(out + (<usize>i << 3), v);
       }
       for (; i < inner; i++) {
         const p = out + (<usize>i << 3);
