@@ -28,8 +28,8 @@ import { memoryViews } from './loader.js';
 import { implementWasm } from './implement.js';
 
 /**
- * Whether the wasm gemm packs B into 8-column panels (assembly/gemm.ts's
- * `packB`; `shouldPack` there decides the same for gemmBatched): always for
+ * Whether the wasm gemm and gemmBatched pack B into 8-column panels
+ * (assembly/gemm.ts's `packB`): always for
  * B^T (packing costs what the transpose it replaces cost), from 32 rows of C
  * for B in place (below, the copy costs more than it saves: 8 x 100 x 784
  * ran at 27.5 GFLOP/s packed against 33.8 in place, 32 rows broke even).
@@ -114,7 +114,11 @@ export function registerWasmKernels(): void {
     split: { rows: (_A, _ao, _B, _bo, _C, _co, M) => M, nsPerRow: (_A, _ao, _B, _bo, _C, _co, _M, N, K) => 0.2 * N * K },
   });
   // strides in elements; the scratch block holds one packed B_t (0 bytes: none)
-  implementWasm(gemmBatched, { scratch: (_A, _B, _C, _nb, M, N, K, _tA, transB) => [gemmPacks(M, transB) ? K * N * 4 : 0] });
+  implementWasm(gemmBatched, {
+    scratch: (_A, _B, _C, _nb, M, N, K, _tA, transB) => [gemmPacks(M, transB) ? K * N * 4 : 0],
+    call: (w, p, s, _split, _A, _B, _C, nb, M, N, K, transA, transB, strideA, strideB) =>
+      w.gemmBatched(p[0], p[1], p[2], nb, M, N, K, transA ? 1 : 0, transB ? 1 : 0, strideA, strideB, s[0], gemmPacks(M, transB) ? 1 : 0),
+  });
 
   implementWasm(layernormForward, { split: { rows: (_o, _m, _r, _i, _w, _b, N) => N, nsPerRow: (_o, _m, _r, _i, _w, _b, _N, C) => 0.8 * C } });
   // the wasm kernel takes rows in pairs, and its range counts pairs (see norm.ts)

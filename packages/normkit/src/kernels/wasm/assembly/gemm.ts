@@ -160,14 +160,6 @@ export function packB(dst: usize, src: usize, N: i32, K: i32, transB: bool): voi
 }
 
 /**
- * Whether B is packed (`packB`): always for B^T (packing costs what the
- * transpose it replaces cost), from 32 rows of C for B in place (below, the
- * copy costs more than it saves). src/kernels/wasm/kernels.ts decides the
- * same for `gemm` (gemmPacks there).
- */
-@inline function shouldPack(M: i32, transB: bool): bool { return transB || M >= 32; }
-
-/**
  * gemmRows' loops over a B packed by `packB`: each 8-column tile's k panel
  * is kc x 32 contiguous bytes (ldb 32), the last N % 8 columns a [K, r]
  * block read by the narrow tiles (ldb 4r). Panels of 256 columns and, when
@@ -265,18 +257,18 @@ export function gemmRows(
  * a + t * strideA elements (0: one A for all) and likewise B_t, C_t contiguous
  * [M, N] blocks. One call for a whole batch: attention's per-head products
  * are small (32 x 16 x 32), where a call per product spent more time in the
- * JavaScript around it than in the arithmetic. Where `shouldPack`, each B_t
- * is packed into `scratch` (K * N floats; a shared B once); otherwise the
- * tiles read it in place.
+ * JavaScript around it than in the arithmetic. With `pack` (the caller's
+ * choice, gemmPacks in src/kernels/wasm/kernels.ts) each B_t is packed into
+ * `scratch` (K * N floats; a shared B once); otherwise the tiles read it in
+ * place.
  */
 export function gemmBatched(
   a: usize, b: usize, c: usize, nb: i32, M: i32, N: i32, K: i32,
-  transA: bool, transB: bool, strideA: i32, strideB: i32, scratch: usize,
+  transA: bool, transB: bool, strideA: i32, strideB: i32, scratch: usize, pack: bool,
 ): void {
   const sc: usize = <usize>M * <usize>N << 2;
   // strides in elements (0: every batch shares the operand)
   const sa: usize = <usize>strideA << 2, sb: usize = <usize>strideB << 2;
-  const pack = shouldPack(M, transB);
   for (let t = 0; t < nb; t++) {
     const bt = b + <usize>t * sb;
     // a shared B (strideB 0) is packed once
