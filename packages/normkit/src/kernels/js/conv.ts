@@ -16,6 +16,18 @@ import { declareKernel, inout, input, int } from '../kernel.js';
 const GEOM = [int('C'), int('H'), int('W'), int('kh'), int('kw'), int('sh'), int('sw'), int('ph'), int('pw'), int('OH'), int('OW'), int('dh'), int('dw')] as const;
 
 /**
+ * The output columns ow whose input column ow*sw - pw + j*dw lies inside the
+ * image (0 <= it < W), for kernel column j: [owFirst, owEnd), empty when
+ * owEnd <= owFirst. im2col copies that run and zeros the rest; col2im adds it.
+ */
+function owFirst(j: number, sw: number, pw: number, dw: number, OW: number): number {
+  return Math.min(OW, Math.max(0, Math.ceil((pw - j * dw) / sw)));
+}
+function owEnd(owLo: number, j: number, W: number, sw: number, pw: number, dw: number, OW: number): number {
+  return Math.max(owLo, Math.min(OW, Math.floor((W - 1 + pw - j * dw) / sw) + 1));
+}
+
+/**
  * One image's columns: every element of cols[cOff .. + C kh kw OH OW] is
  * written (zeros outside the image); the rest of cols (other images'
  * columns) is left as it is, hence 'inout'.
@@ -32,9 +44,7 @@ export const im2col = declareKernel('im2col', [
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
         let r = cOff + ((c * kh + i) * kw + j) * L;
-        // the valid ow range for this j: 0 <= ow*sw - pw + j*dw < W
-        const owLo = Math.min(OW, Math.max(0, Math.ceil((pw - j * dw) / sw)));
-        const owHi = Math.max(owLo, Math.min(OW, Math.floor((W - 1 + pw - j * dw) / sw) + 1));
+        const owLo = owFirst(j, sw, pw, dw, OW), owHi = owEnd(owLo, j, W, sw, pw, dw, OW);
         for (let oh = 0; oh < OH; oh++, r += OW) {
           const ih = oh * sh - ph + i * dh;
           if (ih < 0 || ih >= H || owHi <= owLo) {
@@ -65,8 +75,7 @@ export const col2im = declareKernel('col2im', [
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
         let r = cOff + ((c * kh + i) * kw + j) * L;
-        const owLo = Math.min(OW, Math.max(0, Math.ceil((pw - j * dw) / sw)));
-        const owHi = Math.max(owLo, Math.min(OW, Math.floor((W - 1 + pw - j * dw) / sw) + 1));
+        const owLo = owFirst(j, sw, pw, dw, OW), owHi = owEnd(owLo, j, W, sw, pw, dw, OW);
         for (let oh = 0; oh < OH; oh++, r += OW) {
           const ih = oh * sh - ph + i * dh;
           if (ih < 0 || ih >= H) continue;

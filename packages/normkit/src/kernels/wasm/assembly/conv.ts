@@ -25,6 +25,13 @@ import { copyRun } from './strided';
 @inline function ceilDiv(a: i32, b: i32): i32 { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
 @inline function floorDiv(a: i32, b: i32): i32 { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
+// The output columns [owFirst, owEnd) whose input column ow*sw - pw + j*dw
+// lies inside the image, for kernel column j (empty when owEnd <= owFirst).
+@inline function owFirst(j: i32, sw: i32, pw: i32, dw: i32, OW: i32): i32 { return min(OW, max(0, ceilDiv(pw - j * dw, sw))); }
+@inline function owEnd(owLo: i32, j: i32, W: i32, sw: i32, pw: i32, dw: i32, OW: i32): i32 {
+  return max(owLo, min(OW, floorDiv(W - 1 + pw - j * dw, sw) + 1));
+}
+
 export function im2col(
   x: usize, _xOff: i32, cols: usize, _cOff: i32,
   C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32, dh: i32, dw: i32,
@@ -35,8 +42,7 @@ export function im2col(
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
         let r = cols + (<usize>(((c * kh + i) * kw + j) * L) << 2);
-        const owLo = min(OW, max(0, ceilDiv(pw - j * dw, sw)));
-        const owHi = max(owLo, min(OW, floorDiv(W - 1 + pw - j * dw, sw) + 1));
+        const owLo = owFirst(j, sw, pw, dw, OW), owHi = owEnd(owLo, j, W, sw, pw, dw, OW);
         for (let oh = 0; oh < OH; oh++, r += <usize>OW << 2) {
           const ih = oh * sh - ph + i * dh;
           if (ih < 0 || ih >= H || owHi <= owLo) {
@@ -65,8 +71,7 @@ export function col2im(
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
         let r = dcols + (<usize>(((c * kh + i) * kw + j) * L) << 2);
-        const owLo = min(OW, max(0, ceilDiv(pw - j * dw, sw)));
-        const owHi = max(owLo, min(OW, floorDiv(W - 1 + pw - j * dw, sw) + 1));
+        const owLo = owFirst(j, sw, pw, dw, OW), owHi = owEnd(owLo, j, W, sw, pw, dw, OW);
         for (let oh = 0; oh < OH; oh++, r += <usize>OW << 2) {
           const ih = oh * sh - ph + i * dh;
           if (ih < 0 || ih >= H) continue;
