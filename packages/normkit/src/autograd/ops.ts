@@ -56,6 +56,8 @@ export interface OpSaved {
   softmax: { axis: number };
   weightNorm: { dim: number | null; norms: Float64Array };
   logSoftmax: { axis: number };
+  // functional/softmax.ts: softmax(scale x + causal mask) over the last axis; T = the query axis's length
+  attentionSoftmax: { scale: number; T: number; causal: boolean };
   // nn ops (functional/linear.ts, conv.ts, pool.ts, losses.ts)
   linear: null;
   conv2d: { geom: import('../functional/conv.js').ConvGeom; cols: Float32Array | Float64Array };

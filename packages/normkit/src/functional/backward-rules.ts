@@ -20,7 +20,7 @@ import { pointwiseBackward, type PointwiseOp } from '../kernels/js/pointwise.js'
 import { expandReduced } from './reduce.js';
 import { reshape, permute, slice } from './shape-ops.js';
 import { batchedGemm } from './matmul.js';
-import { softmaxBackward } from '../kernels/js/softmax.js';
+import { attentionSoftmaxBackward, softmaxBackward } from '../kernels/js/softmax.js';
 import { copyRows } from '../kernels/js/strided.js';
 import { weightNormBackward } from './weight-norm.js';
 import { lines } from './softmax.js';
@@ -143,6 +143,12 @@ export const rules: { [K in OpName]: BackwardRule<K> } = {
     const g = allocate(dout.dtype, dout.size);
     const [o, d, i] = lines(out.shape, axis);
     softmaxBackward(g, dout.data, out.data, o, d, i, true);
+    return [new Tensor(g, out.shape)];
+  },
+  attentionSoftmax: ({ dout, out, saved: { scale, T, causal } }) => {
+    const g = allocateUninit(dout.dtype, dout.size); // every element is written
+    const D = out.shape[out.ndim - 1]!;
+    if (D > 0) attentionSoftmaxBackward(g, dout.data, out.data, out.size / D, D, T, scale, causal);
     return [new Tensor(g, out.shape)];
   },
   linear: ({ dout, inputs: [x, w, b], needs }) => linearBackward(dout, x!, w!, b ?? null, needs),

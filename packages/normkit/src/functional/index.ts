@@ -9,7 +9,7 @@ export { add, sub, mul, div, neg, exp, log, sqrt, abs, pow, tanh, sigmoid, relu,
 export { sum, mean, max } from './reduce.js';
 export { reshape, flatten, unsqueeze, permute, transpose, expand, slice, concat, stack, indexSelect } from './shape-ops.js';
 export { matmul } from './matmul.js';
-export { softmax, logSoftmax } from './softmax.js';
+export { softmax, logSoftmax, attentionSoftmax } from './softmax.js';
 // normalization ops
 export { layerNorm } from './layer-norm.js';
 export { rmsNorm } from './rms-norm.js';

@@ -6,7 +6,6 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { zeros } from '../tensor/create.js';
-import { keep } from '../tensor/scope.js';
 import { fmtShape } from '../tensor/shape.js';
 import type { Rng } from '../tensor/random.js';
 import { defaultRng } from '../tensor/random.js';
@@ -15,7 +14,7 @@ import { add, mul } from '../functional/elementwise.js';
 import { matmul } from '../functional/matmul.js';
 import { permute, reshape, slice } from '../functional/shape-ops.js';
 import { max, sum } from '../functional/reduce.js';
-import { softmax } from '../functional/softmax.js';
+import { attentionSoftmax, softmax } from '../functional/softmax.js';
 import { linear } from '../functional/linear.js';
 import { dropout } from '../functional/dropout.js';
 import { xavierUniform, zeros_ } from './init.js';
@@ -88,17 +87,9 @@ function largestLogit(scores: Tensor): number {
   return r;
 }
 
-const causalMasks = new Map<string, Tensor>();
-function causalMask(T: number, dtype: 'float32' | 'float64'): Tensor {
-  const key = `${T}:${dtype}`;
-  let m = causalMasks.get(key);
-  if (!m) {
-    m = keep(zeros([T, T], { dtype })); // a cache: must outlive the tidy() it was made in
-    for (let i = 0; i < T; i++) m.data.fill(-Infinity, i * T + i + 1, (i + 1) * T);
-    if (causalMasks.size > 64) causalMasks.clear();
-    causalMasks.set(key, m);
-  }
-  return m;
+/** The largest of scale * scores (scale > 0 keeps the order), rounded as a float32 product would be. */
+function scaledLogit(largest: number, scale: number, dtype: 'float32' | 'float64'): number {
+  return dtype === 'float32' ? Math.fround(Math.fround(scale) * largest) : scale * largest;
 }
 
 /**
@@ -236,11 +227,20 @@ export class MultiheadAttention extends Layer {
     if (this.qNorm) q = this.qNorm.forward(q);
     if (this.kNorm) k = this.kNorm.forward(k);
     const v = permute(heads(linear(value, wv, bv), S), [0, 2, 1, 3]);
-    let scores = matmul(mul(permute(q, [0, 2, 1, 3]), 1 / Math.sqrt(dh)), permute(k, [0, 2, 3, 1])); // [B, H, T, S]
-    if (this.trackMaxLogit) this.maxLogit = largestLogit(scores);
-    const mask = this.buildMask(B, T, S, scores.dtype, opts);
-    if (mask) scores = add(scores, mask);
-    const attnW = softmax(scores, -1);
+    const scale = 1 / Math.sqrt(dh);
+    let attnW: Tensor;
+    if (opts.attnMask || opts.keyPaddingMask) {
+      // a general additive mask: scale, add, then softmax
+      let scores = matmul(mul(permute(q, [0, 2, 1, 3]), scale), permute(k, [0, 2, 3, 1])); // [B, H, T, S]
+      if (this.trackMaxLogit) this.maxLogit = largestLogit(scores);
+      scores = add(scores, this.buildMask(B, T, S, scores.dtype, opts)!);
+      attnW = softmax(scores, -1);
+    } else {
+      // no mask or only the causal one: scale, mask and softmax in one pass
+      const scores = matmul(permute(q, [0, 2, 1, 3]), permute(k, [0, 2, 3, 1])); // [B, H, T, S], unscaled
+      if (this.trackMaxLogit) this.maxLogit = scaledLogit(largestLogit(scores), scale, scores.dtype);
+      attnW = attentionSoftmax(scores, scale, this.causal);
+    }
     let attn = attnW;
     if (this.dropoutP > 0 && this.training) attn = dropout(attn, this.dropoutP, true, this.rng ?? defaultRng());
     const ctx = reshape(permute(matmul(attn, v), [0, 2, 1, 3]), [B, T, E]);
@@ -295,10 +295,11 @@ export class MultiheadAttention extends Layer {
     const q = permute(this.qNorm ? this.qNorm.forward(part(0)) : part(0), [0, 2, 1, 3]);
     const kT = permute(this.kNorm ? this.kNorm.forward(part(1)) : part(1), [0, 2, 3, 1]);
     const v = permute(part(2), [0, 2, 1, 3]);
-    let scores = matmul(mul(q, 1 / Math.sqrt(dh)), kT); // [B, H, T, T]
-    if (this.trackMaxLogit) this.maxLogit = largestLogit(scores);
-    if (this.causal) scores = add(scores, causalMask(T, scores.dtype));
-    let attn = softmax(scores, -1);
+    // scores [B, H, T, T] unscaled: the scale, the causal mask and softmax are one pass
+    const scores = matmul(q, kT);
+    const scale = 1 / Math.sqrt(dh);
+    if (this.trackMaxLogit) this.maxLogit = scaledLogit(largestLogit(scores), scale, scores.dtype);
+    let attn = attentionSoftmax(scores, scale, this.causal);
     if (this.dropoutP > 0 && this.training) attn = dropout(attn, this.dropoutP, true, this.rng ?? defaultRng());
     const ctx = reshape(permute(matmul(attn, v), [0, 2, 1, 3]), [B, T, d]);
     return this.outProj.forward(ctx);

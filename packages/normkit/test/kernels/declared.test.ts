@@ -23,7 +23,7 @@ import { layernormForward } from '../../src/kernels/js/layernorm.js';
 import { rmsnormForward } from '../../src/kernels/js/rmsnorm.js';
 import { groupnormForward } from '../../src/kernels/js/groupnorm.js';
 import { batchnormForwardTrain } from '../../src/kernels/js/batchnorm.js';
-import { softmaxForward } from '../../src/kernels/js/softmax.js';
+import { attentionSoftmaxForward, softmaxForward } from '../../src/kernels/js/softmax.js';
 import { crossEntropyForward } from '../../src/kernels/js/cross-entropy.js';
 import { pointwiseForward, POINTWISE_OPS } from '../../src/kernels/js/pointwise.js';
 import { lrnForward } from '../../src/kernels/js/lrn.js';
@@ -201,6 +201,17 @@ const SAMPLES: Record<string, (g: Gen) => Case> = {
     const x = g.data(outer * D * inner, 0, 3), out = new Float64Array(outer * D * inner);
     stats(softmaxForward, [out, x, outer, D, inner, log]);
     return { outer, D, inner, log, out: Float64Array.from(out, Math.fround) };
+  },
+  // rows = batches x T queries; D keys (T != D: cross-attention); causal keeps min(D, t + 1) per row
+  attentionSoftmaxForward: (g) => {
+    const T = g.pick(ODD), D = g.pick(ODD);
+    return { rows: g.pick([1, 2, 3]) * T, D, T, scale: g.pick([0.25, 0.37]), causal: g.bool() };
+  },
+  attentionSoftmaxBackward: (g) => {
+    const T = g.pick(ODD), D = g.pick(ODD), rows = g.pick([1, 2, 3]) * T, scale = g.pick([0.25, 0.37]), causal = g.bool();
+    const x = g.data(rows * D, 0, 3), out = new Float64Array(rows * D);
+    stats(attentionSoftmaxForward, [out, x, rows, D, T, scale, causal]);
+    return { rows, D, T, scale, causal, out: Float64Array.from(out, Math.fround) };
   },
   crossEntropyForward: (g) => {
     const N = g.pick(ODD), C = g.pick(ODD);

@@ -11,7 +11,7 @@
  *   backward:    dx_i = dy_i - exp(y_i) sum_j dy_j
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import { declareKernel, flag, input, int, output } from '../kernel.js';
+import { declareKernel, flag, input, int, num, output } from '../kernel.js';
 
 /** y = softmax or log-softmax of x over lines [outer, D, inner]. */
 export const softmaxForward = declareKernel('softmaxForward', [
@@ -65,5 +65,62 @@ export const softmaxBackward = declareKernel('softmaxBackward', [
         }
       }
     }
+  }
+});
+
+/**
+ * The attention scores' scale, causal mask and softmax in one pass (Vaswani
+ * et al. 2017, eq. 1: softmax(Q K^T / sqrt(d_k)) with the decoder's mask):
+ * rows of D scores, row r holding query t = r % T;
+ *
+ *   y_s = exp(z_s - m) / sum_{j < v} exp(z_j - m) for s < v, else 0,
+ *   z = scale x (rounded to the data's type, as a scaled tensor would be),
+ *   v = min(D, t + 1) when causal (key s sees queries t >= s), else D.
+ *
+ * The same values as softmax(scale * x + M) with M = -inf above each
+ * [T, D] slice's diagonal; for a power-of-two scale (d_k = 4, 16, 64, ...)
+ * bit for bit the same as scaling q before Q K^T, since such a scale
+ * commutes with every rounding. A row of all -inf (impossible with the mask
+ * alone: v >= 1) gives zeros, as softmaxForward.
+ */
+export const attentionSoftmaxForward = declareKernel('attentionSoftmaxForward', [
+  output('out', 'rows*D'), input('inp', 'rows*D'), int('rows'), int('D'), int('T'), num('scale'), flag('causal'),
+], function attentionSoftmaxForwardJs(
+  out: TypedArray, inp: TypedArray, rows: number, D: number, T: number, scale: number, causal: boolean,
+): void {
+  const round = out instanceof Float32Array ? Math.fround : (v: number) => v;
+  for (let r = 0; r < rows; r++) {
+    const base = r * D;
+    const v = causal ? Math.min(D, (r % T) + 1) : D;
+    let m = -Infinity;
+    for (let i = 0; i < v; i++) {
+      const z = round(scale * inp[base + i]!);
+      if (z > m) m = z;
+    }
+    if (m === -Infinity) m = 0;
+    let s = 0;
+    for (let i = 0; i < v; i++) s += Math.exp(round(scale * inp[base + i]!) - m);
+    const rs = 1 / s;
+    for (let i = 0; i < v; i++) out[base + i] = Math.exp(round(scale * inp[base + i]!) - m) * rs;
+    out.fill(0, base + v, base + D);
+  }
+});
+
+/**
+ * dx of attentionSoftmaxForward from dy and its output y: dx_s = scale y_s
+ * (dy_s - sum_j dy_j y_j) for s < v, else 0 (masked scores get no gradient).
+ */
+export const attentionSoftmaxBackward = declareKernel('attentionSoftmaxBackward', [
+  output('dinp', 'rows*D'), input('dout', 'rows*D'), input('out', 'rows*D'), int('rows'), int('D'), int('T'), num('scale'), flag('causal'),
+], function attentionSoftmaxBackwardJs(
+  dinp: TypedArray, dout: TypedArray, out: TypedArray, rows: number, D: number, T: number, scale: number, causal: boolean,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * D;
+    const v = causal ? Math.min(D, (r % T) + 1) : D;
+    let s = 0;
+    for (let i = 0; i < v; i++) s += dout[base + i]! * out[base + i]!;
+    for (let i = 0; i < v; i++) dinp[base + i] = scale * out[base + i]! * (dout[base + i]! - s);
+    dinp.fill(0, base + v, base + D);
   }
 });

@@ -12,7 +12,7 @@ import { layernormForward, layernormBackward } from '../js/layernorm.js';
 import { rmsnormForward, rmsnormBackward } from '../js/rmsnorm.js';
 import { batchnormForwardTrain, batchnormBackward, batchnormForwardEval, batchnormBackwardEval } from '../js/batchnorm.js';
 import { groupnormForward, groupnormBackward } from '../js/groupnorm.js';
-import { softmaxForward, softmaxBackward } from '../js/softmax.js';
+import { softmaxForward, softmaxBackward, attentionSoftmaxForward, attentionSoftmaxBackward } from '../js/softmax.js';
 import { crossEntropyForward, crossEntropyBackward } from '../js/cross-entropy.js';
 import { pointwiseForward, pointwiseBackward } from '../js/pointwise.js';
 import { adamStepF32 } from '../js/adam.js';
@@ -218,6 +218,13 @@ export function registerWasmKernels(): void {
   });
   implementWasm(softmaxBackward, {
     split: { rows: (_d, _g, _y, outer) => outer, nsPerRow: (_d, _g, _y, _outer, D, inner, log) => (log ? 2 : 1) * D * inner },
+  });
+  // attention's scale + causal mask + softmax, rows over threads (a causal row costs about half)
+  implementWasm(attentionSoftmaxForward, {
+    split: { rows: (_o, _i, rows) => rows, nsPerRow: (_o, _i, _rows, D, _T, _s, causal) => (causal ? 1 : 2) * D },
+  });
+  implementWasm(attentionSoftmaxBackward, {
+    split: { rows: (_d, _g, _y, rows) => rows, nsPerRow: (_d, _g, _y, _rows, D) => D },
   });
 
   // permute/transpose/expand's strided copy (assembly/strided.ts): block copies, 4x4 transposes

@@ -9,7 +9,7 @@ export { layernormForward, layernormBackward, rmsnormForward, rmsnormBackward } 
 export { batchnormForwardTrain1, batchnormBackward1, batchnormForwardEval1 } from './batchnorm';
 export { batchnormForwardTrainS, batchnormBackwardS, batchnormForwardEvalS, batchnormBackwardEval1 } from './batchnorm-spatial';
 export { groupnormForward, groupnormBackward } from './groupnorm';
-export { softmaxForward, softmaxBackward } from './softmax';
+export { softmaxForward, softmaxBackward, attentionSoftmaxForward, attentionSoftmaxBackward } from './softmax';
 export { crossEntropyForward, crossEntropyBackward } from './cross-entropy';
 export { zeroBytes } from './memory';
 export { geluForward, geluBackward } from './gelu';
