@@ -72,7 +72,6 @@ export interface AttentionCallOptions {
 
 const MHA_OPTIONS = ['causal', 'bias', 'dropout', 'rng', 'qkNorm', 'trackMaxLogit', 'kdim', 'vdim', 'batchFirst'];
 
-/** Cached additive causal masks: 0 on and below the diagonal, -inf above. */
 /**
  * The largest entry of `scores`, NaN entries left out (-inf when all are NaN),
  * for `trackMaxLogit`: the max kernel (SIMD on wasm) over all entries, and
