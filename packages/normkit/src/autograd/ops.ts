@@ -23,7 +23,8 @@ export interface OpSaved {
   tanh: null;
   sigmoid: null;
   relu: null;
-  gelu: null;
+  // the derivative Phi(x) + x phi(x), from the forward's pass (functional/elementwise.ts)
+  gelu: { deriv: import('../tensor/tensor.js').Tensor };
   // reductions
   sum: { axes: number[]; keepdim: boolean };
   max: { axes: number[]; keepdim: boolean; argmax: Int32Array };

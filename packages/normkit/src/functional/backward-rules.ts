@@ -17,6 +17,7 @@ import type { BackwardRule, OpName } from '../autograd/ops.js';
 import { registerRules } from '../autograd/backward.js';
 import { div, mul, neg, sumTo } from './elementwise.js';
 import { pointwiseBackward, type PointwiseOp } from '../kernels/js/pointwise.js';
+import { binarySame } from '../kernels/js/elementwise.js';
 import { expandReduced } from './reduce.js';
 import { reshape, permute, slice } from './shape-ops.js';
 import { batchedGemm } from './matmul.js';
@@ -82,7 +83,12 @@ export const rules: { [K in OpName]: BackwardRule<K> } = {
   tanh: ({ dout, inputs: [x], out }) => [pointwiseOp(dout, x!, out, 'tanh')],
   sigmoid: ({ dout, inputs: [x], out }) => [pointwiseOp(dout, x!, out, 'sigmoid')],
   relu: ({ dout, inputs: [x], out }) => [pointwiseOp(dout, x!, out, 'relu')],
-  gelu: ({ dout, inputs: [x], out }) => [pointwiseOp(dout, x!, out, 'gelu')], // Phi(x) + x phi(x)
+  // dout * (Phi(x) + x phi(x)), the factor saved by the forward
+  gelu: ({ dout, saved: { deriv } }) => {
+    const g = allocateUninit(dout.dtype, dout.size);
+    binarySame(2, dout.data, deriv.data, g);
+    return [new Tensor(g, dout.shape)];
+  },
   sum: ({ dout, inputs: [x], saved: { axes } }) => [expandReduced(dout, x!.shape, axes)],
   max: ({ dout, inputs: [x], saved: { argmax } }) => {
     const g = allocate(dout.dtype, x!.size);

@@ -7,9 +7,10 @@
 import { Tensor } from '../tensor/tensor.js';
 import { allocate, allocateUninit, promote } from '../tensor/dtype.js';
 import { broadcastShapes, broadcastStrides, numel, shapeEq } from '../tensor/shape.js';
-import { record } from '../autograd/record.js';
+import { needsRecord, record } from '../autograd/record.js';
+import { keep } from '../tensor/scope.js';
 import { erfc, normalCdf } from '../kernels/js/erf.js';
-import { pointwiseForward, type PointwiseOp } from '../kernels/js/pointwise.js';
+import { geluWithDerivative, pointwiseForward, type PointwiseOp } from '../kernels/js/pointwise.js';
 import { binarySame, binaryRows, binaryScalar, colSum } from '../kernels/js/elementwise.js';
 import { checkOptions } from '../options.js';
 
@@ -274,7 +275,15 @@ export interface GeluOptions {
 export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
   checkOptions('gelu', opts, ['approximate']);
   const approx = opts.approximate ?? 'none';
-  if (approx === 'none') return record(unaryOp(x, 'gelu'), 'gelu', [x], null);
+  if (approx === 'none') {
+    if (!needsRecord([x])) return unaryOp(x, 'gelu');
+    // differentiated: the derivative comes out of the same pass (its exp and erfc), saved for
+    // the backward, which is then one multiply; a tensor so that its backend memory goes with y
+    const out = allocateUninit(x.dtype, x.size), d = allocateUninit(x.dtype, x.size);
+    geluWithDerivative(x.data, out, d);
+    const deriv = keep(new Tensor(d, x.shape));
+    return record(new Tensor(out, x.shape), 'gelu', [x], { deriv }, [deriv]);
+  }
   if (approx !== 'tanh') throw new RangeError(`gelu: approximate must be 'none' or 'tanh', got '${String(approx)}'`);
   const inner = mul(add(x, mul(pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
   return mul(mul(x, 0.5), add(tanh(inner), 1));

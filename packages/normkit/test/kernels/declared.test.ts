@@ -128,6 +128,10 @@ const SAMPLES: Record<string, (g: Gen) => Case> = {
     pointwiseForward.js(op, x, y);
     return { op, dout: g.data(n), x, y: Float64Array.from(y, Math.fround), dst: new Float64Array(n).fill(7.77) };
   },
+  geluWithDerivative: (g) => {
+    const n = g.pick([1, 15, 16, 17, 67, 300]);
+    return { src: g.data(n, 0, 6), dst: new Float64Array(n).fill(7.77), deriv: new Float64Array(n).fill(7.77) };
+  },
   gemm: (g) => {
     const M = g.pick(ODD), N = g.pick(ODD), K = g.pick(ODD);
     return { M, N, K, aOff: g.int(0, 3), bOff: g.int(0, 3), cOff: g.int(0, 3), transA: g.bool(), transB: g.bool(), accumulate: g.bool(), bias: g.opt(), tol: 1e-5 * K };

@@ -79,3 +79,23 @@ export const pointwiseBackward = declareKernel('pointwiseBackward', [
     default: throw new RangeError(`pointwiseBackward: unknown op '${String(op)}'`);
   }
 });
+
+/**
+ * Exact GELU and its derivative in one pass, for a forward that will be
+ * differentiated: dst[i] = x Phi(x), deriv[i] = Phi(x) + x phi(x) at
+ * x = src[i] (NaN for NaN). The backward is then dout * deriv, one
+ * multiply, instead of a second evaluation of erfc and exp: in the wasm
+ * backend the two share their exp, erfc and reciprocal, and both outputs
+ * have the bits of pointwiseForward('gelu') and of pointwiseBackward('gelu')'s
+ * factor (src/kernels/wasm/assembly/gelu.ts).
+ */
+export const geluWithDerivative = declareKernel('geluWithDerivative', [
+  input('src', 'all'), output('dst', 'all'), output('deriv', 'all'),
+], function geluWithDerivativeJs(src: TypedArray, dst: TypedArray, deriv: TypedArray): void {
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]!;
+    const cdf = normalCdf(v);
+    dst[i] = v * cdf;
+    deriv[i] = cdf + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
+  }
+});

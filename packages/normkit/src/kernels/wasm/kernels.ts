@@ -14,7 +14,7 @@ import { batchnormForwardTrain, batchnormBackward, batchnormForwardEval, batchno
 import { groupnormForward, groupnormBackward } from '../js/groupnorm.js';
 import { softmaxForward, softmaxBackward, attentionSoftmaxForward, attentionSoftmaxBackward } from '../js/softmax.js';
 import { crossEntropyForward, crossEntropyBackward } from '../js/cross-entropy.js';
-import { pointwiseForward, pointwiseBackward } from '../js/pointwise.js';
+import { pointwiseForward, pointwiseBackward, geluWithDerivative } from '../js/pointwise.js';
 import { adamStepF32 } from '../js/adam.js';
 import { sgdMomentumStepF32, sgdStepF32 } from '../js/sgd.js';
 import { binarySame, binaryRows, binaryScalar, colSum } from '../js/elementwise.js';
@@ -100,6 +100,11 @@ export function registerWasmKernels(): void {
       else w.unaryBackward(UNARY_BWD[op]!, p[1], p[2], p[3], p[4], 0, dout.length);
     },
     split: { rows: (_op, dout) => dout.length, nsPerRow: () => 20 },
+  });
+  // a differentiated GELU's forward: y and the backward's factor in one pass (assembly/gelu.ts)
+  implementWasm(geluWithDerivative, {
+    when: (src) => src.length >= 16,
+    split: { rows: (src) => src.length, nsPerRow: () => 14 },
   });
   implementWasm(gemm, {
     export: 'gemmRows',

@@ -163,6 +163,53 @@ const Z_SPLIT: f32 = 0.35;
   return f32x4.mul(g, select(x, d, f32x4.ne(x, x)));
 }
 
+/**
+ * y = gelu(x) and d = gelu'(x) (x itself where x is NaN) per lane, sharing
+ * exp(-z^2), erfcx and their scaling: each is the same expression, in the
+ * same order, as in geluLanes and geluGradLanes, so y has geluForward's bits
+ * and g d geluBackward's. Stores y at dst and d at deriv.
+ */
+@inline function geluBothLanes(x: v128, dst: usize, deriv: usize): void {
+  const a = abs(x);
+  const z = f32x4.mul(a, sp(INV_SQRT2));
+  const ac = f32x4.pmin(a, sp(20.5));
+  const k = expPower(ac);
+  const m = expHalfSquare(ac, k);
+  const n = powerScale(k);
+  const erfz = f32x4.mul(z, erfOverZ(f32x4.mul(z, z)));
+  const signed = v128.or(erfz, v128.and(x, i32x4.splat(i32.MIN_VALUE)));
+  const phiC = f32x4.add(sp(0.5), f32x4.mul(sp(0.5), signed));
+  const t = f32x4.div(sp(1.0), f32x4.add(sp(1.0), f32x4.mul(sp(P), f32x4.pmin(z, sp(14.5)))));
+  const R = erfcxOfT(t);
+  const central = f32x4.lt(z, sp(Z_SPLIT)), positive = f32x4.ge(x, sp(0.0));
+  // gelu (geluLanes)
+  const yC = f32x4.mul(x, phiC);
+  const h = scale(f32x4.mul(f32x4.mul(f32x4.mul(sp(0.5), ac), R), m), n);
+  v128.store(dst, select(yC, select(f32x4.sub(a, h), neg(h), positive), central));
+  // gelu' (geluGradLanes)
+  const dC = f32x4.add(phiC, f32x4.mul(f32x4.mul(x, scale(m, n)), sp(INV_SQRT_2PI)));
+  const u = f32x4.sub(f32x4.mul(sp(0.5), R), f32x4.mul(ac, sp(INV_SQRT_2PI)));
+  const eu = scale(f32x4.mul(u, m), n);
+  const d = select(dC, select(f32x4.sub(sp(1.0), eu), eu, positive), central);
+  v128.store(deriv, select(x, d, f32x4.ne(x, x)));
+}
+
+/** dst[i] = gelu(src[i]), deriv[i] = gelu'(src[i]) for i in [i0, i1): a training forward that saves its backward's factor. */
+export function geluWithDerivative(src: usize, dst: usize, deriv: usize, i0: i32, i1: i32): void {
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const o = <usize>i << 2;
+    geluBothLanes(v128.load(src + o), dst + o, deriv + o);
+  }
+  for (; i < i1; i++) {
+    const o = <usize>i << 2;
+    // the tail through the separate lane functions (the same bits; 1 d = d)
+    const x = f32x4.splat(load<f32>(src + o));
+    store<f32>(dst + o, f32x4.extract_lane(geluLanes(x), 0));
+    store<f32>(deriv + o, f32x4.extract_lane(geluGradLanes(sp(1.0), x), 0));
+  }
+}
+
 /** dst[i] = gelu(src[i]) for i in [i0, i1). */
 export function geluForward(src: usize, dst: usize, i0: i32, i1: i32): void {
   let i = i0;
