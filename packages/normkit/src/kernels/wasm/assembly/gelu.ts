@@ -122,76 +122,64 @@ const Z_SPLIT: f32 = 0.35;
   return f32x4.mul(f32x4.mul(v, s1), sp(7.888609052210118e-31)); // exact, then * 2^-100
 }
 
-@inline function geluLanes(x: v128): v128 {
-  const a = abs(x);
-  const z = f32x4.mul(a, sp(INV_SQRT2));
-  // z < 0.35: x (1/2 + sign(x) erf(z) / 2)
+/** Phi(x) on the central branch (z = |x| / sqrt 2 < 0.35): 1/2 + sign(x) erf(z) / 2. */
+@inline function phiCentral(x: v128, z: v128): v128 {
   const erfz = f32x4.mul(z, erfOverZ(f32x4.mul(z, z)));
-  const signed = v128.or(erfz, v128.and(x, i32x4.splat(i32.MIN_VALUE)));
-  const yC = f32x4.mul(x, f32x4.add(sp(0.5), f32x4.mul(sp(0.5), signed)));
-  // z >= 0.35: h = a erfc(z) / 2; x >= 0: a - h, x < 0: -h
-  const ac = f32x4.pmin(a, sp(20.5));
-  const k = expPower(ac);
-  const m = expHalfSquare(ac, k);
-  const t = f32x4.div(sp(1.0), f32x4.add(sp(1.0), f32x4.mul(sp(P), f32x4.pmin(z, sp(14.5)))));
-  const h = scale(f32x4.mul(f32x4.mul(f32x4.mul(sp(0.5), ac), erfcxOfT(t)), m), powerScale(k));
-  const yT = select(f32x4.sub(a, h), neg(h), f32x4.ge(x, sp(0.0)));
-  // NaN lanes: z < 0.35 is false, and the tail carries the NaN through a
-  return select(yC, yT, f32x4.lt(z, sp(Z_SPLIT)));
+  return f32x4.add(sp(0.5), f32x4.mul(sp(0.5), v128.or(erfz, v128.and(x, i32x4.splat(i32.MIN_VALUE)))));
 }
 
-@inline function geluGradLanes(g: v128, x: v128): v128 {
-  const a = abs(x);
-  const z = f32x4.mul(a, sp(INV_SQRT2));
-  const ac = f32x4.pmin(a, sp(20.5));
-  const k = expPower(ac);
-  const m = expHalfSquare(ac, k);
-  const n = powerScale(k);
+/** erfcx(z) = R(t), t = 1 / (1 + p z), for the tail (z >= 0.35; z clamped to the fit's range). */
+@inline function erfcx(z: v128): v128 {
+  return erfcxOfT(f32x4.div(sp(1.0), f32x4.add(sp(1.0), f32x4.mul(sp(P), f32x4.pmin(z, sp(14.5))))));
+}
+
+/*
+ * GELU and its derivative from the parts they share (geluLanes,
+ * geluGradLanes and geluBothLanes below compute the parts once and call
+ * these, so every kernel evaluates the same expressions, in the same order:
+ * a differentiated forward has the bits of the separate kernels):
+ *   a = |x|, z = a / sqrt 2, ac = min(a, 20.5), phiC = Phi on the central
+ *   branch, R = erfcx(z), exp(-z^2) = m 2^k with n = 2^(k + 100).
+ */
+
+/** gelu(x): z < 0.35: x Phi; else h = a erfc(z) / 2 and x >= 0: a - h, x < 0: -h. */
+@inline function geluOf(x: v128, a: v128, z: v128, ac: v128, phiC: v128, R: v128, m: v128, n: v128): v128 {
+  const h = scale(f32x4.mul(f32x4.mul(f32x4.mul(sp(0.5), ac), R), m), n);
+  const yT = select(f32x4.sub(a, h), neg(h), f32x4.ge(x, sp(0.0)));
+  // NaN lanes: z < 0.35 is false, and the tail carries the NaN through a
+  return select(f32x4.mul(x, phiC), yT, f32x4.lt(z, sp(Z_SPLIT)));
+}
+
+/** gelu'(x) = Phi(x) + x phi(x), and x itself where x is NaN. */
+@inline function derivOf(x: v128, z: v128, ac: v128, phiC: v128, R: v128, m: v128, n: v128): v128 {
   // z < 0.35: Phi + x phi, both terms in range (no scaling issue)
-  const erfz = f32x4.mul(z, erfOverZ(f32x4.mul(z, z)));
-  const signed = v128.or(erfz, v128.and(x, i32x4.splat(i32.MIN_VALUE)));
-  const phiC = f32x4.add(sp(0.5), f32x4.mul(sp(0.5), signed));
   const dC = f32x4.add(phiC, f32x4.mul(f32x4.mul(x, scale(m, n)), sp(INV_SQRT_2PI)));
   // z >= 0.35: with E = exp(-z^2) and erfc = E R,
   //   x >= 0: 1 - E R / 2 + a E c = 1 + E (a c - R / 2);   x < 0: E (R / 2 - a c)
-  const t = f32x4.div(sp(1.0), f32x4.add(sp(1.0), f32x4.mul(sp(P), f32x4.pmin(z, sp(14.5)))));
-  const u = f32x4.sub(f32x4.mul(sp(0.5), erfcxOfT(t)), f32x4.mul(ac, sp(INV_SQRT_2PI)));
+  const u = f32x4.sub(f32x4.mul(sp(0.5), R), f32x4.mul(ac, sp(INV_SQRT_2PI)));
   const eu = scale(f32x4.mul(u, m), n);
   const dT = select(f32x4.sub(sp(1.0), eu), eu, f32x4.ge(x, sp(0.0)));
   const d = select(dC, dT, f32x4.lt(z, sp(Z_SPLIT)));
   // NaN x: every branch above is NaN-free for a = NaN only through min(); carry it explicitly
-  return f32x4.mul(g, select(x, d, f32x4.ne(x, x)));
+  return select(x, d, f32x4.ne(x, x));
 }
 
-/**
- * y = gelu(x) and d = gelu'(x) (x itself where x is NaN) per lane, sharing
- * exp(-z^2), erfcx and their scaling: each is the same expression, in the
- * same order, as in geluLanes and geluGradLanes, so y has geluForward's bits
- * and g d geluBackward's. Stores y at dst and d at deriv.
- */
+@inline function geluLanes(x: v128): v128 {
+  const a = abs(x), z = f32x4.mul(a, sp(INV_SQRT2)), ac = f32x4.pmin(a, sp(20.5)), k = expPower(ac);
+  return geluOf(x, a, z, ac, phiCentral(x, z), erfcx(z), expHalfSquare(ac, k), powerScale(k));
+}
+
+@inline function geluGradLanes(g: v128, x: v128): v128 {
+  const a = abs(x), z = f32x4.mul(a, sp(INV_SQRT2)), ac = f32x4.pmin(a, sp(20.5)), k = expPower(ac);
+  return f32x4.mul(g, derivOf(x, z, ac, phiCentral(x, z), erfcx(z), expHalfSquare(ac, k), powerScale(k)));
+}
+
+/** y = gelu(x) at dst and d = gelu'(x) at deriv, sharing exp(-z^2), erfcx and their scaling. */
 @inline function geluBothLanes(x: v128, dst: usize, deriv: usize): void {
-  const a = abs(x);
-  const z = f32x4.mul(a, sp(INV_SQRT2));
-  const ac = f32x4.pmin(a, sp(20.5));
-  const k = expPower(ac);
-  const m = expHalfSquare(ac, k);
-  const n = powerScale(k);
-  const erfz = f32x4.mul(z, erfOverZ(f32x4.mul(z, z)));
-  const signed = v128.or(erfz, v128.and(x, i32x4.splat(i32.MIN_VALUE)));
-  const phiC = f32x4.add(sp(0.5), f32x4.mul(sp(0.5), signed));
-  const t = f32x4.div(sp(1.0), f32x4.add(sp(1.0), f32x4.mul(sp(P), f32x4.pmin(z, sp(14.5)))));
-  const R = erfcxOfT(t);
-  const central = f32x4.lt(z, sp(Z_SPLIT)), positive = f32x4.ge(x, sp(0.0));
-  // gelu (geluLanes)
-  const yC = f32x4.mul(x, phiC);
-  const h = scale(f32x4.mul(f32x4.mul(f32x4.mul(sp(0.5), ac), R), m), n);
-  v128.store(dst, select(yC, select(f32x4.sub(a, h), neg(h), positive), central));
-  // gelu' (geluGradLanes)
-  const dC = f32x4.add(phiC, f32x4.mul(f32x4.mul(x, scale(m, n)), sp(INV_SQRT_2PI)));
-  const u = f32x4.sub(f32x4.mul(sp(0.5), R), f32x4.mul(ac, sp(INV_SQRT_2PI)));
-  const eu = scale(f32x4.mul(u, m), n);
-  const d = select(dC, select(f32x4.sub(sp(1.0), eu), eu, positive), central);
-  v128.store(deriv, select(x, d, f32x4.ne(x, x)));
+  const a = abs(x), z = f32x4.mul(a, sp(INV_SQRT2)), ac = f32x4.pmin(a, sp(20.5)), k = expPower(ac);
+  const phiC = phiCentral(x, z), R = erfcx(z), m = expHalfSquare(ac, k), n = powerScale(k);
+  v128.store(dst, geluOf(x, a, z, ac, phiC, R, m, n));
+  v128.store(deriv, derivOf(x, z, ac, phiC, R, m, n));
 }
 
 /** dst[i] = gelu(src[i]), deriv[i] = gelu'(src[i]) for i in [i0, i1): a training forward that saves its backward's factor. */
