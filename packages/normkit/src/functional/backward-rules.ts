@@ -16,7 +16,7 @@ import { numel } from '../tensor/shape.js';
 import type { BackwardRule, OpName } from '../autograd/ops.js';
 import { registerRules } from '../autograd/backward.js';
 import { div, mul, neg, sumTo } from './elementwise.js';
-import { pointwiseBackward, type PointwiseOp } from '../kernels/js/pointwise.js';
+import { pointwiseBackward, type PointwiseGradOp } from '../kernels/js/pointwise.js';
 import { binarySame } from '../kernels/js/elementwise.js';
 import { expandReduced } from './reduce.js';
 import { reshape, permute, slice } from './shape-ops.js';
@@ -40,7 +40,7 @@ import { crossEntropyBackward } from './losses.js';
 import { detachNormBackward, adaNormBackward } from './detach-norm.js';
 
 /** dx = dout * op'(x) through the op's dedicated loop (src/kernels/js/pointwise.ts). */
-function pointwiseOp(dout: Tensor, x: Tensor, y: Tensor, op: PointwiseOp): Tensor {
+function pointwiseOp(dout: Tensor, x: Tensor, y: Tensor, op: PointwiseGradOp): Tensor {
   const g = allocateUninit(dout.dtype, dout.size);
   pointwiseBackward(op, dout.data, x.data, y.data, g);
   return new Tensor(g, x.shape);

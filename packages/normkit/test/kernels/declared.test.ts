@@ -25,7 +25,7 @@ import { groupnormForward } from '../../src/kernels/js/groupnorm.js';
 import { batchnormForwardTrain } from '../../src/kernels/js/batchnorm.js';
 import { attentionSoftmaxForward, softmaxForward } from '../../src/kernels/js/softmax.js';
 import { crossEntropyForward } from '../../src/kernels/js/cross-entropy.js';
-import { pointwiseForward, POINTWISE_OPS } from '../../src/kernels/js/pointwise.js';
+import { pointwiseForward, POINTWISE_GRAD_OPS, POINTWISE_OPS } from '../../src/kernels/js/pointwise.js';
 import { lrnForward } from '../../src/kernels/js/lrn.js';
 import { normalizeForward } from '../../src/kernels/js/normalize.js';
 
@@ -122,7 +122,7 @@ const SAMPLES: Record<string, (g: Gen) => Case> = {
     return { op, src: op === 'log' || op === 'sqrt' ? g.positive(n, 0.05, 4) : g.data(n, 0, 4), dst: new Float64Array(n).fill(7.77) };
   },
   pointwiseBackward: (g) => {
-    const op = g.pick(POINTWISE_OPS), n = g.pick([1, 15, 16, 17, 67, 300]);
+    const op = g.pick(POINTWISE_GRAD_OPS), n = g.pick([1, 15, 16, 17, 67, 300]);
     const x = op === 'log' || op === 'sqrt' ? g.positive(n, 0.05, 4) : g.data(n, 0, 4);
     const y = new Float64Array(n);
     pointwiseForward.js(op, x, y);

@@ -11,7 +11,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import '../../src/index.js';
-import { pointwiseForward, pointwiseBackward, type PointwiseOp } from '../../src/kernels/js/pointwise.js';
+import { pointwiseForward, pointwiseBackward, type PointwiseGradOp } from '../../src/kernels/js/pointwise.js';
 import { getBackend, setBackend } from '../../src/kernels/backend.js';
 import { wasmState } from '../../src/kernels/wasm/loader.js';
 
@@ -34,7 +34,7 @@ function same(a: Float32Array, b: Float32Array, what: string, inputs: Float32Arr
 function checkOps(xs: Float32Array): void {
   const n = xs.length;
   const dout = Float32Array.from({ length: n }, (_, i) => [1, -0.75, 3e-39, 2.5, -1e30][i % 5]!);
-  for (const op of ['neg', 'abs', 'square', 'sqrt', 'exp', 'log'] as PointwiseOp[]) {
+  for (const op of ['neg', 'abs', 'square', 'sqrt', 'exp', 'log'] as PointwiseGradOp[]) {
     const yJs = new Float32Array(n), yW = new Float32Array(n);
     pointwiseForward.js(op, xs, yJs);
     wasm(() => pointwiseForward(op, xs, yW));

@@ -8,7 +8,8 @@
  * Forward:  dst[i] = f(src[i]).
  * Backward: dst[i] = dout[i] * f'(x[i]) with y = f(x) available where the
  * derivative is cheaper from the output (tanh: 1 - y^2, sigmoid: y (1 - y),
- * exp: y).
+ * exp: y). GELU's derivative is not here: a differentiated GELU computes it
+ * in its forward pass (`geluWithDerivative`), and the backward multiplies.
  */
 import type { TypedArray } from '../../tensor/dtype.js';
 import { normalCdf } from './erf.js';
@@ -18,6 +19,13 @@ import { declareKernel, choice, input, output } from '../kernel.js';
 export const POINTWISE_OPS = ['neg', 'exp', 'log', 'sqrt', 'abs', 'square', 'tanh', 'sigmoid', 'relu', 'gelu'] as const;
 /** One of `POINTWISE_OPS`. */
 export type PointwiseOp = (typeof POINTWISE_OPS)[number];
+/**
+ * The ops whose derivative `pointwiseBackward` computes: all but GELU, whose
+ * derivative comes out of its forward pass (`geluWithDerivative` below).
+ */
+export const POINTWISE_GRAD_OPS = ['neg', 'exp', 'log', 'sqrt', 'abs', 'square', 'tanh', 'sigmoid', 'relu'] as const;
+/** One of `POINTWISE_GRAD_OPS`. */
+export type PointwiseGradOp = (typeof POINTWISE_GRAD_OPS)[number];
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
@@ -53,8 +61,8 @@ export const pointwiseForward = declareKernel('pointwiseForward', [
  * Conventions (PyTorch's): relu'(0) = 0, abs'(0) = 0, sqrt' = 1 / (2 y).
  */
 export const pointwiseBackward = declareKernel('pointwiseBackward', [
-  choice('op', POINTWISE_OPS), input('dout', 'all'), input('x', 'all'), input('y', 'all'), output('dst', 'all'),
-], function pointwiseBackwardJs(op: PointwiseOp, dout: TypedArray, x: TypedArray, y: TypedArray, dst: TypedArray): void {
+  choice('op', POINTWISE_GRAD_OPS), input('dout', 'all'), input('x', 'all'), input('y', 'all'), output('dst', 'all'),
+], function pointwiseBackwardJs(op: PointwiseGradOp, dout: TypedArray, x: TypedArray, y: TypedArray, dst: TypedArray): void {
   const n = dout.length;
   switch (op) {
     case 'neg': for (let i = 0; i < n; i++) dst[i] = -dout[i]!; break;
@@ -66,16 +74,6 @@ export const pointwiseBackward = declareKernel('pointwiseBackward', [
     case 'tanh': for (let i = 0; i < n; i++) { const t = y[i]!; dst[i] = dout[i]! * (1 - t * t); } break;
     case 'sigmoid': for (let i = 0; i < n; i++) { const s = y[i]!; dst[i] = dout[i]! * (s * (1 - s)); } break;
     case 'relu': for (let i = 0; i < n; i++) dst[i] = x[i]! > 0 ? dout[i]! : 0; break;
-    case 'gelu':
-      // d/dx x Phi(x) = Phi(x) + x phi(x). Phi(x) = y / x from the forward's output, which saves
-      // recomputing erfc (half of GELU's cost); near 0 the quotient would lose digits, so Phi is
-      // computed there. y / x is exact to y's rounding: as accurate as Phi rounded to y's dtype.
-      for (let i = 0; i < n; i++) {
-        const v = x[i]!;
-        const phiCdf = v > 0.25 || v < -0.25 ? y[i]! / v : normalCdf(v);
-        dst[i] = dout[i]! * (phiCdf + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI);
-      }
-      break;
     default: throw new RangeError(`pointwiseBackward: unknown op '${String(op)}'`);
   }
 });

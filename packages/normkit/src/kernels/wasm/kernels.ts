@@ -92,14 +92,11 @@ export function registerWasmKernels(): void {
     split: { rows: (_op, src) => src.length, nsPerRow: () => 12 },
   });
   implementWasm(pointwiseBackward, {
-    export: 'geluBackward',
-    when: (op, dout) => (op === 'gelu' || ACTIVATIONS[op] !== undefined || UNARY_BWD[op] !== undefined) && dout.length >= 16,
-    call: (w, p, _s, split, op, dout) => {
-      if (op === 'gelu') split((i0, i1) => [p[1]!, p[2]!, p[4]!, i0, i1]);
-      else if (ACTIVATIONS[op] !== undefined) w.activationBackward(ACTIVATIONS[op]!, p[1], p[2], op === 'relu' ? 0 : p[3], p[4], 0, dout.length);
+    when: (op, dout) => (ACTIVATIONS[op] !== undefined || UNARY_BWD[op] !== undefined) && dout.length >= 16,
+    call: (w, p, _s, _split, op, dout) => {
+      if (ACTIVATIONS[op] !== undefined) w.activationBackward(ACTIVATIONS[op]!, p[1], p[2], op === 'relu' ? 0 : p[3], p[4], 0, dout.length);
       else w.unaryBackward(UNARY_BWD[op]!, p[1], p[2], p[3], p[4], 0, dout.length);
     },
-    split: { rows: (_op, dout) => dout.length, nsPerRow: () => 20 },
   });
   // a differentiated GELU's forward: y and the backward's factor in one pass (assembly/gelu.ts)
   implementWasm(geluWithDerivative, {

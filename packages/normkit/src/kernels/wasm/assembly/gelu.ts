@@ -1,6 +1,7 @@
 /**
  * Exact GELU, y = x Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2, and its
- * derivative Phi(x) + x phi(x), on float32 data in f32x4 lanes: the
+ * derivative Phi(x) + x phi(x), on float32 data in f32x4 lanes (the derivative
+ * only with y, for a differentiated forward: geluWithDerivative): the
  * WebAssembly twin of the 'gelu' loops in src/kernels/js/pointwise.ts (which
  * compute in float64 with src/kernels/js/erf.ts).
  *
@@ -34,7 +35,7 @@
  * session, alternating runs), and no less accurate (forward within 5.7e-7
  * relative, the same sweep).
  *
- * Shapes: src, dst, dout, x: n f32. Each kernel covers elements [i0, i1).
+ * Shapes: src, dst, deriv: n f32. Each kernel covers elements [i0, i1).
  */
 
 import { madd } from './lanes';
@@ -135,7 +136,7 @@ const Z_SPLIT: f32 = 0.35;
 
 /*
  * GELU and its derivative from the parts they share (geluLanes,
- * geluGradLanes and geluBothLanes below compute the parts once and call
+ * geluDerivLanes and geluBothLanes below compute the parts once and call
  * these, so every kernel evaluates the same expressions, in the same order:
  * a differentiated forward has the bits of the separate kernels):
  *   a = |x|, z = a / sqrt 2, ac = min(a, 20.5), phiC = Phi on the central
@@ -169,9 +170,9 @@ const Z_SPLIT: f32 = 0.35;
   return geluOf(x, a, z, ac, phiCentral(x, z), erfcx(z), expHalfSquare(ac, k), powerScale(k));
 }
 
-@inline function geluGradLanes(g: v128, x: v128): v128 {
+@inline function geluDerivLanes(x: v128): v128 {
   const a = abs(x), z = f32x4.mul(a, sp(INV_SQRT2)), ac = f32x4.pmin(a, sp(20.5)), k = expPower(ac);
-  return f32x4.mul(g, derivOf(x, z, ac, phiCentral(x, z), erfcx(z), expHalfSquare(ac, k), powerScale(k)));
+  return derivOf(x, z, ac, phiCentral(x, z), erfcx(z), expHalfSquare(ac, k), powerScale(k));
 }
 
 /** y = gelu(x) at dst and d = gelu'(x) at deriv, sharing exp(-z^2), erfcx and their scaling. */
@@ -191,10 +192,10 @@ export function geluWithDerivative(src: usize, dst: usize, deriv: usize, i0: i32
   }
   for (; i < i1; i++) {
     const o = <usize>i << 2;
-    // the tail through the separate lane functions (the same bits; 1 d = d)
+    // the tail through the one-output lane functions (the same parts, the same bits)
     const x = f32x4.splat(load<f32>(src + o));
     store<f32>(dst + o, f32x4.extract_lane(geluLanes(x), 0));
-    store<f32>(deriv + o, f32x4.extract_lane(geluGradLanes(sp(1.0), x), 0));
+    store<f32>(deriv + o, f32x4.extract_lane(geluDerivLanes(x), 0));
   }
 }
 
@@ -208,19 +209,5 @@ export function geluForward(src: usize, dst: usize, i0: i32, i1: i32): void {
   for (; i < i1; i++) {
     const o = <usize>i << 2;
     store<f32>(dst + o, f32x4.extract_lane(geluLanes(f32x4.splat(load<f32>(src + o))), 0));
-  }
-}
-
-/** dst[i] = dout[i] * (Phi(x[i]) + x[i] phi(x[i])) for i in [i0, i1). */
-export function geluBackward(dout: usize, x: usize, dst: usize, i0: i32, i1: i32): void {
-  let i = i0;
-  for (; i + 4 <= i1; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(dst + o, geluGradLanes(v128.load(dout + o), v128.load(x + o)));
-  }
-  for (; i < i1; i++) {
-    const o = <usize>i << 2;
-    const r = geluGradLanes(f32x4.splat(load<f32>(dout + o)), f32x4.splat(load<f32>(x + o)));
-    store<f32>(dst + o, f32x4.extract_lane(r, 0));
   }
 }

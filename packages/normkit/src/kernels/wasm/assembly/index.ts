@@ -12,7 +12,7 @@ export { groupnormForward, groupnormBackward } from './groupnorm';
 export { softmaxForward, softmaxBackward, attentionSoftmaxForward, attentionSoftmaxBackward } from './softmax';
 export { crossEntropyForward, crossEntropyBackward } from './cross-entropy';
 export { zeroBytes } from './memory';
-export { geluForward, geluBackward, geluWithDerivative } from './gelu';
+export { geluForward, geluWithDerivative } from './gelu';
 export { activationForward, activationBackward } from './activations';
 export { adamStep } from './adam';
 export { binarySame, binaryRows, binaryScalar, colSum } from './elementwise';
