@@ -229,11 +229,11 @@ export function softmaxForward(out: usize, inp: usize, outer: i32, D: i32, inner
   const rowBytes = <usize>D << 2;
   for (let row = r0; row < r1; row++) {
     const x = inp + <usize>row * rowBytes, y = out + <usize>row * rowBytes;
-    const m = rowMax(x, D);
-    const mv = f32x4.splat(m);
-    let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
-    let i = 0;
     if (log) {
+      const m = rowMax(x, D);
+      const mv = f32x4.splat(m);
+      let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+      let i = 0;
       for (; i + 4 <= D; i += 4) {
         const e = expf4(f32x4.sub(v128.load(x + (<usize>i << 2)), mv));
         a0 = f64x2.add(a0, lo(e)); a1 = f64x2.add(a1, hi(e));
@@ -249,23 +249,7 @@ export function softmaxForward(out: usize, inp: usize, outer: i32, D: i32, inner
       }
       for (; i < D; i++) store<f32>(y + (<usize>i << 2), <f32>(<f64>load<f32>(x + (<usize>i << 2)) - ls));
     } else {
-      // exp once: store it, then scale in place while the row is in L1
-      for (; i + 4 <= D; i += 4) {
-        const e = expf4(f32x4.sub(v128.load(x + (<usize>i << 2)), mv));
-        v128.store(y + (<usize>i << 2), e);
-        a0 = f64x2.add(a0, lo(e)); a1 = f64x2.add(a1, hi(e));
-      }
-      let s = hsum(f64x2.add(a0, a1));
-      for (; i < D; i++) {
-        const e = expf1(load<f32>(x + (<usize>i << 2)) - m);
-        store<f32>(y + (<usize>i << 2), e);
-        s += <f64>e;
-      }
-      const rS = <f32>(1.0 / s);
-      const rv = f32x4.splat(rS);
-      i = 0;
-      for (; i + 4 <= D; i += 4) v128.store(y + (<usize>i << 2), f32x4.mul(v128.load(y + (<usize>i << 2)), rv));
-      for (; i < D; i++) store<f32>(y + (<usize>i << 2), load<f32>(y + (<usize>i << 2)) * rS);
+      softmaxRow(x, y, D, D, 1.0);
     }
   }
 }
@@ -276,9 +260,9 @@ export function softmaxBackward(dinp: usize, dout: usize, out: usize, outer: i32
   const rowBytes = <usize>D << 2;
   for (let row = r0; row < r1; row++) {
     const g = dout + <usize>row * rowBytes, y = out + <usize>row * rowBytes, d = dinp + <usize>row * rowBytes;
-    let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
-    let i = 0;
     if (log) {
+      let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+      let i = 0;
       for (; i + 4 <= D; i += 4) {
         const gv = v128.load(g + (<usize>i << 2));
         a0 = f64x2.add(a0, lo(gv)); a1 = f64x2.add(a1, hi(gv));
@@ -297,26 +281,7 @@ export function softmaxBackward(dinp: usize, dout: usize, out: usize, outer: i32
         store<f32>(d + o, load<f32>(g + o) - expf1(load<f32>(y + o)) * sS);
       }
     } else {
-      for (; i + 4 <= D; i += 4) {
-        const o = <usize>i << 2;
-        const gv = v128.load(g + o), yv = v128.load(y + o);
-        a0 = f64x2.add(a0, f64x2.mul(lo(gv), lo(yv))); a1 = f64x2.add(a1, f64x2.mul(hi(gv), hi(yv)));
-      }
-      let s = hsum(f64x2.add(a0, a1));
-      for (; i < D; i++) s += <f64>load<f32>(g + (<usize>i << 2)) * <f64>load<f32>(y + (<usize>i << 2));
-      // dy - s in f64: where one probability saturates, dy_i and s agree to
-      // many digits and an f32 difference would be noise
-      const sv = f64x2.splat(s);
-      i = 0;
-      for (; i + 4 <= D; i += 4) {
-        const o = <usize>i << 2;
-        const gv = v128.load(g + o), yv = v128.load(y + o);
-        v128.store(d + o, join(f64x2.mul(lo(yv), f64x2.sub(lo(gv), sv)), f64x2.mul(hi(yv), f64x2.sub(hi(gv), sv))));
-      }
-      for (; i < D; i++) {
-        const o = <usize>i << 2;
-        store<f32>(d + o, <f32>(<f64>load<f32>(y + o) * (<f64>load<f32>(g + o) - s)));
-      }
+      softmaxRowBackward(g, y, d, D, D, 1.0);
     }
   }
 }
@@ -334,87 +299,99 @@ export function softmaxBackward(dinp: usize, dout: usize, out: usize, outer: i32
 }
 
 /**
+ * One row of softmax(scale x) over its first v of D scores, the rest 0
+ * (masked): softmaxForward's rows (v = D, scale 1: an exact multiply) and
+ * attentionSoftmaxForward's. The kept scores are scaled in f32, masked lanes
+ * of a partial block are -inf (they add exp(-inf) = 0 to the same f64
+ * partial sums, in the same order, as softmax(scale x + mask)), and blocks
+ * wholly past v are written as zeros without exp.
+ */
+@inline function softmaxRow(x: usize, y: usize, D: i32, v: i32, s32: f32): void {
+  const sv = f32x4.splat(s32), zero = f32x4.splat(0);
+  const D4 = D & ~3;
+  const vb = min(D4, (v + 3) & ~3); // vector blocks holding a kept score: [0, vb)
+  let mv = f32x4.splat(-Infinity);
+  let i = 0;
+  for (; i < vb; i += 4) mv = f32x4.pmax(mv, scaledBlock(x, i, v, sv));
+  let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  for (i = D4; i < v; i++) m = max(m, s32 * load<f32>(x + (<usize>i << 2)));
+  if (m == -Infinity) m = 0;
+  const mS = f32x4.splat(m);
+  // exp once: store it, then scale in place while the row is in L1
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+  for (i = 0; i < vb; i += 4) {
+    const e = expf4(f32x4.sub(scaledBlock(x, i, v, sv), mS));
+    v128.store(y + (<usize>i << 2), e);
+    a0 = f64x2.add(a0, lo(e)); a1 = f64x2.add(a1, hi(e));
+  }
+  for (; i < D4; i += 4) v128.store(y + (<usize>i << 2), zero);
+  let s = hsum(f64x2.add(a0, a1));
+  for (i = D4; i < D; i++) {
+    let e: f32 = 0;
+    if (i < v) { e = expf1(s32 * load<f32>(x + (<usize>i << 2)) - m); s += <f64>e; }
+    store<f32>(y + (<usize>i << 2), e);
+  }
+  const rS = <f32>(1.0 / s);
+  const rv = f32x4.splat(rS);
+  for (i = 0; i < vb; i += 4) v128.store(y + (<usize>i << 2), f32x4.mul(v128.load(y + (<usize>i << 2)), rv));
+  for (i = D4; i < v; i++) store<f32>(y + (<usize>i << 2), load<f32>(y + (<usize>i << 2)) * rS);
+}
+
+/**
  * The attention scores' scale, causal mask and softmax in one pass (the
  * TypeScript kernel attentionSoftmaxForward in src/kernels/js/softmax.ts has
  * the formulas): rows [r0, r1) of D scores, row r holding query r % T, whose
- * first v = min(D, r % T + 1) scores are kept when causal. The row code of
- * softmaxForward on z = scale x, with masked lanes at -inf: the same f64
- * partial sums in the same order as softmax(scale x + mask) (a masked lane
- * adds exp(-inf) = 0), so the two agree bit for bit; blocks wholly past v
- * are written as zeros without exp, which halves a causal row's work.
+ * first v = min(D, r % T + 1) scores are kept when causal (softmaxRow), so
+ * the result agrees bit for bit with softmax(scale x + mask), and a causal
+ * row does about half the work.
  */
 export function attentionSoftmaxForward(out: usize, inp: usize, rows: i32, D: i32, T: i32, scale: f64, causal: i32, r0: i32, r1: i32): void {
   const rowBytes = <usize>D << 2;
-  const s32 = <f32>scale;
-  const sv = f32x4.splat(s32);
-  const D4 = D & ~3;
-  const zero = f32x4.splat(0);
   for (let row = r0; row < r1; row++) {
-    const x = inp + <usize>row * rowBytes, y = out + <usize>row * rowBytes;
-    const v = causal ? min(D, row % T + 1) : D;
-    const vb = min(D4, (v + 3) & ~3); // vector blocks holding a kept score: [0, vb)
-    let mv = f32x4.splat(-Infinity);
-    let i = 0;
-    for (; i < vb; i += 4) mv = f32x4.pmax(mv, scaledBlock(x, i, v, sv));
-    let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
-    for (i = D4; i < v; i++) m = max(m, s32 * load<f32>(x + (<usize>i << 2)));
-    if (m == -Infinity) m = 0;
-    const mS = f32x4.splat(m);
-    let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
-    for (i = 0; i < vb; i += 4) {
-      const e = expf4(f32x4.sub(scaledBlock(x, i, v, sv), mS));
-      v128.store(y + (<usize>i << 2), e);
-      a0 = f64x2.add(a0, lo(e)); a1 = f64x2.add(a1, hi(e));
-    }
-    for (; i < D4; i += 4) v128.store(y + (<usize>i << 2), zero);
-    let s = hsum(f64x2.add(a0, a1));
-    for (i = D4; i < D; i++) {
-      let e: f32 = 0;
-      if (i < v) { e = expf1(s32 * load<f32>(x + (<usize>i << 2)) - m); s += <f64>e; }
-      store<f32>(y + (<usize>i << 2), e);
-    }
-    const rS = <f32>(1.0 / s);
-    const rv = f32x4.splat(rS);
-    for (i = 0; i < vb; i += 4) v128.store(y + (<usize>i << 2), f32x4.mul(v128.load(y + (<usize>i << 2)), rv));
-    for (i = D4; i < v; i++) store<f32>(y + (<usize>i << 2), load<f32>(y + (<usize>i << 2)) * rS);
+    softmaxRow(inp + <usize>row * rowBytes, out + <usize>row * rowBytes, D, causal ? min(D, row % T + 1) : D, <f32>scale);
   }
 }
 
 /**
- * Backward of attentionSoftmaxForward on rows [r0, r1): dx = scale y (dy - s),
- * s = sum_j dy_j y_j over the kept scores, in f64 as softmaxBackward (whose
- * values these are, times scale: exact for a power-of-two scale); zeros past v.
+ * One row's backward of softmaxRow: dx = scale y (dy - s), s = sum_j dy_j y_j
+ * over the first v scores, zeros past v. Sums and dy - s in f64: where one
+ * probability saturates, dy_i and s agree to many digits and an f32
+ * difference would be noise. scale = 1 (softmaxBackward's rows) multiplies
+ * exactly, as does a power of two.
  */
+@inline function softmaxRowBackward(g: usize, y: usize, d: usize, D: i32, v: i32, scale: f64): void {
+  const D4 = D & ~3;
+  const sc = f64x2.splat(scale), zero = f32x4.splat(0);
+  const vb = min(D4, (v + 3) & ~3);
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+  let i = 0;
+  // a partial block's masked lanes hold y = 0 (the forward wrote it): they add 0
+  for (; i < vb; i += 4) {
+    const o = <usize>i << 2;
+    const gv = v128.load(g + o), yv = v128.load(y + o);
+    a0 = f64x2.add(a0, f64x2.mul(lo(gv), lo(yv))); a1 = f64x2.add(a1, f64x2.mul(hi(gv), hi(yv)));
+  }
+  let s = hsum(f64x2.add(a0, a1));
+  for (i = D4; i < v; i++) s += <f64>load<f32>(g + (<usize>i << 2)) * <f64>load<f32>(y + (<usize>i << 2));
+  const sv = f64x2.splat(s);
+  for (i = 0; i < vb; i += 4) {
+    const o = <usize>i << 2;
+    const gv = v128.load(g + o), yv = v128.load(y + o);
+    const r = join(f64x2.mul(f64x2.mul(lo(yv), f64x2.sub(lo(gv), sv)), sc), f64x2.mul(f64x2.mul(hi(yv), f64x2.sub(hi(gv), sv)), sc));
+    v128.store(d + o, i + 4 <= v ? r : v128.and(r, lanesBelow(i, v)));
+  }
+  for (; i < D4; i += 4) v128.store(d + (<usize>i << 2), zero);
+  for (i = D4; i < D; i++) {
+    const o = <usize>i << 2;
+    store<f32>(d + o, i < v ? <f32>(<f64>load<f32>(y + o) * (<f64>load<f32>(g + o) - s) * scale) : 0);
+  }
+}
+
+/** Backward of attentionSoftmaxForward on rows [r0, r1), one softmaxRowBackward per row. */
 export function attentionSoftmaxBackward(dinp: usize, dout: usize, out: usize, rows: i32, D: i32, T: i32, scale: f64, causal: i32, r0: i32, r1: i32): void {
   const rowBytes = <usize>D << 2;
-  const D4 = D & ~3;
-  const sc = f64x2.splat(scale);
-  const zero = f32x4.splat(0);
   for (let row = r0; row < r1; row++) {
-    const g = dout + <usize>row * rowBytes, y = out + <usize>row * rowBytes, d = dinp + <usize>row * rowBytes;
-    const v = causal ? min(D, row % T + 1) : D;
-    const vb = min(D4, (v + 3) & ~3);
-    let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
-    let i = 0;
-    // a partial block's masked lanes hold y = 0 (the forward wrote it): they add 0
-    for (; i < vb; i += 4) {
-      const o = <usize>i << 2;
-      const gv = v128.load(g + o), yv = v128.load(y + o);
-      a0 = f64x2.add(a0, f64x2.mul(lo(gv), lo(yv))); a1 = f64x2.add(a1, f64x2.mul(hi(gv), hi(yv)));
-    }
-    let s = hsum(f64x2.add(a0, a1));
-    for (i = D4; i < v; i++) s += <f64>load<f32>(g + (<usize>i << 2)) * <f64>load<f32>(y + (<usize>i << 2));
-    const sv = f64x2.splat(s);
-    for (i = 0; i < vb; i += 4) {
-      const o = <usize>i << 2;
-      const gv = v128.load(g + o), yv = v128.load(y + o);
-      const r = join(f64x2.mul(f64x2.mul(lo(yv), f64x2.sub(lo(gv), sv)), sc), f64x2.mul(f64x2.mul(hi(yv), f64x2.sub(hi(gv), sv)), sc));
-      v128.store(d + o, i + 4 <= v ? r : v128.and(r, lanesBelow(i, v)));
-    }
-    for (; i < D4; i += 4) v128.store(d + (<usize>i << 2), zero);
-    for (i = D4; i < D; i++) {
-      const o = <usize>i << 2;
-      store<f32>(d + o, i < v ? <f32>(<f64>load<f32>(y + o) * (<f64>load<f32>(g + o) - s) * scale) : 0);
-    }
+    const o = <usize>row * rowBytes;
+    softmaxRowBackward(dout + o, out + o, dinp + o, D, causal ? min(D, row % T + 1) : D, scale);
   }
 }
