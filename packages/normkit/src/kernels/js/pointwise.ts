@@ -83,9 +83,9 @@ export const pointwiseBackward = declareKernel('pointwiseBackward', [
  * differentiated: dst[i] = x Phi(x), deriv[i] = Phi(x) + x phi(x) at
  * x = src[i] (NaN for NaN). The backward is then dout * deriv, one
  * multiply, instead of a second evaluation of erfc and exp: in the wasm
- * backend the two share their exp, erfc and reciprocal, and both outputs
- * have the bits of pointwiseForward('gelu') and of pointwiseBackward('gelu')'s
- * factor (src/kernels/wasm/assembly/gelu.ts).
+ * backend the two share their exp, erfc and reciprocal, and y has the bits
+ * of pointwiseForward('gelu') (src/kernels/wasm/assembly/gelu.ts: one
+ * definition of each part serves both kernels).
  */
 export const geluWithDerivative = declareKernel('geluWithDerivative', [
   input('src', 'all'), output('dst', 'all'), output('deriv', 'all'),
