@@ -21,7 +21,7 @@ import { Rng, noGrad, tidy } from 'normkit';
 import { SGD } from 'normkit/optim';
 import { cosine } from 'normkit/optim/schedules';
 import { crossEntropy } from 'normkit/functional';
-import { DataParallel } from 'normkit/parallel';
+import { DataParallel, WorkerPool } from 'normkit/parallel';
 import { loadDigits } from '../data/mnist.js';
 import { epochBatches, evaluate, finiteOrNull, mean, std, type Batch } from '../train-utils.js';
 import { barChart } from '../report/charts.js';
@@ -39,6 +39,14 @@ const SIZES: Record<Profile, Size> = {
   quick: { image: 14, channels: 8, groups: 2, workers: 4, perWorker: 2, perClass: 64, epochs: 8, seeds: 3 },
   full: { image: 14, channels: 16, groups: 4, workers: 4, perWorker: 2, perClass: 200, epochs: 12, seeds: 3 },
 };
+/**
+ * This thread's replica workers, kept from one run to the next: a fresh
+ * worker compiles the library's hot code again, which cost more CPU than a
+ * quick run's training itself (normkit's parallel/worker-pool.ts). Idle
+ * workers do not keep the process alive, and they end with the lab's thread.
+ */
+let pool: WorkerPool | null = null;
+
 /** Learning rate at a global batch of 32, scaled linearly with the global batch (as batch-size). */
 const BASE_LR = 0.1;
 
@@ -123,7 +131,8 @@ export const synchronization: Experiment<SynchronizationConfig> = {
     if (!SYNC_VARIANTS.includes(variant)) throw new RangeError(`synchronization: unknown variant '${String(variant)}', expected one of ${SYNC_VARIANTS.join(', ')}`);
     const { train, test } = loadDigits({ seed: 0, perClass: s.perClass, shape: 'image', size: s.image });
     const options: SyncReplicaOptions = { variant, channels: s.channels, groups: s.groups, seed: spec.seed };
-    const dp = await DataParallel.create({ replica: new URL('./synchronization-replica.js', import.meta.url), options, workers });
+    pool ??= new WorkerPool();
+    const dp = await DataParallel.create({ replica: new URL('./synchronization-replica.js', import.meta.url), options, workers, pool });
     try {
       const global = workers * perWorker;
       const perEpoch = Math.floor(train.n / global);

@@ -36,6 +36,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Module } from '../nn/module.js';
 import { createGroupBuffer } from './process-group.js';
 import type { InitMessage, ReplicaFactory, ShardData, StepMessage, WorkerReply } from './protocol.js';
+import { WorkerPool, type WorkerHandle } from './worker-pool.js';
 import { checkOptions } from '../options.js';
 import { getBackend } from '../kernels/backend.js';
 
@@ -51,6 +52,12 @@ export interface DataParallelOptions {
   workers?: number;
   /** How long a replica waits for the others at a collective before failing (default 120,000 ms). */
   timeoutMs?: number;
+  /**
+   * Build the replicas in this pool's idle workers (warm: their compiled code
+   * is kept) and give the workers back to it on `close()`, instead of starting
+   * threads now and stopping them on close (worker-pool.ts).
+   */
+  pool?: WorkerPool;
 }
 
 /** Timing of the last step. */
@@ -66,42 +73,7 @@ export interface StepStats {
   reduceMs: number;
 }
 
-interface WorkerHandle {
-  post(m: unknown): void;
-  /** Stop the worker; resolves once its thread has exited (Node) or at once (browsers end it synchronously). */
-  terminate(): Promise<void> | void;
-  onMessage(fn: (m: WorkerReply) => void): void;
-  onError(fn: (e: Error) => void): void;
-}
-
-
-
 const isNode = (): boolean => !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
-
-async function spawn(init: InitMessage): Promise<WorkerHandle> {
-  const url = new URL('./worker.js', import.meta.url);
-  if (isNode()) {
-    const wt = await import('node:worker_threads');
-    const w = new wt.Worker(url, { workerData: init });
-    return {
-      post: (m) => w.postMessage(m),
-      terminate: () => w.terminate().then(() => undefined),
-      onMessage: (fn) => w.on('message', fn),
-      onError: (fn) => w.on('error', fn),
-    };
-  } else {
-    const W = (globalThis as unknown as { Worker?: new (u: URL, o: { type: 'module' }) => Worker }).Worker;
-    if (!W) throw new Error('DataParallel needs Web Workers, which this environment lacks');
-    const w = new W(url, { type: 'module' });
-    w.postMessage(init);
-    return {
-      post: (m) => w.postMessage(m),
-      terminate: () => w.terminate(),
-      onMessage: (fn) => { w.onmessage = (e: MessageEvent) => fn(e.data as WorkerReply); },
-      onError: (fn) => { w.onerror = (e: ErrorEvent) => fn(new Error(e.message || 'worker failed to load')); },
-    };
-  }
-}
 
 /** Rows of shard k when B rows are split over N: the first B mod N shards get one more. */
 export function shardSizes(B: number, N: number): number[] {
@@ -124,6 +96,9 @@ function sliceRows(v: Tensor | ArrayLike<number>, B: number, r0: number, r1: num
 
 export class DataParallel {
   private workersList: WorkerHandle[];
+  private readonly pool: WorkerPool;
+  /** The pool was made for this DataParallel alone (no `pool` option): closed with it. */
+  private readonly ownsPool: boolean;
   private isClosed = false;
   /** Resolves once every worker has exited (set by the first terminateAll). */
   private stopped: Promise<void> | null = null;
@@ -142,11 +117,15 @@ export class DataParallel {
     readonly module: Module,
     readonly workers: number,
     workers_: WorkerHandle[],
+    pool: WorkerPool,
+    ownsPool: boolean,
     grads: Float32Array,
     bufShared: Float64Array,
     P: number,
   ) {
     this.workersList = workers_;
+    this.pool = pool;
+    this.ownsPool = ownsPool;
     this.grads = grads;
     this.bufShared = bufShared;
     this.P = P;
@@ -156,9 +135,11 @@ export class DataParallel {
    * Build the replicas: the factory runs on this thread (for `module`) and in
    * each of `workers` workers; every replica starts from this thread's
    * parameters. Rejects with the failing worker's error (and stops them all).
+   * With `pool`, the workers come from the pool (idle ones first) and go
+   * back to it on `close()`.
    */
   static async create(opts: DataParallelOptions): Promise<DataParallel> {
-    checkOptions('DataParallel', opts, ['replica', 'exportName', 'options', 'workers', 'timeoutMs']);
+    checkOptions('DataParallel', opts, ['replica', 'exportName', 'options', 'workers', 'timeoutMs', 'pool']);
     const N = opts.workers ?? 2;
     if (!Number.isInteger(N) || N < 1) throw new RangeError(`DataParallel: workers must be a positive integer, got ${N}`);
     if (typeof SharedArrayBuffer === 'undefined' || (!isNode() && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== true)) {
@@ -170,6 +151,8 @@ export class DataParallel {
     if (typeof exportName !== 'string' || exportName === '') throw new TypeError(`DataParallel: exportName must be a non-empty string, got ${String(exportName)}`);
     const timeoutMs = opts.timeoutMs ?? 120_000;
     if (!(timeoutMs > 0)) throw new RangeError(`DataParallel: timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+    if (opts.pool !== undefined && !(opts.pool instanceof WorkerPool)) throw new TypeError(`DataParallel: pool must be a parallel.WorkerPool, got ${Object.prototype.toString.call(opts.pool)}`);
+    if (opts.pool?.closed) throw new Error('DataParallel: the WorkerPool passed as pool is closed');
     // the options travel to every worker by structured clone: refuse functions and the like here, by name
     try {
       structuredClone(opts.options);
@@ -206,29 +189,37 @@ export class DataParallel {
     const bufferBuffer = new SharedArrayBuffer(Math.max(1, 2 * nBuf) * 8);
     // per-rank slot: SyncBatchNorm sends 1 + 3C values per layer, in one exchange up to C = 21,845 (chunked beyond)
     const group = createGroupBuffer(N, 65536);
-    const handles: WorkerHandle[] = [];
-    const dp = new DataParallel(module, N, handles, new Float32Array(reducedBuffer), new Float64Array(bufferBuffer), P);
-    const ready = Array.from({ length: N }, (_, rank) => new Promise<void>((resolve, reject) => {
+    const pool = opts.pool ?? new WorkerPool();
+    let handles: WorkerHandle[];
+    try {
+      handles = await pool.acquire(N);
+    } catch (e) {
+      if (!opts.pool) await pool.close();
+      throw e;
+    }
+    const dp = new DataParallel(module, N, handles, pool, !opts.pool, new Float32Array(reducedBuffer), new Float64Array(bufferBuffer), P);
+    const ready = handles.map((h, rank) => new Promise<void>((resolve, reject) => {
       const init: InitMessage = {
         type: 'init', rank, worldSize: N, replicaUrl, exportName, options: opts.options, group, paramBuffer,
         params: layout, gradBuffer, reducedBuffer, bufferBuffer, timeoutMs, backend: getBackend(),
       };
-      spawn(init).then((h) => {
-        handles[rank] = h;
-        // a worker that dies outside a step's try (a crash, a failed load) ends the step or the start
-        h.onError((e) => {
-          const err = new Error(`DataParallel: replica ${rank} crashed: ${e.message}`);
-          const stepReject = dp.crashed;
-          dp.fail(err);
-          stepReject?.(err);
-          reject(err);
-        });
-        h.onMessage((m) => {
+      h.listen(
+        (msg) => {
+          const m = msg as WorkerReply;
           if (m.type === 'ready') resolve();
           else if (m.type === 'error' && dp.pending === null) reject(new Error(`DataParallel: replica ${rank} failed to start: ${m.message}`));
           else dp.pending?.(m, rank);
-        });
-      }, reject);
+        },
+        // a worker that dies outside a step's try (a crash, a failed load) ends the step or the start
+        (e) => {
+          const err = new Error(`DataParallel: replica ${rank} crashed: ${e.message}`);
+          const stepReject = dp.crashed;
+          void dp.fail(err);
+          stepReject?.(err);
+          reject(err);
+        },
+      );
+      h.post(init);
     }));
     try {
       await Promise.all(ready);
@@ -268,7 +259,17 @@ export class DataParallel {
   /** Stop every worker; resolves once all have exited (the same promise on every call). */
   private terminateAll(): Promise<void> {
     this.isClosed = true;
-    this.stopped ??= Promise.all(this.workersList.map((h) => h?.terminate())).then(() => undefined);
+    this.stopped ??= Promise.all(this.workersList.map((h) => h.terminate())).then(() => (this.ownsPool ? this.pool.close() : undefined));
+    return this.stopped;
+  }
+
+  /** Between steps, healthy: the workers drop their replicas and go back to the pool (stopped if the pool is this one's own). */
+  private releaseAll(): Promise<void> {
+    this.isClosed = true;
+    this.stopped ??= (() => {
+      for (const h of this.workersList) h.post({ type: 'release' });
+      return this.pool.release(this.workersList).then(() => (this.ownsPool ? this.pool.close() : undefined));
+    })();
     return this.stopped;
   }
 
@@ -373,10 +374,15 @@ export class DataParallel {
     return loss;
   }
 
-  /** Stop every worker; resolves once all have exited (idempotent). A step in flight rejects. */
+  /**
+   * Stop every worker, or with `pool` give them back to it; resolves once the
+   * stopped ones have exited (idempotent). A step in flight rejects, and its
+   * workers are stopped even with a pool (a replica may be waiting in a
+   * collective).
+   */
   async close(): Promise<void> {
     const reject = this.crashed;
-    const stopped = this.terminateAll();
+    const stopped = reject || this.failure ? this.terminateAll() : this.releaseAll();
     reject?.(new Error('DataParallel was closed during the step'));
     await stopped;
   }

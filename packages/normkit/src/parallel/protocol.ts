@@ -65,6 +65,14 @@ export interface StepMessage {
   training: boolean[];
 }
 
+/** Drop the replica this worker holds (it goes back to a WorkerPool). */
+export interface ReleaseMessage {
+  type: 'release';
+}
+
+/** What the main thread sends a replica worker. */
+export type ToWorker = InitMessage | StepMessage | ReleaseMessage;
+
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'done'; loss: number; syncMs: number; reduceMs: number; stepMs: number; noGrad: number[] }

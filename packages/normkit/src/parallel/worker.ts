@@ -6,6 +6,11 @@
  * group for SyncBatchNorm, then runs forward + backward on each shard it is
  * sent and writes its gradients into its own slot of the shared gradient
  * buffer. Protocol and layout: data-parallel.ts.
+ *
+ * A worker can serve several DataParallels one after another (a
+ * `WorkerPool`): each `init` message builds a new replica in place of the last
+ * one, and `release` drops the replica it holds, so the thread's compiled
+ * code stays warm for the next one.
  */
 import { Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/scope.js';
@@ -15,15 +20,18 @@ import { setBackend } from '../kernels/backend.js';
 import { initWasm } from '../kernels/wasm/index.js';
 import { Module } from '../nn/module.js';
 import { SharedProcessGroup, setProcessGroup } from './process-group.js';
-import type { InitMessage, Replica, ReplicaFactory, StepMessage, ShardData, WorkerReply } from './protocol.js';
+import type { InitMessage, Replica, ReplicaFactory, StepMessage, ShardData, WorkerReply, ToWorker } from './protocol.js';
 
 type Post = (m: WorkerReply) => void;
+/** Runs one step of the replica this worker holds. */
+type StepHandler = (m: StepMessage) => void;
 
 function shardValue(s: ShardData): Tensor | ArrayLike<number> {
   return s.kind === 'tensor' ? new Tensor(s.data, s.shape) : s.data;
 }
 
-async function start(init: InitMessage, post: Post, onStep: (fn: (m: StepMessage) => void) => void): Promise<void> {
+/** Build the replica `init` describes; resolves to its step handler and its release, or null after reporting an error. */
+async function start(init: InitMessage, post: Post): Promise<{ step: StepHandler; release: () => void } | null> {
   const group = new SharedProcessGroup(init.group, init.rank, init.worldSize, init.timeoutMs);
   let module: Module;
   let lossFn: Replica['loss'];
@@ -54,7 +62,7 @@ async function start(init: InitMessage, post: Post, onStep: (fn: (m: StepMessage
   } catch (e) {
     group.abort();
     post({ type: 'error', message: (e as Error).message ?? String(e), stack: (e as Error).stack });
-    return;
+    return null;
   }
   const params = module.parameters();
   const buffers = module.buffers();
@@ -69,7 +77,7 @@ async function start(init: InitMessage, post: Post, onStep: (fn: (m: StepMessage
   const nBuf = buffers.reduce((s, b) => s + b.size, 0);
   const bufIn = new Float64Array(init.bufferBuffer, 0, nBuf);
   const bufOut = new Float64Array(init.bufferBuffer, nBuf * 8, nBuf);
-  onStep((m) => {
+  const step: StepHandler = (m) => {
     try {
       const t0 = performance.now();
       // DDP's broadcast_buffers: every replica starts from the main module's buffers (rank 0's after the last step)
@@ -115,8 +123,34 @@ async function start(init: InitMessage, post: Post, onStep: (fn: (m: StepMessage
       group.abort();
       post({ type: 'error', message: (e as Error).message ?? String(e), stack: (e as Error).stack });
     }
-  });
+  };
+  // back in a pool: the replica's gradients and buffers go now, not at the next init
+  const release = (): void => {
+    setProcessGroup(null);
+    module.zeroGrad();
+    for (const b of buffers) b.dispose();
+  };
   post({ type: 'ready' });
+  return { step, release };
+}
+
+/** The worker's message loop: init (again, in a pool), step, release. */
+function serve(post: Post): (m: ToWorker) => void {
+  let current: { step: StepHandler; release: () => void } | null = null;
+  // messages are handled in order: a step never runs before the init before it has finished
+  let queue: Promise<void> = Promise.resolve();
+  return (m) => {
+    queue = queue.then(async () => {
+      if (m.type === 'init') {
+        current?.release();
+        current = await start(m, post);
+      } else if (m.type === 'release') {
+        current?.release();
+        current = null;
+      } else if (current) current.step(m);
+      else post({ type: 'error', message: 'this worker holds no replica (its init failed or it was released)' });
+    });
+  };
 }
 
 const isNode = (): boolean => !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
@@ -124,13 +158,9 @@ const isNode = (): boolean => !!(globalThis as { process?: { versions?: { node?:
 if (isNode()) {
   const wt = await import('node:worker_threads');
   const port = wt.parentPort!;
-  void start(wt.workerData as InitMessage, (m) => port.postMessage(m), (fn) => port.on('message', (m: StepMessage) => fn(m)));
+  port.on('message', serve((m) => port.postMessage(m)));
 } else {
   const self = globalThis as unknown as { onmessage: ((e: { data: unknown }) => void) | null; postMessage(m: unknown): void };
-  let stepHandler: ((m: StepMessage) => void) | null = null;
-  self.onmessage = (e) => {
-    const d = e.data as InitMessage | StepMessage;
-    if (d.type === 'init') void start(d, (m) => self.postMessage(m), (fn) => { stepHandler = fn; });
-    else stepHandler?.(d);
-  };
+  const handle = serve((m) => self.postMessage(m));
+  self.onmessage = (e) => handle(e.data as ToWorker);
 }
