@@ -70,8 +70,8 @@ test('the worker_threads imports of the thread pool and DataParallel are the onl
   // Listed so that a new guarded Node path is noticed and reviewed here.
   const guarded = report.guardedNodeOnly.map((v) => `${v.file.split('\\').join('/')}: ${v.why}`);
   for (const g of guarded) {
-    // the thread pool's workers, and DataParallel's replicas (worker_threads in Node, module Web Workers elsewhere)
-    assert.ok(/^src\/(kernels\/threads\/pool|parallel\/data-parallel|parallel\/worker)\.ts: /.test(g), `unexpected Node-only code (guarded, but review it and list it here): ${g}`);
+    // the thread pool's workers, and DataParallel's replicas (their program, and the WorkerPool that starts them) (worker_threads in Node, module Web Workers elsewhere)
+    assert.ok(/^src\/(kernels\/threads\/pool|parallel\/worker|parallel\/worker-pool)\.ts: /.test(g), `unexpected Node-only code (guarded, but review it and list it here): ${g}`);
   }
   assert.ok(guarded.some((g) => g.includes("'node:worker_threads'")), `expected the pool's guarded import('node:worker_threads'); found ${JSON.stringify(guarded)}`);
 });
