@@ -18,7 +18,9 @@ import * as nk from '../../src/index.js';
 import { CHROMIUM, LAUNCH_ARGS, playwright, runModulePage, skipReason, startServer } from '../browser/harness.js';
 import { runDataParallelScenario, type DpScenarioResult } from './fixtures/dp-scenario.js';
 
-type PageOutcome = { ok: true; result: DpScenarioResult; isolated: boolean } | { ok: false; message: string; isolated: boolean };
+type PageOutcome =
+  | { ok: true; result: DpScenarioResult; again: DpScenarioResult; started: number; idle: number; isolated: boolean }
+  | { ok: false; message: string; isolated: boolean };
 
 /** The page: the library as an ES module, and one runner for the scenario. */
 const PAGE = `<!doctype html>
@@ -31,7 +33,13 @@ window.__run = async () => {
   const isolated = self.crossOriginIsolated === true;
   await nk.initWasm();
   try {
-    return { ok: true, result: await runDataParallelScenario(nk, 2), isolated };
+    // twice in one WorkerPool: the second run's replicas are built in the first one's workers
+    const pool = new nk.parallel.WorkerPool();
+    const result = await runDataParallelScenario(nk, 2, 3, pool);
+    const again = await runDataParallelScenario(nk, 2, 3, pool);
+    const started = pool.startedWorkers, idle = pool.idleWorkers;
+    await pool.close();
+    return { ok: true, result, again, started, idle, isolated };
   } catch (e) {
     return { ok: false, message: String(e && e.message || e), isolated };
   }
@@ -53,7 +61,7 @@ function compare(browser: number[][], node: number[][], what: string, rtol = 1e-
   return out;
 }
 
-test('Chromium: DataParallel with 2 module Web Workers on a cross-origin isolated page trains as in Node; a plain page gets the clear error', { skip: skipReason, timeout: 90_000 }, async () => {
+test('Chromium: DataParallel with 2 module Web Workers on a cross-origin isolated page trains as in Node, twice in one WorkerPool; a plain page gets the clear error', { skip: skipReason, timeout: 90_000 }, async () => {
   const pw = playwright as typeof import('playwright-core');
   const node = await runDataParallelScenario(nk, 2);
   assert.equal(node.losses.length, 3);
@@ -70,6 +78,9 @@ test('Chromium: DataParallel with 2 module Web Workers on a cross-origin isolate
     assert.equal(isolated.isolated, true, 'COOP/COEP headers should make the page cross-origin isolated');
     if (!isolated.ok) assert.fail(`isolated page: DataParallel failed: ${isolated.message}`);
     assert.equal(isolated.result.workers, 2);
+    assert.deepEqual(isolated.again, isolated.result, 'a second DataParallel in the same WorkerPool trains bit for bit as the first');
+    assert.equal(isolated.started, 2, 'the second DataParallel reused the pool\'s two Web Workers');
+    assert.equal(isolated.idle, 2);
     assert.equal(isolated.result.backend, node.backend, 'the same kernel backend on both sides');
     assert.equal(isolated.result.relaxedSimd, node.relaxedSimd, 'the same WebAssembly build on both sides');
     const problems = [
