@@ -5,12 +5,13 @@
  *
  * Why: a fresh worker is a fresh JavaScript engine. It loads the library and
  * compiles its hot code again (V8's optimizing compiler, per thread), which
- * costs more than a few hundred small training steps themselves. Measured on
- * the lab's synchronization CNN (4 workers, 2 images each, 2 cores): the first
- * 450 steps of fresh workers take 4-5 ms each and 7 ms of CPU, warm workers
- * 1.9 ms and 2.7 ms of CPU; starting the 4 workers takes another ~1 s of CPU.
- * Training several models one after another (seeds, variants, a sweep) in the
- * same pool pays that once.
+ * costs more than a few hundred small training steps themselves: the lab's
+ * synchronization experiment (12 runs of 504 steps, 4 workers of 2 images
+ * each, on 2 cores) took 36 s and 61 s of CPU with fresh workers per run, and
+ * 18-22 s and 30-35 s of CPU with one pool per lab thread
+ * (`/usr/bin/time normkit why --only synchronization`, docs/BENCHMARKS.md).
+ * Training several models one after another (seeds, variants, a sweep) in
+ * the same pool pays the compilation once.
  *
  * ```ts
  * const pool = new nk.parallel.WorkerPool();
