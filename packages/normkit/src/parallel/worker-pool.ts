@@ -101,9 +101,9 @@ export class WorkerPool {
   }
 
   /**
-   * `n` workers for a DataParallel: idle ones first (most recently used
-   * first), new ones for the rest. They keep the process alive until
-   * released. Rejects on a closed pool.
+   * `n` workers for a DataParallel (`DataParallel.create` calls it): idle
+   * ones first (most recently used first), new ones for the rest. They keep
+   * the process alive until released. Rejects on a closed pool.
    */
   async acquire(n: number): Promise<WorkerHandle[]> {
     if (this.isClosed) throw new Error('WorkerPool is closed: create a new pool, or leave the pool option out');
@@ -124,7 +124,8 @@ export class WorkerPool {
   }
 
   /**
-   * Take back workers that finished their work cleanly (no step in flight):
+   * Take back workers that finished their work cleanly (no step in flight;
+   * `DataParallel.close` calls it):
    * they wait, without keeping the process alive, for the next acquire. On a
    * closed pool they are stopped instead; resolves once they have exited.
    */

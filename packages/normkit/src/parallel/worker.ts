@@ -141,14 +141,20 @@ function serve(post: Post): (m: ToWorker) => void {
   let queue: Promise<void> = Promise.resolve();
   return (m) => {
     queue = queue.then(async () => {
-      if (m.type === 'init') {
-        current?.release();
-        current = await start(m, post);
-      } else if (m.type === 'release') {
-        current?.release();
+      try {
+        if (m.type === 'init') {
+          current?.release();
+          current = await start(m, post);
+        } else if (m.type === 'release') {
+          current?.release();
+          current = null;
+        } else if (current) current.step(m);
+        else post({ type: 'error', message: 'this worker holds no replica (its init failed or it was released)' });
+      } catch (e) {
+        // (start and step report their own errors) a release that threw: the next message still runs
         current = null;
-      } else if (current) current.step(m);
-      else post({ type: 'error', message: 'this worker holds no replica (its init failed or it was released)' });
+        post({ type: 'error', message: (e as Error).message ?? String(e), stack: (e as Error).stack });
+      }
     });
   };
 }
