@@ -29,6 +29,51 @@ testEachBackend('dropout equals a mask drawn element by element with nextU32, an
   }
 });
 
+testEachBackend('long masks (the WebAssembly backend draws them in four SIMD lanes from jumped-to states) are the serial stream too', () => {
+  // around the lanes' threshold (2048), pieces of 4 * 2^k and their tails, and a million
+  for (const n of [2047, 2048, 2049, 4095, 8192 + 3, 100_003, (1 << 20) + 5]) {
+    for (const p of n > 10_000 ? [0.1, 0.5] : [0.1, 0.5, 0.9]) {
+      const mask = nk.dropout(nk.ones([n]), p, true, new nk.Rng(n)).data;
+      const ref = new nk.Rng(n);
+      const keep = Math.fround(1 / (1 - p));
+      for (let i = 0; i < n; i++) {
+        const m = ref.nextU32() * 2.3283064365386963e-10 >= p ? keep : 0;
+        if (mask[i] !== m) assert.fail(`n ${n} p ${p}: element ${i} is ${mask[i]}, the stream's draw gives ${m}`);
+      }
+      const used = new nk.Rng(n);
+      nk.dropout(nk.ones([n]), p, true, used);
+      assert.equal(used.nextU32(), ref.nextU32(), `n ${n} p ${p}: the generator moved n draws`);
+    }
+  }
+  // the edges of the threshold: p so small that only draw 0 is dropped, and so close to 1 that no draw survives
+  for (const p of [2 ** -40, 1 - 2 ** -40, 1 - 2 ** -33]) {
+    const mask = nk.dropout(nk.ones([5000]), p, true, new nk.Rng(3)).data;
+    const ref = new nk.Rng(3);
+    const keep = Math.fround(1 / (1 - p));
+    for (let i = 0; i < 5000; i++) {
+      const m = ref.nextU32() * 2.3283064365386963e-10 >= p ? keep : 0;
+      if (mask[i] !== m) assert.fail(`p ${p}: element ${i} is ${mask[i]}, the stream's draw gives ${m}`);
+    }
+  }
+});
+
+testEachBackend('generator words whose bits spell a float32 signaling NaN come back from a long mask unchanged', () => {
+  // int32 words travel to wasm memory as the bits of a float32 view; a float32 round trip through
+  // a JavaScript number would set bit 22 (the quiet bit) of such a word: 0xff800001 -> 0xffc00001
+  const sNaN = (w: number) => (w & 0x7f800000) === 0x7f800000 && (w & 0x400000) === 0 && (w & 0x3fffff) !== 0;
+  const n = 3000;
+  let found = 0;
+  for (let seed = 1; found < 3; seed++) {
+    const ref = new nk.Rng(seed);
+    for (let i = 0; i < n; i++) ref.nextU32();
+    if (!Array.from(ref.stateWords()).some(sNaN)) continue; // the state after the mask must hold one
+    found++;
+    const rng = new nk.Rng(seed);
+    nk.dropout(nk.ones([n]), 0.5, true, rng);
+    assert.deepEqual(rng.stateWords(), ref.stateWords(), `seed ${seed}: the generator after ${n} draws`);
+  }
+});
+
 testEachBackend('the xoshiro128** stream for seed 42 is the one recorded before the state moved into an Int32Array', () => {
   const r = new nk.Rng(42);
   // recorded with the previous implementation (plain number fields), commit 9654721

@@ -24,6 +24,8 @@ import { indexAddRows } from '../js/gather.js';
 import { copyRows, stridedCopy } from '../js/strided.js';
 import { col2im, im2col } from '../js/conv.js';
 import { maxPool2dForward, scatterAdd } from '../js/pool.js';
+import { dropoutMask, drawMask } from '../js/dropout.js';
+import { jumpPow2 } from '../../tensor/xoshiro-jump.js';
 import { memoryViews } from './loader.js';
 import { implementWasm } from './implement.js';
 
@@ -35,6 +37,9 @@ import { implementWasm } from './implement.js';
  * ran at 27.5 GFLOP/s packed against 33.8 in place, 32 rows broke even).
  */
 const gemmPacks = (M: number, transB: boolean): boolean => transB || M >= 32;
+
+/** Masks from this many elements take the SIMD lanes (below, the three jumps cost more than they save). */
+const DROPOUT_LANES_MIN = 2048;
 
 /** The activations of assembly/activations.ts, by their op number there. */
 const ACTIVATIONS: Partial<Record<string, number>> = { sigmoid: 0, tanh: 1, relu: 2 };
@@ -241,6 +246,36 @@ export function registerWasmKernels(): void {
   implementWasm(scatterAdd, {
     when: (_g, _dy, idx) => idx.length >= 64,
     call: (w, p, _s, _split, _g, _dy, idx) => w.scatterAdd(p[0], p[1], p[2], idx.length),
+  });
+  // Dropout's mask: pieces of 4 L draws of the one stream, L = 2^k, drawn in four
+  // SIMD lanes from states jumped to (src/tensor/xoshiro-jump.ts: 0.65 us a jump),
+  // then the serial loop for the rest; the same mask as drawing one by one.
+  implementWasm(dropoutMask, {
+    // shorter masks, and p so close to 1 that no uint32 passes (T = 2^32), stay serial
+    when: (mask, _st, prob) => mask.length >= DROPOUT_LANES_MIN && Math.ceil(prob * 4294967296) <= 0xffffffff,
+    scratch: () => [64],
+    call: (w, p, s, _split, mask, _state, prob, keep) => {
+      const n = mask.length;
+      const T = Math.ceil(prob * 4294967296) | 0;
+      const buf = memoryViews().f32.buffer;
+      const state = new Int32Array(buf, p[1]!, 4);
+      const lanes = new Int32Array(buf, s[0]!, 16);
+      const cur = Int32Array.from(state), l1 = new Int32Array(4), l2 = new Int32Array(4), l3 = new Int32Array(4);
+      let pos = 0;
+      while (n - pos >= DROPOUT_LANES_MIN) {
+        const k = 31 - Math.clz32((n - pos) >>> 2);
+        jumpPow2(cur, k, l1);
+        jumpPow2(l1, k, l2);
+        jumpPow2(l2, k, l3);
+        for (let j = 0; j < 4; j++) { lanes[4 * j] = cur[j]!; lanes[4 * j + 1] = l1[j]!; lanes[4 * j + 2] = l2[j]!; lanes[4 * j + 3] = l3[j]!; }
+        w.dropoutMaskLanes(p[0]! + 4 * pos, s[0]!, 1 << k, T, keep);
+        // lane 3 ends where the four pieces end: 4 L draws on
+        for (let j = 0; j < 4; j++) cur[j] = lanes[4 * j + 3]!;
+        pos += 4 << k;
+      }
+      drawMask(new Float32Array(buf, p[0]! + 4 * pos, n - pos), cur, prob, keep);
+      state.set(cur);
+    },
   });
   // rows into a strided destination (slice's gradient, concat)
   implementWasm(copyRows, { when: (_s, _d, rows, cols) => rows * cols >= 64 });

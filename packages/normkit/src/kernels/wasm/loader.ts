@@ -503,8 +503,11 @@ export class Frame {
       for (const o of this.outs) {
         const from = o.dst instanceof Float64Array ? v.f64 : v.f32;
         const p = o.dst instanceof Float64Array ? o.ptr >> 3 : o.ptr >> 2;
-        // a few elements (statistics of one row): a loop, where a subarray view costs more than the copy
-        if (o.n <= 16) for (let i = 0; i < o.n; i++) o.dst[o.off + i] = from[p + i]!;
+        // A few float64 elements (statistics of one row): a loop, where a subarray view costs more
+        // than the copy. Not float32: int32 words travel as float32 views (dropout's generator
+        // state), and a float32 read into a JavaScript number and stored back sets the quiet bit
+        // of any word whose bits spell a signaling NaN; set() copies the bytes.
+        if (o.n <= 16 && from === v.f64) for (let i = 0; i < o.n; i++) o.dst[o.off + i] = from[p + i]!;
         else o.dst.set(from.subarray(p, p + o.n), o.off);
       }
     }

@@ -24,3 +24,4 @@ export { dytForward, dytBackward } from './dyt';
 export { unaryForward, unaryBackward } from './unary';
 export { im2col, col2im } from './conv';
 export { maxPool2dForward, scatterAdd } from './pool';
+export { dropoutMaskLanes } from './dropout';
