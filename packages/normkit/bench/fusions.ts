@@ -80,4 +80,3 @@ for (const shape of [[512, 256], [4096, 1024]] as const) {
   }), 300);
   console.log(`maxPool2d(2) on [32, 16, 28, 28] and [32, 16, 14, 14]: ${line}`);
 }
-
