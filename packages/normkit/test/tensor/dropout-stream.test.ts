@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import * as nk from '../../src/index.js';
 import { testEachBackend } from '../backends.js';
+import { dropoutMask, drawMask } from '../../src/kernels/js/dropout.js';
 
 testEachBackend('dropout equals a mask drawn element by element with nextU32, and advances the generator as far', () => {
   for (const n of [1, 7, 64, 1000, 5000]) {
@@ -54,6 +55,17 @@ testEachBackend('long masks (the WebAssembly backend draws them in four SIMD lan
       const m = ref.nextU32() * 2.3283064365386963e-10 >= p ? keep : 0;
       if (mask[i] !== m) assert.fail(`p ${p}: element ${i} is ${mask[i]}, the stream's draw gives ${m}`);
     }
+  }
+});
+
+testEachBackend('the mask kernel itself, long, at p <= 0 and p >= 1 where dropout() never calls it: the serial loop\'s mask and state', () => {
+  for (const p of [-0.5, 0, 1, 1.5]) {
+    const a = new Float32Array(3000), sa = new nk.Rng(9).stateWords().slice();
+    dropoutMask(a, sa, p, 2);
+    const b = new Float32Array(3000), sb = new nk.Rng(9).stateWords().slice();
+    drawMask(b, sb, p, 2);
+    assert.deepEqual(a, b, `p ${p}: mask`);
+    assert.deepEqual(sa, sb, `p ${p}: state`);
   }
 });
 

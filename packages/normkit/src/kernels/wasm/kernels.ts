@@ -256,7 +256,8 @@ export function registerWasmKernels(): void {
     scratch: () => [64],
     call: (w, p, s, _split, mask, _state, prob, keep) => {
       const n = mask.length;
-      const T = Math.ceil(prob * 4294967296) | 0;
+      // (p <= 0 keeps every element, as u 2^-32 >= p does)
+      const T = Math.max(0, Math.ceil(prob * 4294967296)) | 0;
       const buf = memoryViews().f32.buffer;
       const state = new Int32Array(buf, p[1]!, 4);
       const lanes = new Int32Array(buf, s[0]!, 16);
