@@ -15,18 +15,14 @@
  * is the sum (XOR) of the states A^i s over the set bits i of q: 128 steps.
  */
 
-/** One step of the xoshiro128** state transition on four int32 words, in place. */
-function step(s: Int32Array): void {
-  const s0 = s[0]!, s1 = s[1]!;
-  let s2 = s[2]!, s3 = s[3]!;
-  const t = s1 << 9;
-  s2 ^= s0;
-  s3 ^= s1;
-  s[1] = s1 ^ s2;
-  s[0] = s0 ^ s3;
-  s[2] = s2 ^ t;
-  s[3] = (s3 << 11) | (s3 >>> 21);
-}
+import { Rng } from './random.js';
+
+/**
+ * A generator whose state words are overwritten before each use: its
+ * `nextU32` is the state transition stepped here (the output it also
+ * computes is dropped).
+ */
+const walker = new Rng(0);
 
 const ONE = BigInt(1);
 const ZERO = BigInt(0);
@@ -38,10 +34,11 @@ const ZERO = BigInt(0);
  * sequence has degree 128 and is the characteristic polynomial.
  */
 function characteristic(): bigint {
-  const s = Int32Array.of(1, 2, 3, 4);
+  const s = walker.stateWords();
+  s.set([1, 2, 3, 4]);
   const n = 256;
   const bits: number[] = [];
-  for (let i = 0; i < n; i++) { bits.push(s[0]! & 1); step(s); }
+  for (let i = 0; i < n; i++) { bits.push(s[0]! & 1); walker.nextU32(); }
   // Berlekamp-Massey over GF(2): C(x) = 1 + c1 x + ... + cL x^L, bits[j] = sum_i ci bits[j - i]
   let C = ONE, B = ONE, L = 0, m = 1;
   for (let j = 0; j < n; j++) {
@@ -91,20 +88,14 @@ function jumpWords(k: number): Uint32Array {
 export function jumpPow2(state: Int32Array, k: number, out: Int32Array): void {
   if (!Number.isInteger(k) || k < 0 || k >= 128) throw new RangeError(`jumpPow2: k must be an integer in [0, 128), got ${k}`);
   const q = jumpWords(k);
-  let s0 = state[0]!, s1 = state[1]!, s2 = state[2]!, s3 = state[3]!;
+  const s = walker.stateWords();
+  s.set(state);
   let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
   for (let w = 0; w < 4; w++) {
     const word = q[w]!;
     for (let b = 0; b < 32; b++) {
-      if ((word >>> b) & 1) { a0 ^= s0; a1 ^= s1; a2 ^= s2; a3 ^= s3; }
-      // one transition step, in locals (step() above)
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
+      if ((word >>> b) & 1) { a0 ^= s[0]!; a1 ^= s[1]!; a2 ^= s[2]!; a3 ^= s[3]!; }
+      walker.nextU32();
     }
   }
   out[0] = a0; out[1] = a1; out[2] = a2; out[3] = a3;

@@ -248,7 +248,7 @@ export function registerWasmKernels(): void {
     call: (w, p, _s, _split, _g, _dy, idx) => w.scatterAdd(p[0], p[1], p[2], idx.length),
   });
   // Dropout's mask: pieces of 4 L draws of the one stream, L = 2^k, drawn in four
-  // SIMD lanes from states jumped to (src/tensor/xoshiro-jump.ts: 0.65 us a jump),
+  // SIMD lanes from states jumped to (src/tensor/xoshiro-jump.ts: ~1.4 us a jump),
   // then the serial loop for the rest; the same mask as drawing one by one.
   implementWasm(dropoutMask, {
     // shorter masks, and p so close to 1 that no uint32 passes (T = 2^32), stay serial
