@@ -6,27 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as nk from '../../src/index.js';
 import type { NetOptions } from './fixtures/replica.js';
+import { noProc, settleTo, threads } from './fixtures/os-threads.js';
 
 const REPLICA = new URL('./fixtures/replica.js', import.meta.url);
-const STATUS = '/proc/self/status';
-const threads = (): number => Number(/^Threads:\s+(\d+)/m.exec(readFileSync(STATUS, 'utf8'))![1]);
-
-/** Wait (up to 5 s) until the thread count is at most `n`; returns the last count. */
-async function settleTo(n: number): Promise<number> {
-  const end = Date.now() + 5000;
-  let t = threads();
-  while (t > n && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 20));
-    t = threads();
-  }
-  return t;
-}
-
-const noProc = existsSync(STATUS) ? false : `${STATUS} is missing (thread counts are read from Linux's procfs)`;
 
 test('workers are threads that exist between create() and close()', { skip: noProc }, async () => {
   const before = threads();

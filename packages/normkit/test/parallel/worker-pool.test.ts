@@ -7,27 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as nk from '../../src/index.js';
 import type { NetOptions } from './fixtures/replica.js';
+import { noProc, settleTo, threads } from './fixtures/os-threads.js';
 
 const REPLICA = new URL('./fixtures/replica.js', import.meta.url);
-const STATUS = '/proc/self/status';
-const threads = (): number => Number(/^Threads:\s+(\d+)/m.exec(readFileSync(STATUS, 'utf8'))![1]);
-const noProc = existsSync(STATUS) ? false : `${STATUS} is missing (thread counts are read from Linux's procfs)`;
-
-/** Wait (up to 5 s) until the thread count is at most `n`; returns the last count. */
-async function settleTo(n: number): Promise<number> {
-  const end = Date.now() + 5000;
-  let t = threads();
-  while (t > n && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 20));
-    t = threads();
-  }
-  return t;
-}
 
 function batch(B: number, seed: number): { x: nk.Tensor; y: Int32Array } {
   const x = nk.randn([B, 6], { rng: new nk.Rng(seed) });
