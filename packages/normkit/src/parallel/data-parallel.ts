@@ -36,7 +36,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Module } from '../nn/module.js';
 import { createGroupBuffer } from './process-group.js';
 import type { InitMessage, ReplicaFactory, ShardData, StepMessage, WorkerReply } from './protocol.js';
-import { WorkerPool, type WorkerHandle } from './worker-pool.js';
+import { WorkerPool, isNode, type WorkerHandle } from './worker-pool.js';
 import { checkOptions } from '../options.js';
 import { getBackend } from '../kernels/backend.js';
 
@@ -72,8 +72,6 @@ export interface StepStats {
    */
   reduceMs: number;
 }
-
-const isNode = (): boolean => !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
 
 /** Rows of shard k when B rows are split over N: the first B mod N shards get one more. */
 export function shardSizes(B: number, N: number): number[] {

@@ -40,7 +40,8 @@ export interface WorkerHandle {
   ref(keepAlive: boolean): void;
 }
 
-const isNode = (): boolean => !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+/** True in Node (worker threads), false in browsers (module Web Workers). */
+export const isNode = (): boolean => !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
 
 /** Start one replica worker (`worker.ts`); it waits for an init message. */
 async function spawnWorker(): Promise<WorkerHandle> {
@@ -117,7 +118,7 @@ export class WorkerPool {
       }
     } catch (e) {
       await Promise.all(fresh.map((h) => h.terminate()));
-      this.release(taken);
+      await this.release(taken);
       throw e;
     }
     return [...taken, ...fresh];

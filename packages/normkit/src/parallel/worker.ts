@@ -20,6 +20,7 @@ import { setBackend } from '../kernels/backend.js';
 import { initWasm } from '../kernels/wasm/index.js';
 import { Module } from '../nn/module.js';
 import { SharedProcessGroup, setProcessGroup } from './process-group.js';
+import { isNode } from './worker-pool.js';
 import type { InitMessage, Replica, ReplicaFactory, StepMessage, ShardData, WorkerReply, ToWorker } from './protocol.js';
 
 type Post = (m: WorkerReply) => void;
@@ -158,8 +159,6 @@ function serve(post: Post): (m: ToWorker) => void {
     });
   };
 }
-
-const isNode = (): boolean => !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
 
 if (isNode()) {
   const wt = await import('node:worker_threads');
