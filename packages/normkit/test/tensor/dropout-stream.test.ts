@@ -30,17 +30,21 @@ testEachBackend('dropout equals a mask drawn element by element with nextU32, an
   }
 });
 
+/** `mask` (dropout of ones) is keep where `ref`'s next draws pass p, 0 elsewhere, element by element; `ref` moves mask.length draws. */
+function expectStreamMask(mask: ArrayLike<number>, ref: nk.Rng, p: number, what: string): void {
+  const keep = Math.fround(1 / (1 - p));
+  for (let i = 0; i < mask.length; i++) {
+    const m = ref.nextU32() * 2.3283064365386963e-10 >= p ? keep : 0;
+    if (mask[i] !== m) assert.fail(`${what}: element ${i} is ${mask[i]}, the stream's draw gives ${m}`);
+  }
+}
+
 testEachBackend('long masks (the WebAssembly backend draws them in four SIMD lanes from jumped-to states) are the serial stream too', () => {
   // around the lanes' threshold (2048), pieces of 4 * 2^k and their tails, and a million
   for (const n of [2047, 2048, 2049, 4095, 8192 + 3, 100_003, (1 << 20) + 5]) {
     for (const p of n > 10_000 ? [0.1, 0.5] : [0.1, 0.5, 0.9]) {
-      const mask = nk.dropout(nk.ones([n]), p, true, new nk.Rng(n)).data;
       const ref = new nk.Rng(n);
-      const keep = Math.fround(1 / (1 - p));
-      for (let i = 0; i < n; i++) {
-        const m = ref.nextU32() * 2.3283064365386963e-10 >= p ? keep : 0;
-        if (mask[i] !== m) assert.fail(`n ${n} p ${p}: element ${i} is ${mask[i]}, the stream's draw gives ${m}`);
-      }
+      expectStreamMask(nk.dropout(nk.ones([n]), p, true, new nk.Rng(n)).data, ref, p, `n ${n} p ${p}`);
       const used = new nk.Rng(n);
       nk.dropout(nk.ones([n]), p, true, used);
       assert.equal(used.nextU32(), ref.nextU32(), `n ${n} p ${p}: the generator moved n draws`);
@@ -48,13 +52,7 @@ testEachBackend('long masks (the WebAssembly backend draws them in four SIMD lan
   }
   // the edges of the threshold: p so small that only draw 0 is dropped, and so close to 1 that no draw survives
   for (const p of [2 ** -40, 1 - 2 ** -40, 1 - 2 ** -33]) {
-    const mask = nk.dropout(nk.ones([5000]), p, true, new nk.Rng(3)).data;
-    const ref = new nk.Rng(3);
-    const keep = Math.fround(1 / (1 - p));
-    for (let i = 0; i < 5000; i++) {
-      const m = ref.nextU32() * 2.3283064365386963e-10 >= p ? keep : 0;
-      if (mask[i] !== m) assert.fail(`p ${p}: element ${i} is ${mask[i]}, the stream's draw gives ${m}`);
-    }
+    expectStreamMask(nk.dropout(nk.ones([5000]), p, true, new nk.Rng(3)).data, new nk.Rng(3), p, `p ${p}`);
   }
 });
 
