@@ -20,7 +20,6 @@ import { setBackend } from '../kernels/backend.js';
 import { initWasm } from '../kernels/wasm/index.js';
 import { Module } from '../nn/module.js';
 import { SharedProcessGroup, setProcessGroup } from './process-group.js';
-import { isNode } from './worker-pool.js';
 import type { InitMessage, Replica, ReplicaFactory, StepMessage, ShardData, WorkerReply, ToWorker } from './protocol.js';
 
 type Post = (m: WorkerReply) => void;
@@ -159,6 +158,9 @@ function serve(post: Post): (m: ToWorker) => void {
     });
   };
 }
+
+// a local probe: the browser-safety check (test/browser/no-node-imports.test.ts) sees the guard in this file
+const isNode = (): boolean => !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
 
 if (isNode()) {
   const wt = await import('node:worker_threads');
